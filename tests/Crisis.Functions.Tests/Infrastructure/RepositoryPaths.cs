@@ -1,0 +1,24 @@
+namespace Crisis.Functions.Tests.Infrastructure;
+
+public static class RepositoryPaths
+{
+    /// <summary>The repository root: the folder holding Crisis.Functions.sln, found upward from the test binaries.</summary>
+    public static string Root { get; } = FindRoot();
+
+    public static string Functions => Path.Combine(Root, "functions");
+
+    public static string AppProject => Path.Combine(Root, "functions", "Crisis.Functions");
+
+    private static string FindRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Crisis.Functions.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("Cannot find the repository root (Crisis.Functions.sln) above " + AppContext.BaseDirectory);
+    }
+}
