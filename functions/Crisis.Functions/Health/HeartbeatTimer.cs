@@ -1,0 +1,36 @@
+using Crisis.Functions.Hosting;
+using Crisis.Functions.Storage;
+using Crisis.Functions.Storage.Tables;
+
+namespace Crisis.Functions.Health;
+
+/// <summary>
+/// Records that timers fire, so <c>/api/health</c> can say when the scheduler last ran: a timer that silently
+/// stops (a missing schedule setting, a stopped host) is otherwise noticed only when reminders go missing.
+/// </summary>
+public sealed class HeartbeatTimer(CrisisStorage storage, TimeProvider time) : ITimerFunction
+{
+    public const string FunctionName = "Heartbeat";
+    public const string Table = "timerruns";
+    public const string PartitionKey = "heartbeat";
+
+    public string Name => FunctionName;
+
+    public string ScheduleSetting => "HEARTBEAT_SCHEDULE";
+
+    public async Task<string> RunAsync(TimerInvocation invocation, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(invocation);
+        var table = await storage.TableAsync(Table, cancellationToken);
+        var now = time.GetUtcNow();
+        var beat = new TableEntity(PartitionKey, FunctionName)
+        {
+            ["LastRunAt"] = now,
+            ["Trigger"] = invocation.Trigger.ToString(),
+            ["IsPastDue"] = invocation.IsPastDue,
+            ["Instance"] = Environment.MachineName,
+        };
+        await table.UpsertEntityAsync(beat, TableUpdateMode.Replace, cancellationToken);
+        return $"heartbeat recorded at {now:O}";
+    }
+}
