@@ -1,0 +1,58 @@
+using System.Net;
+using System.Text.Json;
+using Crisis.Functions.Hosting;
+using Crisis.Functions.Tests.Infrastructure;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Crisis.Functions.Tests.Health;
+
+public class HealthTests
+{
+    [Fact]
+    public async Task Health_is_healthy_while_storage_answers_and_503_once_it_is_gone()
+    {
+        var azurite = await TestAzurite.StartOwnAsync();
+        await using var app = new CrisisAppFactory(azurite.ConnectionString);
+        using var client = app.CreateClient();
+
+        var healthy = await client.GetAsync("/api/health");
+        var report = await healthy.ReadJsonAsync();
+        Assert.Equal("healthy", report.GetProperty("status").GetString());
+        Assert.Equal("no-store", healthy.Headers.CacheControl?.ToString());
+
+        await azurite.DisposeAsync();
+
+        var down = await client.GetAsync("/api/health");
+        var problem = await down.AssertProblemAsync(HttpStatusCode.ServiceUnavailable, Problems.StorageUnavailable);
+        Assert.False(string.IsNullOrWhiteSpace(problem.GetProperty("detail").GetString()));
+    }
+
+    [Fact]
+    public async Task OpenApi_document_describes_every_http_function()
+    {
+        await using var app = await CrisisAppFactory.CreateAsync();
+        using var client = app.CreateClient();
+
+        var document = await (await client.GetAsync("/api/openapi/v1.json")).ReadJsonAsync();
+        var paths = document.GetProperty("paths");
+
+        var functions = app.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
+            .Where(e => e.Metadata.GetMetadata<HttpFunctionMetadata>() is not null && e.Metadata.GetMetadata<HttpFunctionMetadata>()!.Name != "OpenApi")
+            .ToList();
+        Assert.NotEmpty(functions);
+        foreach (var endpoint in functions)
+        {
+            var path = "/" + endpoint.RoutePattern.RawText!.TrimStart('/');
+            Assert.True(paths.TryGetProperty(path, out var operations), $"{path} is missing from the OpenAPI document");
+            foreach (var method in endpoint.Metadata.GetMetadata<HttpMethodMetadata>()!.HttpMethods)
+            {
+                Assert.True(operations.TryGetProperty(method.ToLowerInvariant(), out var operation), $"{method} {path} is missing");
+                Assert.Equal(endpoint.Metadata.GetMetadata<HttpFunctionMetadata>()!.Name, operation.GetProperty("operationId").GetString());
+            }
+        }
+
+        Assert.False(paths.TryGetProperty("/Heartbeat", out _), "timer endpoints belong to the host, not to the public API");
+        Assert.Equal(JsonValueKind.Object, paths.ValueKind);
+    }
+}

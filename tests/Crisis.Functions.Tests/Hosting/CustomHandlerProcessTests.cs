@@ -1,0 +1,92 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Crisis.Functions.Tests.Infrastructure;
+
+namespace Crisis.Functions.Tests.Hosting;
+
+/// <summary>The built handler as its own process, started the way the Functions host starts it.</summary>
+public class CustomHandlerProcessTests
+{
+    [Fact]
+    public async Task Under_the_host_it_listens_on_the_given_loopback_port_answers_invocations_and_leaves_timers_to_the_host()
+    {
+        var azurite = await TestAzurite.GetAsync();
+        var port = FreePort();
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = Path.GetDirectoryName(AppDll())!,
+        };
+        start.ArgumentList.Add(AppDll());
+        start.Environment["FUNCTIONS_CUSTOMHANDLER_PORT"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        start.Environment["Storage__ConnectionString"] = azurite.ConnectionString;
+        start.Environment["Storage__NamePrefix"] = TestAzurite.NewPrefix();
+        start.Environment["HEARTBEAT_SCHEDULE"] = "* * * * * *";
+        start.Environment["Hosting__LocalScheduler"] = "true";
+        start.Environment["Hosting__Urls"] = "http://127.0.0.1:" + FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+        using var process = Process.Start(start)!;
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        try
+        {
+            using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+            var ready = Stopwatch.StartNew();
+            await WaitForReadinessAsync(client, TimeSpan.FromSeconds(60));
+            Assert.True(ready.Elapsed < TimeSpan.FromSeconds(60));
+
+            // Timers belong to the host here: the every-second schedule must not fire by itself.
+            await Task.Delay(2500);
+            Assert.Null(await LocalSchedulerTests.PollHeartbeatTriggerAsync(client, TimeSpan.FromMilliseconds(100)));
+
+            var invocation = await client.PostAsync("/Heartbeat", new StringContent("""{"Data":{"timer":{"IsPastDue":false}},"Metadata":{}}""", Encoding.UTF8, "application/json"));
+            Assert.Equal(HttpStatusCode.OK, invocation.StatusCode);
+            Assert.Equal("FunctionsHost", await LocalSchedulerTests.PollHeartbeatTriggerAsync(client, TimeSpan.FromSeconds(5)));
+        }
+        finally
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+        }
+    }
+
+    private static async Task WaitForReadinessAsync(HttpClient client, TimeSpan limit)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < limit)
+        {
+            try
+            {
+                if ((await client.GetAsync("/")).StatusCode == HttpStatusCode.OK)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                await Task.Delay(100);
+            }
+        }
+
+        Assert.Fail($"The handler did not answer the readiness ping within {limit.TotalSeconds} s");
+    }
+
+    /// <summary>The app's own build output (not the test folder's copy), in the configuration the tests were built in.</summary>
+    private static string AppDll()
+    {
+        var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
+        var path = Path.Combine(RepositoryPaths.AppProject, "bin", configuration, "net10.0", "Crisis.Functions.dll");
+        Assert.True(File.Exists(path), $"{path} is missing: build the solution first");
+        return path;
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
