@@ -77,8 +77,7 @@ public class CustomHandlerProcessTests
     /// <summary>The app's own build output (not the test folder's copy), in the configuration the tests were built in.</summary>
     private static string AppDll()
     {
-        var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
-        var path = Path.Combine(RepositoryPaths.AppProject, "bin", configuration, "net10.0", "Crisis.Functions.dll");
+        var path = Path.Combine(RepositoryPaths.AppProject, "bin", RepositoryPaths.BuildConfiguration, "net10.0", "Crisis.Functions.dll");
         Assert.True(File.Exists(path), $"{path} is missing: build the solution first");
         return path;
     }

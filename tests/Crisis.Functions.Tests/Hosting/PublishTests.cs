@@ -13,7 +13,8 @@ public class PublishTests
         try
         {
             var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-            foreach (var argument in new[] { "publish", RepositoryPaths.AppProject, "-c", "Release", "-o", output, "--nologo" })
+            // --no-build: package what the tests were built from, without rebuilding under a running test.
+            foreach (var argument in new[] { "publish", RepositoryPaths.AppProject, "-c", RepositoryPaths.BuildConfiguration, "--no-build", "-o", output, "--nologo" })
             {
                 start.ArgumentList.Add(argument);
             }

@@ -9,6 +9,10 @@ public static class RepositoryPaths
 
     public static string AppProject => Path.Combine(Root, "functions", "Crisis.Functions");
 
+    /// <summary>The configuration (Debug or Release) these tests were built in, and so the app beside them.</summary>
+    public static string BuildConfiguration { get; } =
+        AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
+
     private static string FindRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
