@@ -1,9 +1,8 @@
-using Azure;
 using Azure.Core;
-using Azure.Core.Pipeline;
 using Azure.Identity;
 using Crisis.Functions.Storage;
 using Crisis.Functions.Storage.Tables;
+using Crisis.Functions.Tests.Infrastructure;
 
 namespace Crisis.Functions.Tests.Storage;
 
@@ -90,7 +89,7 @@ public class StorageAccountTests
     public async Task Token_auth_sends_a_bearer_token_for_the_storage_scope_and_no_shared_key()
     {
         var credential = new RecordingCredential();
-        var transport = new RecordingTransport();
+        var transport = new ScriptedTransport(404);
         var account = StorageAccount.FromTokenCredential(
             new Uri("https://crisisprod.blob.core.windows.net"), new Uri("https://crisisprod.table.core.windows.net"), credential);
         var options = new StorageClientOptions { Transport = transport };
@@ -101,6 +100,7 @@ public class StorageAccountTests
         Assert.Equal(["https://storage.azure.com/.default"], credential.Scopes);
         var request = Assert.Single(transport.Requests);
         Assert.Equal("Bearer test-token", request.Authorization);
+        Assert.DoesNotContain("SharedKey", request.Authorization, StringComparison.Ordinal);
         Assert.StartsWith("https://crisisprod.table.core.windows.net/crises(PartitionKey='p',RowKey='r')", request.Uri, StringComparison.Ordinal);
     }
 
@@ -116,54 +116,5 @@ public class StorageAccountTests
 
         public override ValueTask<AccessToken> GetTokenAsync(TokenRequestContext requestContext, CancellationToken cancellationToken) =>
             ValueTask.FromResult(GetToken(requestContext, cancellationToken));
-    }
-
-    /// <summary>Answers every request with 404 without any network, recording what would have been sent.</summary>
-    private sealed class RecordingTransport : HttpPipelineTransport
-    {
-        public List<(string Uri, string? Authorization)> Requests { get; } = [];
-
-        public override Request CreateRequest() => new HttpClientTransport().CreateRequest();
-
-        public override void Process(HttpMessage message) => ProcessAsync(message).AsTask().GetAwaiter().GetResult();
-
-        public override ValueTask ProcessAsync(HttpMessage message)
-        {
-            message.Request.Headers.TryGetValue("Authorization", out var authorization);
-            Requests.Add((message.Request.Uri.ToString(), authorization));
-            message.Response = new NotFoundResponse(message.Request.ClientRequestId);
-            return ValueTask.CompletedTask;
-        }
-    }
-
-    private sealed class NotFoundResponse(string clientRequestId) : Response
-    {
-        public override int Status => 404;
-
-        public override string ReasonPhrase => "Not Found";
-
-        public override Stream? ContentStream { get; set; } = new MemoryStream();
-
-        public override string ClientRequestId { get; set; } = clientRequestId;
-
-        public override void Dispose()
-        {
-        }
-
-        protected override bool ContainsHeader(string name) => false;
-
-        protected override IEnumerable<HttpHeader> EnumerateHeaders() => [];
-
-        protected override bool TryGetHeader(string name, out string value)
-        {
-            value = "";
-            return false;
-        }
-
-        protected override bool TryGetHeaderValues(string name, out IEnumerable<string> values)
-        {
-            values = [];
-            return false;
-        }
     }
 }
