@@ -67,7 +67,7 @@ public sealed class EmbeddedAzurite : IAsyncDisposable
         for (var attempt = 0; attempt < 3; attempt++)
         {
             // A port found free can be taken by someone else before Azurite binds it: try fresh ones then.
-            var (blob, queue, table) = (FreePort(), FreePort(), FreePort());
+            var (blob, queue, table) = (LoopbackPorts.Free(), LoopbackPorts.Free(), LoopbackPorts.Free());
             var azurite = Launch(entryPoint, dataFolder, blob, queue, table);
             try
             {
@@ -156,13 +156,6 @@ public sealed class EmbeddedAzurite : IAsyncDisposable
         {
             return false;
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public async ValueTask DisposeAsync()

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
+using Crisis.Functions.Hosting;
 using Crisis.Functions.Tests.Infrastructure;
 
 namespace Crisis.Functions.Tests.Hosting;
@@ -13,7 +13,7 @@ public class CustomHandlerProcessTests
     public async Task Under_the_host_it_listens_on_the_given_loopback_port_answers_invocations_and_leaves_timers_to_the_host()
     {
         var azurite = await TestAzurite.GetAsync();
-        var port = FreePort();
+        var port = LoopbackPorts.Free();
         var start = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
@@ -26,7 +26,7 @@ public class CustomHandlerProcessTests
         start.Environment["Storage__NamePrefix"] = TestAzurite.NewPrefix();
         start.Environment["HEARTBEAT_SCHEDULE"] = "* * * * * *";
         start.Environment["Hosting__LocalScheduler"] = "true";
-        start.Environment["Hosting__Urls"] = "http://127.0.0.1:" + FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        start.Environment["Hosting__Urls"] = "http://127.0.0.1:" + LoopbackPorts.Free().ToString(System.Globalization.CultureInfo.InvariantCulture);
 
         using var process = Process.Start(start)!;
         process.BeginOutputReadLine();
@@ -80,12 +80,5 @@ public class CustomHandlerProcessTests
         var path = Path.Combine(RepositoryPaths.AppProject, "bin", RepositoryPaths.BuildConfiguration, "net10.0", "Crisis.Functions.dll");
         Assert.True(File.Exists(path), $"{path} is missing: build the solution first");
         return path;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -4,7 +4,6 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Crisis.Functions.Storage;
 using Crisis.Functions.Storage.Blobs;
-using Crisis.Functions.Storage.Tables;
 using Crisis.Functions.Tests.Infrastructure;
 
 namespace Crisis.Functions.Tests.Storage;
@@ -12,26 +11,15 @@ namespace Crisis.Functions.Tests.Storage;
 /// <summary>What our clients write, the official Azure SDKs (@azure/data-tables, @azure/storage-blob) read identically, and the reverse.</summary>
 public class SdkInteropTests
 {
-    private static readonly DateTimeOffset When = new(2026, 3, 14, 15, 9, 26, 535, TimeSpan.Zero);
-    private static readonly Guid Id = Guid.Parse("0f8fad5b-d9cb-469f-a165-70867728950e");
-    private const string Text = "Grüße, نشانی, ગુજરાતી, 😀";
+    private static readonly DateTimeOffset When = SampleEntities.When;
+    private static readonly Guid Id = SampleEntities.Id;
+    private const string Text = SampleEntities.Text;
 
     [Fact]
     public async Task Entity_written_by_us_reads_back_with_the_same_types_in_the_javascript_sdk()
     {
         var table = await TestStorage.NewTableAsync();
-        await table.AddEntityAsync(new TableEntity("p", "r")
-        {
-            ["Text"] = Text,
-            ["Int"] = 42,
-            ["Long"] = 9_007_199_254_740_993L,
-            ["Double"] = 2.5,
-            ["WholeDouble"] = 3.0,
-            ["Flag"] = true,
-            ["When"] = When,
-            ["Id"] = Id,
-            ["Bytes"] = new byte[] { 0, 1, 2, 254, 255 },
-        });
+        await table.AddEntityAsync(SampleEntities.AllTypes());
 
         var read = await RunSdkAsync("readEntity", new { connectionString = await ConnectionStringAsync(), table = table.Name, partitionKey = "p", rowKey = "r" });
         var properties = read["properties"]!;

@@ -7,20 +7,7 @@ namespace Crisis.Functions.Tests.Storage;
 
 public class TableClientTests
 {
-    private static readonly DateTimeOffset When = new(2026, 3, 14, 15, 9, 26, 535, TimeSpan.Zero);
-
-    private static TableEntity Sample(string pk = "p1", string rk = "r1") => new(pk, rk)
-    {
-        ["Text"] = "Grüße, نشانی, ગુજરાતી, 😀",
-        ["Int"] = 42,
-        ["Long"] = 9_007_199_254_740_993L,
-        ["Double"] = 2.5,
-        ["WholeDouble"] = 3.0,
-        ["Flag"] = true,
-        ["When"] = When,
-        ["Id"] = Guid.Parse("0f8fad5b-d9cb-469f-a165-70867728950e"),
-        ["Bytes"] = new byte[] { 0, 1, 2, 254, 255 },
-    };
+    private static readonly DateTimeOffset When = SampleEntities.When;
 
     [Fact]
     public async Task CreateIfNotExists_reports_whether_it_created_the_table()
@@ -33,29 +20,29 @@ public class TableClientTests
     public async Task Insert_then_point_get_round_trips_every_property_type()
     {
         var table = await TestStorage.NewTableAsync();
-        var etag = await table.AddEntityAsync(Sample());
-        var read = await table.GetEntityAsync("p1", "r1");
+        var etag = await table.AddEntityAsync(SampleEntities.AllTypes());
+        var read = await table.GetEntityAsync("p", "r");
 
         Assert.NotEqual(default, etag);
         Assert.Equal(etag, read.ETag);
         Assert.NotNull(read.Timestamp);
-        Assert.Equal("Grüße, نشانی, ગુજરાતી, 😀", read.GetString("Text"));
+        Assert.Equal(SampleEntities.Text, read.GetString("Text"));
         Assert.Equal(42, read.GetInt32("Int"));
-        Assert.Equal(9_007_199_254_740_993L, read.GetInt64("Long"));
+        Assert.Equal(SampleEntities.BigNumber, read.GetInt64("Long"));
         Assert.Equal(2.5, read.GetDouble("Double"));
         Assert.Equal(3.0, read["WholeDouble"]);
         Assert.True(read.GetBoolean("Flag"));
         Assert.Equal(When, read.GetDateTimeOffset("When"));
-        Assert.Equal(Guid.Parse("0f8fad5b-d9cb-469f-a165-70867728950e"), read.GetGuid("Id"));
-        Assert.Equal(new byte[] { 0, 1, 2, 254, 255 }, read.GetBinary("Bytes"));
+        Assert.Equal(SampleEntities.Id, read.GetGuid("Id"));
+        Assert.Equal(SampleEntities.Bytes, read.GetBinary("Bytes"));
     }
 
     [Fact]
     public async Task Insert_of_existing_keys_is_a_conflict()
     {
         var table = await TestStorage.NewTableAsync();
-        await table.AddEntityAsync(Sample());
-        var error = await Assert.ThrowsAsync<StorageConflictException>(() => table.AddEntityAsync(Sample()));
+        await table.AddEntityAsync(SampleEntities.AllTypes());
+        var error = await Assert.ThrowsAsync<StorageConflictException>(() => table.AddEntityAsync(SampleEntities.AllTypes()));
         Assert.Equal(409, error.Status);
         Assert.Equal("EntityAlreadyExists", error.ErrorCode);
     }
