@@ -1,12 +1,25 @@
+using Crisis.Functions.Access;
+using Crisis.Functions.Common;
+using Crisis.Functions.Crises;
+using Crisis.Functions.Demo;
+using Crisis.Functions.Feedback;
 using Crisis.Functions.Health;
 using Crisis.Functions.Hosting;
+using Crisis.Functions.PublicPages;
 using Crisis.Functions.Storage;
 
-// `--local` (the README's run command): start an embedded Azurite, persisted in .azurite/, and point the app at it.
-await using var azurite = LocalRun.IsRequested(args) ? await LocalRun.StartStorageAsync() : null;
-if (azurite is not null)
+// `hash-key`: prints the SHA-256 to configure for an API key read from standard input.
+if (args is ["hash-key"])
 {
-    args = [.. args.Where(a => a != LocalRun.Flag), $"--{StorageOptions.Section}:ConnectionString={azurite.ConnectionString}"];
+    Console.WriteLine(ApiKeyAuthenticationHandler.Hash((Console.In.ReadLine() ?? "").Trim()));
+    return;
+}
+
+// `--local` (the README's run command): an embedded Azurite persisted in .azurite/, a one-run admin key, demo content.
+await using var local = LocalRun.IsRequested(args) ? await LocalRun.StartAsync() : null;
+if (local is not null)
+{
+    args = [.. args.Where(a => a != LocalRun.Flag), .. local.Settings];
 }
 
 var builder = WebApplication.CreateBuilder(args);
@@ -16,27 +29,45 @@ builder.WebHost.UseUrls(string.IsNullOrEmpty(customHandlerPort) ? hosting.Urls :
 
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddProblemDetails();
+builder.Services.ConfigureHttpJsonOptions(o => JsonBody.Configure(o.SerializerOptions));
 builder.Services.AddOpenApi();
 builder.Services.AddCrisisStorage();
-builder.Services.AddSingleton<TimerDispatcher>();
-builder.Services.AddTimerFunction<HeartbeatTimer>();
+builder.Services.AddCrisisAccess();
+builder.Services.AddCrisisRateLimits();
 builder.Services.AddOptions<HostingOptions>().BindConfiguration(HostingOptions.Section);
+builder.Services.AddOptions<PublicPagesOptions>().BindConfiguration(PublicPagesOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+builder.Services.AddSingleton<TimerDispatcher>();
 builder.Services.AddHostedService<LocalTimerScheduler>();
+builder.Services.AddTimerFunction<HeartbeatTimer>();
+builder.Services.AddSingleton<CrisisStore>();
+builder.Services.AddSingleton<ContentStore>();
+builder.Services.AddSingleton<CrisisService>();
+builder.Services.AddSingleton<PagePublisher>();
+builder.Services.AddSingleton<PublishedPageCache>();
+builder.Services.AddSingleton<FeedbackStore>();
 
 var app = builder.Build();
 
+app.UseForwardedHeaders();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+app.UseAuthentication();
+app.UseAuthorization();
+app.UseRateLimiter();
 
 // The Functions host pings the handler's root until it answers, before it forwards any invocation.
 app.MapGet("/", () => TypedResults.Text("Crisis.Functions is ready")).ExcludeFromDescription();
 app.MapOpenApi("/api/openapi/{documentName}.json").AsFunction("OpenApi", FunctionAuthLevel.Anonymous);
 app.MapHealth();
+app.MapPublicPages();
+app.MapFeedback();
+app.MapCrisisAdmin();
 app.MapTimerFunctions();
 
-if (azurite is not null)
+if (local is not null)
 {
-    LocalRun.PrintUrlsOnStart(app, azurite);
+    await DemoContent.SeedAsync(app.Services, CancellationToken.None);
+    local.PrintUrlsOnStart(app);
 }
 
 await app.RunAsync();

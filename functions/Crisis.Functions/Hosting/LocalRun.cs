@@ -1,23 +1,44 @@
+using System.Security.Cryptography;
+using Crisis.Functions.Access;
+
 namespace Crisis.Functions.Hosting;
 
-/// <summary>What <c>--local</c> adds: an embedded, persisted Azurite and a banner with the URLs.</summary>
-internal static class LocalRun
+/// <summary>What <c>--local</c> adds: an embedded, persisted Azurite, a fresh admin key for this run, and a banner with the URLs.</summary>
+internal sealed class LocalRun : IAsyncDisposable
 {
     public const string Flag = "--local";
 
     /// <summary>Where the local Azurite keeps its data, relative to the working directory (the repository root).</summary>
     public const string DataFolder = ".azurite";
 
-    public static bool IsRequested(string[] args) => args.Contains(Flag);
-
-    public static async Task<EmbeddedAzurite> StartStorageAsync()
+    private LocalRun(EmbeddedAzurite azurite, string adminKey)
     {
-        var azurite = await EmbeddedAzurite.StartAsync(Path.GetFullPath(DataFolder));
-        Console.WriteLine($"Azurite (data in {DataFolder}/): blob http://127.0.0.1:{azurite.BlobPort}, table http://127.0.0.1:{azurite.TablePort}");
-        return azurite;
+        Azurite = azurite;
+        AdminKey = adminKey;
     }
 
-    public static void PrintUrlsOnStart(WebApplication app, EmbeddedAzurite azurite)
+    public EmbeddedAzurite Azurite { get; }
+
+    public string AdminKey { get; }
+
+    /// <summary>Command-line settings pointing the app at the embedded storage and accepting the run's admin key.</summary>
+    public string[] Settings =>
+    [
+        $"--Storage:ConnectionString={Azurite.ConnectionString}",
+        "--Access:ApiKeys:0:Name=local-admin",
+        "--Access:ApiKeys:0:Role=admin",
+        $"--Access:ApiKeys:0:Sha256={ApiKeyAuthenticationHandler.Hash(AdminKey)}",
+    ];
+
+    public static bool IsRequested(string[] args) => args.Contains(Flag);
+
+    public static async Task<LocalRun> StartAsync()
+    {
+        var azurite = await EmbeddedAzurite.StartAsync(Path.GetFullPath(DataFolder));
+        return new LocalRun(azurite, Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24)));
+    }
+
+    public void PrintUrlsOnStart(WebApplication app)
     {
         app.Lifetime.ApplicationStarted.Register(() =>
         {
@@ -25,12 +46,17 @@ internal static class LocalRun
             Console.WriteLine($"""
 
                 Crisis.Functions is running at {baseUrl}
-                  health:   {baseUrl}/api/health
-                  OpenAPI:  {baseUrl}/api/openapi/v1.json
-                  storage:  Azurite, blob port {azurite.BlobPort}, table port {azurite.TablePort}
+                  health:        {baseUrl}/api/health
+                  OpenAPI:       {baseUrl}/api/openapi/v1.json
+                  public crises: {baseUrl}/api/crises          (demo page: add /{Demo.DemoContent.CrisisId}?lang=en|cy|fa|sw)
+                  admin key:     {AdminKey}
+                                 curl -H "Authorization: Bearer {AdminKey}" {baseUrl}/api/admin/crises
+                  storage:       Azurite (data in {DataFolder}/), blob port {Azurite.BlobPort}, table port {Azurite.TablePort}
                 Timers fire locally on their schedules. Press Ctrl-C to stop the app and Azurite.
 
                 """);
         });
     }
+
+    public ValueTask DisposeAsync() => Azurite.DisposeAsync();
 }

@@ -12,6 +12,17 @@ public static class Problems
     public const string TimerFailed = TypePrefix + "timer-failed";
     public const string StorageUnavailable = TypePrefix + "storage-unavailable";
     public const string PayloadTooLarge = TypePrefix + "payload-too-large";
+    public const string UnsupportedMediaType = TypePrefix + "unsupported-media-type";
+    public const string ValidationFailed = TypePrefix + "validation-failed";
+    public const string InvalidId = TypePrefix + "invalid-id";
+    public const string NotFound = TypePrefix + "not-found";
+    public const string IllegalTransition = TypePrefix + "illegal-transition";
+    public const string Conflict = TypePrefix + "conflict";
+    public const string PreconditionFailed = TypePrefix + "precondition-failed";
+    public const string Unauthenticated = TypePrefix + "unauthenticated";
+    public const string Forbidden = TypePrefix + "forbidden";
+    public const string RateLimited = TypePrefix + "rate-limited";
+    public const string InvalidQuery = TypePrefix + "invalid-query";
 
     public static ProblemHttpResult Create(int status, string type, string title, string? detail = null, IDictionary<string, object?>? extensions = null) =>
         TypedResults.Problem(detail: detail, statusCode: status, title: title, type: type, extensions: extensions);

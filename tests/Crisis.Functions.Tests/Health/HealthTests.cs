@@ -43,7 +43,7 @@ public class HealthTests
         Assert.NotEmpty(functions);
         foreach (var endpoint in functions)
         {
-            var path = "/" + endpoint.RoutePattern.RawText!.TrimStart('/');
+            var path = "/" + endpoint.RoutePattern.RawText!.Trim('/');
             Assert.True(paths.TryGetProperty(path, out var operations), $"{path} is missing from the OpenAPI document");
             foreach (var method in endpoint.Metadata.GetMetadata<HttpMethodMetadata>()!.HttpMethods)
             {

@@ -49,7 +49,7 @@ public class FunctionDefinitionTests : IAsyncLifetime
             Assert.True(files.ContainsKey(metadata.Name), $"{endpoint.RoutePattern.RawText} has no functions/{metadata.Name}/function.json");
 
             var trigger = Binding(files[metadata.Name], "httpTrigger");
-            var route = endpoint.RoutePattern.RawText!.TrimStart('/')[(FunctionEndpointExtensions.RoutePrefix.Length + 1)..];
+            var route = endpoint.RoutePattern.RawText!.Trim('/')[(FunctionEndpointExtensions.RoutePrefix.Length + 1)..];
             Assert.Equal(route, trigger.GetProperty("route").GetString());
             var methods = endpoint.Metadata.GetMetadata<HttpMethodMetadata>()!.HttpMethods.Select(m => m.ToLowerInvariant()).Order();
             Assert.Equal(methods, trigger.GetProperty("methods").EnumerateArray().Select(m => m.GetString()!).Order());

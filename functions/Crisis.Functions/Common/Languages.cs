@@ -1,0 +1,70 @@
+using System.Globalization;
+using Microsoft.Net.Http.Headers;
+
+namespace Crisis.Functions.Common;
+
+/// <summary>Language tags (BCP 47, as known to ICU), their writing direction, and content negotiation with fallback.</summary>
+public static class Languages
+{
+    /// <summary>The normalised tag ("en", "pt-BR", "sr-Latn") when it names a known language, else null.</summary>
+    public static string? Normalise(string? tag)
+    {
+        if (string.IsNullOrWhiteSpace(tag) || tag.Length > 35 || !tag.All(c => char.IsAsciiLetterOrDigit(c) || c == '-'))
+        {
+            return null;
+        }
+
+        try
+        {
+            var culture = CultureInfo.GetCultureInfo(tag, predefinedOnly: true);
+            return culture.Equals(CultureInfo.InvariantCulture) ? null : culture.Name;
+        }
+        catch (CultureNotFoundException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>"rtl" for right-to-left scripts (Arabic, Persian, Hebrew, Urdu…), else "ltr".</summary>
+    public static string Direction(string language) =>
+        CultureInfo.GetCultureInfo(language).TextInfo.IsRightToLeft ? "rtl" : "ltr";
+
+    /// <summary>
+    /// Picks the language to answer in: an explicit <paramref name="requested"/> tag when offered (or its base
+    /// language), else the best offered match of Accept-Language by quality, else the default.
+    /// </summary>
+    public static string Negotiate(string? requested, string? acceptLanguage, IReadOnlyList<string> offered, string defaultLanguage)
+    {
+        ArgumentNullException.ThrowIfNull(offered);
+        if (requested is not null)
+        {
+            return Match(requested, offered) ?? defaultLanguage;
+        }
+
+        if (!string.IsNullOrWhiteSpace(acceptLanguage) && StringWithQualityHeaderValue.TryParseList([acceptLanguage], out var ranges))
+        {
+            foreach (var range in ranges.Where(r => r.Quality is null or > 0).OrderByDescending(r => r.Quality ?? 1))
+            {
+                if (range.Value.Value is { } tag && tag != "*" && Match(tag, offered) is { } match)
+                {
+                    return match;
+                }
+            }
+        }
+
+        return defaultLanguage;
+    }
+
+    private static string? Match(string tag, IReadOnlyList<string> offered)
+    {
+        var exact = offered.FirstOrDefault(o => string.Equals(o, tag, StringComparison.OrdinalIgnoreCase));
+        if (exact is not null)
+        {
+            return exact;
+        }
+
+        var primary = tag.Split('-')[0];
+        return offered.FirstOrDefault(o => string.Equals(o, primary, StringComparison.OrdinalIgnoreCase))
+            ?? offered.FirstOrDefault(o => string.Equals(o.Split('-')[0], primary, StringComparison.OrdinalIgnoreCase));
+    }
+}

@@ -1,0 +1,81 @@
+namespace Crisis.Functions.Crises;
+
+/// <summary>
+/// The admin-edited public content of a crisis, all languages in one document. It is a draft until published;
+/// publishing freezes a copy and renders one immutable page, FAQ and feed per language.
+/// </summary>
+public sealed record CrisisContent
+{
+    /// <summary>Where things stand now, in a sentence or two ("Deliveries in the north are delayed by up to 3 days").</summary>
+    public Dictionary<string, string> StatusText { get; init; } = [];
+
+    public List<KeyDate> KeyDates { get; init; } = [];
+
+    public List<Policy> Policies { get; init; } = [];
+
+    public List<ChannelForNeed> Channels { get; init; } = [];
+
+    public List<HelpfulResource> Resources { get; init; } = [];
+
+    public List<FaqEntry> Faq { get; init; } = [];
+
+    public static CrisisContent Empty { get; } = new();
+}
+
+public sealed record KeyDate(DateOnly Date, Dictionary<string, string> Label);
+
+/// <summary>A policy customers care about (cancellation, refund) and whether the crisis changed it.</summary>
+public sealed record Policy(string Key, Dictionary<string, string> Title, Dictionary<string, string> Text, bool ChangedByCrisis);
+
+public enum Need
+{
+    Technical,
+    Delivery,
+    Rescheduling,
+    Billing,
+    Emergency,
+    General,
+}
+
+public enum ChannelKind
+{
+    LiveChat,
+    Sms,
+    Portal,
+    Phone,
+    Email,
+    Social,
+}
+
+/// <summary>Which channel fits which need, and how to reach it: technical → live chat, emergency → a phone answered by a person.</summary>
+public sealed record ChannelForNeed(Need Need, ChannelKind Channel, string Contact, Dictionary<string, string>? Note);
+
+public enum ResourceKind
+{
+    GovernmentAid,
+    CommunityGroup,
+    SelfCare,
+    Other,
+}
+
+public sealed record HelpfulResource(ResourceKind Kind, string Url, Dictionary<string, string> Title, Dictionary<string, string>? Description);
+
+public sealed record FaqEntry(string Id, string Category, int Order, Dictionary<string, string> Question, Dictionary<string, string> Answer);
+
+/// <summary>One entry of the update timeline. Drafts are not public; publishing one republishes the page.</summary>
+public sealed record CrisisUpdate
+{
+    public required string Id { get; init; }
+
+    public required Dictionary<string, string> Text { get; init; }
+
+    public DateTimeOffset? NextUpdateExpectedAt { get; init; }
+
+    public required DateTimeOffset CreatedAt { get; init; }
+
+    public required string CreatedBy { get; init; }
+
+    public DateTimeOffset? PublishedAt { get; init; }
+
+    public string? PublishedBy { get; init; }
+}

@@ -1,0 +1,175 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Azure;
+using Crisis.Functions.Common;
+using Crisis.Functions.Storage;
+using Crisis.Functions.Storage.Tables;
+
+namespace Crisis.Functions.Crises;
+
+/// <summary>One entry of the audit log: who did what to a crisis when, with the state before and after.</summary>
+public sealed record AuditEntry(string Id, DateTimeOffset At, string Actor, string Action, string? Before, string? After);
+
+public sealed record AuditPage(IReadOnlyList<AuditEntry> Entries, string? ContinuationToken);
+
+/// <summary>
+/// Crises, their update timeline and their audit log, in one table partition so that every change and its audit
+/// entry are written by one entity-group transaction: both or neither.
+/// Row keys: <c>c|{id}</c> a crisis, <c>u|{id}|{updateId}</c> an update, <c>a|{id}|{newest-first time}|{random}</c> an audit entry.
+/// </summary>
+public sealed class CrisisStore(CrisisStorage storage, TimeProvider time)
+{
+    public const string TableName = "crises";
+    private const string Partition = "crises";
+    private const int MaxAuditSnapshot = 30_000;
+
+    public async Task<(CrisisRecord Crisis, ETag ETag)?> GetAsync(string id, CancellationToken cancellationToken)
+    {
+        var table = await storage.TableAsync(TableName, cancellationToken);
+        var row = await table.GetEntityIfExistsAsync(Partition, CrisisKey(id), cancellationToken: cancellationToken);
+        return row is null ? null : (Deserialize<CrisisRecord>(row), row.ETag);
+    }
+
+    public async Task<IReadOnlyList<CrisisRecord>> ListAsync(CancellationToken cancellationToken)
+    {
+        var table = await storage.TableAsync(TableName, cancellationToken);
+        var crises = new List<CrisisRecord>();
+        await foreach (var row in table.QueryAsync(TableFilter.PartitionWithRowKeyPrefix(Partition, "c|"), cancellationToken: cancellationToken))
+        {
+            crises.Add(Deserialize<CrisisRecord>(row));
+        }
+
+        return crises;
+    }
+
+    public async Task CreateAsync(CrisisRecord crisis, string actor, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(crisis);
+        var table = await storage.TableAsync(TableName, cancellationToken);
+        await table.SubmitTransactionAsync(
+        [
+            new(TableTransactionActionType.Add, Row(CrisisKey(crisis.Id), crisis)),
+            new(TableTransactionActionType.Add, AuditRow(crisis.Id, actor, "crisis.create", null, Json(crisis))),
+        ], cancellationToken);
+    }
+
+    /// <summary>
+    /// Replaces the crisis if nobody changed it since <paramref name="etag"/> was read, and audits the change in
+    /// the same transaction. <see cref="StoragePreconditionFailedException"/> when someone did.
+    /// </summary>
+    public async Task ReplaceAsync(CrisisRecord before, CrisisRecord after, ETag etag, string actor, string action, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(before);
+        ArgumentNullException.ThrowIfNull(after);
+        var table = await storage.TableAsync(TableName, cancellationToken);
+        await table.SubmitTransactionAsync(
+        [
+            new(TableTransactionActionType.UpdateReplace, Row(CrisisKey(after.Id), after), etag),
+            new(TableTransactionActionType.Add, AuditRow(after.Id, actor, action, Json(before), Json(after))),
+        ], cancellationToken);
+    }
+
+    /// <summary>Audits a change whose data lives elsewhere (content documents in blob storage): the snapshots name versions.</summary>
+    public async Task AuditAsync(string crisisId, string actor, string action, string? before, string? after, CancellationToken cancellationToken)
+    {
+        var table = await storage.TableAsync(TableName, cancellationToken);
+        await table.AddEntityAsync(AuditRow(crisisId, actor, action, before, after), cancellationToken);
+    }
+
+    public async Task<AuditPage> AuditPageAsync(string crisisId, int pageSize, string? continuationToken, CancellationToken cancellationToken)
+    {
+        var table = await storage.TableAsync(TableName, cancellationToken);
+        var entries = new List<AuditEntry>();
+        var token = continuationToken;
+        do
+        {
+            var page = await table.QueryPageAsync(TableFilter.PartitionWithRowKeyPrefix(Partition, $"a|{crisisId}|"), null, pageSize - entries.Count, token, cancellationToken);
+            entries.AddRange(page.Entities.Select(row => new AuditEntry(
+                row.RowKey[(row.RowKey.LastIndexOf('|') + 1)..],
+                row.GetDateTimeOffset("At")!.Value,
+                row.GetString("Actor")!,
+                row.GetString("Action")!,
+                row.GetString("Before"),
+                row.GetString("After"))));
+            token = page.ContinuationToken;
+        }
+        while (token is not null && entries.Count < pageSize);
+
+        return new AuditPage(entries, token);
+    }
+
+    public async Task<IReadOnlyList<CrisisUpdate>> ListUpdatesAsync(string crisisId, CancellationToken cancellationToken)
+    {
+        var table = await storage.TableAsync(TableName, cancellationToken);
+        var updates = new List<CrisisUpdate>();
+        await foreach (var row in table.QueryAsync(TableFilter.PartitionWithRowKeyPrefix(Partition, $"u|{crisisId}|"), cancellationToken: cancellationToken))
+        {
+            updates.Add(Deserialize<CrisisUpdate>(row));
+        }
+
+        return updates;
+    }
+
+    public async Task<(CrisisUpdate Update, ETag ETag)?> GetUpdateAsync(string crisisId, string updateId, CancellationToken cancellationToken)
+    {
+        var table = await storage.TableAsync(TableName, cancellationToken);
+        var row = await table.GetEntityIfExistsAsync(Partition, UpdateKey(crisisId, updateId), cancellationToken: cancellationToken);
+        return row is null ? null : (Deserialize<CrisisUpdate>(row), row.ETag);
+    }
+
+    public async Task AddUpdateAsync(string crisisId, CrisisUpdate update, string actor, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(update);
+        var table = await storage.TableAsync(TableName, cancellationToken);
+        await table.SubmitTransactionAsync(
+        [
+            new(TableTransactionActionType.Add, Row(UpdateKey(crisisId, update.Id), update)),
+            new(TableTransactionActionType.Add, AuditRow(crisisId, actor, update.PublishedAt is null ? "update.draft" : "update.publish", null, Json(update))),
+        ], cancellationToken);
+    }
+
+    public async Task ReplaceUpdateAsync(string crisisId, CrisisUpdate before, CrisisUpdate after, ETag etag, string actor, string action, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(after);
+        var table = await storage.TableAsync(TableName, cancellationToken);
+        await table.SubmitTransactionAsync(
+        [
+            new(TableTransactionActionType.UpdateReplace, Row(UpdateKey(crisisId, after.Id), after), etag),
+            new(TableTransactionActionType.Add, AuditRow(crisisId, actor, action, Json(before), Json(after))),
+        ], cancellationToken);
+    }
+
+    /// <summary>A new update id that sorts by creation time.</summary>
+    public string NewUpdateId() =>
+        time.GetUtcNow().UtcTicks.ToString("D19", CultureInfo.InvariantCulture) + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3));
+
+    private static string CrisisKey(string id) => "c|" + id;
+
+    private static string UpdateKey(string crisisId, string updateId) => $"u|{crisisId}|{updateId}";
+
+    private static TableEntity Row<T>(string rowKey, T value) => new(Partition, rowKey) { ["Data"] = Json(value) };
+
+    private TableEntity AuditRow(string crisisId, string actor, string action, string? before, string? after)
+    {
+        var now = time.GetUtcNow();
+        var newestFirst = (DateTimeOffset.MaxValue.UtcTicks - now.UtcTicks).ToString("D19", CultureInfo.InvariantCulture);
+        var row = new TableEntity(Partition, $"a|{crisisId}|{newestFirst}|{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4))}")
+        {
+            ["At"] = now,
+            ["Actor"] = actor,
+            ["Action"] = action,
+            ["Before"] = Clip(before),
+            ["After"] = Clip(after),
+        };
+        return row;
+    }
+
+    private static string? Clip(string? snapshot) =>
+        snapshot is null || snapshot.Length <= MaxAuditSnapshot ? snapshot : snapshot[..MaxAuditSnapshot] + "…(truncated)";
+
+    internal static string Json<T>(T value) => JsonSerializer.Serialize(value, JsonBody.Options);
+
+    private static T Deserialize<T>(TableEntity row) =>
+        JsonSerializer.Deserialize<T>(row.GetString("Data")!, JsonBody.Options)!;
+}

@@ -1,0 +1,128 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using Azure;
+using Crisis.Functions.Storage;
+using Crisis.Functions.Storage.Tables;
+
+namespace Crisis.Functions.Feedback;
+
+public enum QuestionStatus
+{
+    Open,
+    Answered,
+}
+
+public sealed record Question(string Id, DateTimeOffset AskedAt, string Language, string Text, string? Contact, QuestionStatus Status, string? FaqEntryId, DateTimeOffset? AnsweredAt, string? AnsweredBy);
+
+public sealed record VoteCount(string EntryId, int Helpful, int NotHelpful);
+
+/// <summary>
+/// Public feedback, partitioned per crisis so a busy crisis never contends with admin data. Votes are appended,
+/// never counted in place, so a surge of votes writes without conflicts.
+/// Row keys: <c>v|{entryId}|{time}|{random}</c> a vote, <c>q|{newest-first time}|{random}</c> a question.
+/// </summary>
+public sealed class FeedbackStore(CrisisStorage storage, TimeProvider time)
+{
+    public const string TableName = "feedback";
+
+    public async Task AddVoteAsync(string crisisId, string entryId, bool helpful, string language, CancellationToken cancellationToken)
+    {
+        var table = await storage.TableAsync(TableName, cancellationToken);
+        var now = time.GetUtcNow();
+        await table.AddEntityAsync(new TableEntity(crisisId, $"v|{entryId}|{now.UtcTicks:D19}|{Random()}")
+        {
+            ["Helpful"] = helpful,
+            ["Language"] = language,
+            ["At"] = now,
+        }, cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<VoteCount>> CountVotesAsync(string crisisId, CancellationToken cancellationToken)
+    {
+        var table = await storage.TableAsync(TableName, cancellationToken);
+        var counts = new Dictionary<string, (int Yes, int No)>(StringComparer.Ordinal);
+        await foreach (var row in table.QueryAsync(TableFilter.PartitionWithRowKeyPrefix(crisisId, "v|"), ["Helpful"], cancellationToken: cancellationToken))
+        {
+            var entryId = row.RowKey.Split('|')[1];
+            var (yes, no) = counts.GetValueOrDefault(entryId);
+            counts[entryId] = row.GetBoolean("Helpful") == true ? (yes + 1, no) : (yes, no + 1);
+        }
+
+        return [.. counts.OrderBy(c => c.Key, StringComparer.Ordinal).Select(c => new VoteCount(c.Key, c.Value.Yes, c.Value.No))];
+    }
+
+    public async Task<Question> AddQuestionAsync(string crisisId, string text, string language, string? contact, CancellationToken cancellationToken)
+    {
+        var table = await storage.TableAsync(TableName, cancellationToken);
+        var now = time.GetUtcNow();
+        var id = (DateTimeOffset.MaxValue.UtcTicks - now.UtcTicks).ToString("D19", CultureInfo.InvariantCulture) + Random();
+        var question = new Question(id, now, language, text, contact, QuestionStatus.Open, null, null, null);
+        await table.AddEntityAsync(ToRow(crisisId, question), cancellationToken);
+        return question;
+    }
+
+    public async Task<IReadOnlyList<Question>> ListQuestionsAsync(string crisisId, QuestionStatus? status, CancellationToken cancellationToken)
+    {
+        var table = await storage.TableAsync(TableName, cancellationToken);
+        var filter = TableFilter.PartitionWithRowKeyPrefix(crisisId, "q|");
+        if (status is { } wanted)
+        {
+            filter = filter.And(TableFilter.Of($"Status eq {wanted.ToString()}"));
+        }
+
+        var questions = new List<Question>();
+        await foreach (var row in table.QueryAsync(filter, cancellationToken: cancellationToken))
+        {
+            questions.Add(FromRow(row));
+        }
+
+        return questions;
+    }
+
+    public async Task<(Question Question, ETag ETag)?> GetQuestionAsync(string crisisId, string questionId, CancellationToken cancellationToken)
+    {
+        var table = await storage.TableAsync(TableName, cancellationToken);
+        var row = await table.GetEntityIfExistsAsync(crisisId, "q|" + questionId, cancellationToken: cancellationToken);
+        return row is null ? null : (FromRow(row), row.ETag);
+    }
+
+    /// <summary>Saves the answered question if nobody changed it since it was read.</summary>
+    public async Task ReplaceQuestionAsync(string crisisId, Question question, ETag etag, CancellationToken cancellationToken)
+    {
+        var table = await storage.TableAsync(TableName, cancellationToken);
+        await table.UpdateEntityAsync(ToRow(crisisId, question), etag, TableUpdateMode.Replace, cancellationToken);
+    }
+
+    private static TableEntity ToRow(string crisisId, Question question)
+    {
+        var row = new TableEntity(crisisId, "q|" + question.Id)
+        {
+            ["AskedAt"] = question.AskedAt,
+            ["Language"] = question.Language,
+            ["Text"] = question.Text,
+            ["Contact"] = question.Contact,
+            ["Status"] = question.Status.ToString(),
+            ["FaqEntryId"] = question.FaqEntryId,
+            ["AnsweredBy"] = question.AnsweredBy,
+        };
+        if (question.AnsweredAt is { } answeredAt)
+        {
+            row["AnsweredAt"] = answeredAt;
+        }
+
+        return row;
+    }
+
+    private static Question FromRow(TableEntity row) => new(
+        row.RowKey[2..],
+        row.GetDateTimeOffset("AskedAt")!.Value,
+        row.GetString("Language")!,
+        row.GetString("Text")!,
+        row.GetString("Contact"),
+        Enum.Parse<QuestionStatus>(row.GetString("Status")!),
+        row.GetString("FaqEntryId"),
+        row.GetDateTimeOffset("AnsweredAt"),
+        row.GetString("AnsweredBy"));
+
+    private static string Random() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4));
+}

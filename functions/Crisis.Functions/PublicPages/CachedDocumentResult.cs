@@ -1,0 +1,48 @@
+using System.Globalization;
+using Microsoft.Net.Http.Headers;
+
+namespace Crisis.Functions.PublicPages;
+
+/// <summary>
+/// Writes a cached document with its strong ETag and cache headers, or 304 Not Modified when the client's
+/// If-None-Match already names it. Content-Language says which language the answer is in.
+/// </summary>
+public sealed class CachedDocumentResult(CachedDocument document, string? language, int maxAgeSeconds) : IResult
+{
+    public CachedDocument Document { get; } = document;
+
+    public Task ExecuteAsync(HttpContext httpContext)
+    {
+        ArgumentNullException.ThrowIfNull(httpContext);
+        var response = httpContext.Response;
+        response.Headers.ETag = Document.ETag;
+        response.Headers.CacheControl = string.Create(CultureInfo.InvariantCulture, $"public, max-age={maxAgeSeconds}, stale-while-revalidate={maxAgeSeconds * 4}");
+        response.Headers.Vary = "Accept-Language";
+        if (language is not null)
+        {
+            response.Headers.ContentLanguage = language;
+        }
+
+        if (Matches(httpContext.Request.Headers.IfNoneMatch, Document.ETag))
+        {
+            response.StatusCode = StatusCodes.Status304NotModified;
+            return Task.CompletedTask;
+        }
+
+        response.StatusCode = StatusCodes.Status200OK;
+        response.ContentType = Document.ContentType;
+        response.ContentLength = Document.Body.Length;
+        return HttpMethods.IsHead(httpContext.Request.Method) ? Task.CompletedTask : response.Body.WriteAsync(Document.Body).AsTask();
+    }
+
+    /// <summary>If-None-Match uses the weak comparison (RFC 9110 13.1.2): W/ prefixes are ignored.</summary>
+    internal static bool Matches(Microsoft.Extensions.Primitives.StringValues ifNoneMatch, string etag)
+    {
+        if (ifNoneMatch.Count == 0 || !EntityTagHeaderValue.TryParseList(ifNoneMatch, out var tags))
+        {
+            return false;
+        }
+
+        return tags.Any(t => t.Equals(EntityTagHeaderValue.Any) || string.Equals(t.Tag.Value, etag, StringComparison.Ordinal));
+    }
+}

@@ -1,0 +1,132 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Xml;
+using Crisis.Functions.Common;
+using Crisis.Functions.Crises;
+
+namespace Crisis.Functions.PublicPages;
+
+/// <summary>Renders the published state of a crisis into the documents the public reads, one set per language.</summary>
+public static class PageRenderer
+{
+    public static PublicPage Page(CrisisRecord crisis, CrisisContent content, IReadOnlyList<CrisisUpdate> updates, string language, DateTimeOffset publishedAt, PublicLinks links)
+    {
+        ArgumentNullException.ThrowIfNull(crisis);
+        ArgumentNullException.ThrowIfNull(content);
+        ArgumentNullException.ThrowIfNull(updates);
+        string Text(Dictionary<string, string>? texts) => texts is null ? "" : crisis.Localised(texts, language);
+        string? Optional(Dictionary<string, string>? texts) => texts is null || texts.Count == 0 ? null : Text(texts);
+
+        var published = updates.Where(u => u.PublishedAt is not null).OrderByDescending(u => u.PublishedAt).ThenByDescending(u => u.Id, StringComparer.Ordinal).ToList();
+        return new PublicPage(
+            crisis.Id,
+            language,
+            Languages.Direction(language),
+            crisis.Languages,
+            crisis.Status,
+            crisis.Severity,
+            Text(crisis.Title),
+            Text(crisis.Summary),
+            Optional(content.StatusText),
+            publishedAt,
+            published.FirstOrDefault()?.PublishedAt,
+            published.FirstOrDefault()?.NextUpdateExpectedAt,
+            crisis.ExpectedEndAt,
+            published.Select(u => new PublicUpdate(u.Id, u.PublishedAt!.Value, Text(u.Text), u.NextUpdateExpectedAt)).ToList(),
+            content.KeyDates.OrderBy(d => d.Date).Select(d => new PublicKeyDate(d.Date, Text(d.Label))).ToList(),
+            content.Policies.Select(p => new PublicPolicy(p.Key, Text(p.Title), Text(p.Text), p.ChangedByCrisis)).ToList(),
+            content.Channels.Select(c => new PublicChannel(c.Need, c.Channel, c.Contact, Optional(c.Note))).ToList(),
+            content.Resources.Select(r => new PublicResource(r.Kind, r.Url, Text(r.Title), Optional(r.Description))).ToList(),
+            content.Faq.Count,
+            links);
+    }
+
+    public static PublicFaq Faq(CrisisRecord crisis, CrisisContent content, string language)
+    {
+        ArgumentNullException.ThrowIfNull(crisis);
+        ArgumentNullException.ThrowIfNull(content);
+        var entries = content.Faq
+            .OrderBy(f => f.Order).ThenBy(f => f.Id, StringComparer.Ordinal)
+            .Select(f => new PublicFaqEntry(f.Id, f.Category, f.Order, crisis.Localised(f.Question, language), crisis.Localised(f.Answer, language)))
+            .ToList();
+        return new PublicFaq(crisis.Id, language, Languages.Direction(language), null, entries);
+    }
+
+    /// <summary>
+    /// An Atom 1.0 feed (RFC 4287) of the published updates, newest first. Texts are written as escaped
+    /// <c>type="text"</c> content, so no markup from an update can reach a feed reader.
+    /// </summary>
+    public static byte[] AtomFeed(CrisisRecord crisis, IReadOnlyList<CrisisUpdate> updates, string language, DateTimeOffset publishedAt, PublicLinks links, string publisher)
+    {
+        ArgumentNullException.ThrowIfNull(crisis);
+        ArgumentNullException.ThrowIfNull(updates);
+        ArgumentNullException.ThrowIfNull(links);
+        var published = updates.Where(u => u.PublishedAt is not null).OrderByDescending(u => u.PublishedAt).ToList();
+        var alternate = links.PublicPage ?? links.Page;
+        using var stream = new MemoryStream();
+        using (var xml = XmlWriter.Create(stream, new XmlWriterSettings { Encoding = new UTF8Encoding(false), Indent = true }))
+        {
+            const string atom = "http://www.w3.org/2005/Atom";
+            xml.WriteStartDocument();
+            xml.WriteStartElement("feed", atom);
+            xml.WriteAttributeString("xml", "lang", null, language);
+            xml.WriteElementString("id", atom, StableUri(crisis.Id, language));
+            xml.WriteElementString("title", atom, crisis.Localised(crisis.Title, language));
+            xml.WriteElementString("subtitle", atom, crisis.Localised(crisis.Summary, language));
+            xml.WriteElementString("updated", atom, Timestamp(published.FirstOrDefault()?.PublishedAt ?? publishedAt));
+            Link(xml, atom, "self", "application/atom+xml", links.Feed);
+            Link(xml, atom, "alternate", "text/html", alternate);
+            xml.WriteStartElement("author", atom);
+            xml.WriteElementString("name", atom, publisher);
+            xml.WriteEndElement();
+            foreach (var update in published)
+            {
+                var text = crisis.Localised(update.Text, language);
+                xml.WriteStartElement("entry", atom);
+                xml.WriteElementString("id", atom, StableUri(crisis.Id, update.Id));
+                xml.WriteElementString("title", atom, Headline(text));
+                xml.WriteElementString("updated", atom, Timestamp(update.PublishedAt!.Value));
+                xml.WriteElementString("published", atom, Timestamp(update.PublishedAt!.Value));
+                Link(xml, atom, "alternate", "text/html", alternate);
+                xml.WriteStartElement("content", atom);
+                xml.WriteAttributeString("type", "text");
+                xml.WriteString(text);
+                xml.WriteEndElement();
+                xml.WriteEndElement();
+            }
+
+            xml.WriteEndElement();
+            xml.WriteEndDocument();
+        }
+
+        return stream.ToArray();
+    }
+
+    private static void Link(XmlWriter xml, string ns, string rel, string type, string href)
+    {
+        xml.WriteStartElement("link", ns);
+        xml.WriteAttributeString("rel", rel);
+        xml.WriteAttributeString("type", type);
+        xml.WriteAttributeString("href", href);
+        xml.WriteEndElement();
+    }
+
+    private static string Timestamp(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
+
+    /// <summary>The first line of an update, shortened to a headline.</summary>
+    private static string Headline(string text)
+    {
+        var line = text.Split('\n', 2)[0].Trim();
+        return line.Length <= 100 ? line : line[..99].TrimEnd() + "…";
+    }
+
+    /// <summary>A name-based UUID URN: the same crisis and item always get the same Atom id, whatever the host name.</summary>
+    private static string StableUri(string crisisId, string item)
+    {
+        var hash = SHA256.HashData(Encoding.UTF8.GetBytes($"crisis-functions/{crisisId}/{item}"));
+        hash[6] = (byte)((hash[6] & 0x0F) | 0x50);
+        hash[8] = (byte)((hash[8] & 0x3F) | 0x80);
+        return "urn:uuid:" + new Guid(hash.AsSpan(0, 16), bigEndian: true).ToString("D");
+    }
+}

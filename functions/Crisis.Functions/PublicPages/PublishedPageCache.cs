@@ -1,0 +1,212 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Azure;
+using Crisis.Functions.Common;
+using Crisis.Functions.Crises;
+using Crisis.Functions.Storage;
+using Crisis.Functions.Storage.Blobs;
+using Microsoft.Extensions.Options;
+
+namespace Crisis.Functions.PublicPages;
+
+/// <summary>A published document held in memory with its strong ETag (a hash of its bytes).</summary>
+public sealed class CachedDocument
+{
+    private PublicFaqIndex? _faqIndex;
+
+    public CachedDocument(byte[] body, string contentType)
+    {
+        Body = body;
+        ContentType = contentType;
+        ETag = StrongETag(body);
+    }
+
+    public byte[] Body { get; }
+
+    public string ContentType { get; }
+
+    public string ETag { get; }
+
+    /// <summary>For FAQ documents: the entries with their search-folded text, built on first search.</summary>
+    public PublicFaqIndex FaqIndex => _faqIndex ??= new PublicFaqIndex(JsonSerializer.Deserialize<PublicFaq>(Body, JsonBody.Options)!);
+
+    public static string StrongETag(ReadOnlySpan<byte> body) =>
+        "\"" + Convert.ToBase64String(SHA256.HashData(body)).TrimEnd('=').Replace('+', '-').Replace('/', '_')[..27] + "\"";
+}
+
+/// <summary>The FAQ of one language with each entry's question and answer folded for search.</summary>
+public sealed class PublicFaqIndex(PublicFaq faq)
+{
+    private readonly (PublicFaqEntry Entry, string Folded)[] _entries =
+        [.. faq.Entries.Select(e => (e, TextSearch.Fold(e.Question + "\n" + e.Answer)))];
+
+    public bool HasEntry(string entryId) => _entries.Any(e => e.Entry.Id == entryId);
+
+    public PublicFaq Search(string query)
+    {
+        var terms = TextSearch.Terms(query);
+        return faq with { Query = query, Entries = [.. _entries.Where(e => TextSearch.Matches(e.Folded, terms)).Select(e => e.Entry)] };
+    }
+}
+
+/// <summary>
+/// Serves published documents from memory so that a traffic surge does not multiply storage reads. A crisis'
+/// manifest is revalidated at most every <see cref="PublicPagesOptions.RevalidateAfter"/> with a conditional GET
+/// (304 when unchanged), by one request at a time; the versioned documents it points to never change and are
+/// loaded once. Unknown crises are remembered as unknown for the same interval.
+/// </summary>
+public sealed class PublishedPageCache(CrisisStorage storage, IOptions<PublicPagesOptions> options, TimeProvider time)
+{
+    private const int MaxRememberedCrises = 10_000;
+    private const string IndexKey = "\0index";
+
+    private readonly ConcurrentDictionary<string, Task<Snapshot>> _blobs = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Lazy<Task<CachedDocument?>>> _documents = new(StringComparer.Ordinal);
+
+    public async Task<PageManifest?> GetManifestAsync(string crisisId, CancellationToken cancellationToken)
+    {
+        var snapshot = await GetFreshAsync(crisisId, PagePublisher.ManifestName(crisisId), cancellationToken);
+        var manifest = snapshot.Body is { Length: > 0 } body ? JsonSerializer.Deserialize<PageManifest>(body, JsonBody.Options) : null;
+        if (manifest is not null)
+        {
+            EvictOlderVersions(crisisId, manifest.Version);
+        }
+
+        return manifest;
+    }
+
+    public async Task<PublicIndex> GetIndexAsync(CancellationToken cancellationToken)
+    {
+        var snapshot = await GetFreshAsync(IndexKey, PagePublisher.IndexName, cancellationToken);
+        return snapshot.Body is { Length: > 0 } body
+            ? JsonSerializer.Deserialize<PublicIndex>(body, JsonBody.Options)!
+            : new PublicIndex([]);
+    }
+
+    /// <summary>A versioned document of a published crisis; versions never change, so this reads storage once per instance.</summary>
+    public Task<CachedDocument?> GetDocumentAsync(PageManifest manifest, string language, string document, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(manifest);
+        var name = PagePublisher.DocumentName(manifest.CrisisId, manifest.Version, language, document);
+        // Shared loads are not cancelled by whichever caller started them; each caller stops waiting on its own token.
+        var lazy = _documents.GetOrAdd(name, key => new Lazy<Task<CachedDocument?>>(() => LoadDocumentAsync(key, CancellationToken.None)));
+        return AwaitOrForgetAsync(_documents, name, lazy, cancellationToken);
+    }
+
+    /// <summary>Forgets the manifest, so the next read sees a publish made by this instance at once.</summary>
+    public void Invalidate(string crisisId) => _blobs.TryRemove(crisisId, out _);
+
+    public void InvalidateIndex() => _blobs.TryRemove(IndexKey, out _);
+
+    private async Task<Snapshot> GetFreshAsync(string key, string blobName, CancellationToken cancellationToken)
+    {
+        if (_blobs.Count > MaxRememberedCrises)
+        {
+            foreach (var unknown in _blobs.Where(b => b.Value.IsCompletedSuccessfully && b.Value.Result.Body is null))
+            {
+                _blobs.TryRemove(unknown);
+            }
+        }
+
+        while (true)
+        {
+            var current = _blobs.GetOrAdd(key, _ => LoadAsync(blobName, null, CancellationToken.None));
+            Snapshot snapshot;
+            try
+            {
+                snapshot = await current.WaitAsync(cancellationToken);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                throw;
+            }
+            catch
+            {
+                _blobs.TryRemove(new KeyValuePair<string, Task<Snapshot>>(key, current));
+                throw;
+            }
+
+            if (time.GetUtcNow() - snapshot.CheckedAt < options.Value.RevalidateAfter)
+            {
+                return snapshot;
+            }
+
+            // Stale: one caller revalidates, everyone else awaits that same request.
+            var refresh = new TaskCompletionSource<Snapshot>(TaskCreationOptions.RunContinuationsAsynchronously);
+            if (!_blobs.TryUpdate(key, refresh.Task, current))
+            {
+                continue;
+            }
+
+            try
+            {
+                refresh.SetResult(await LoadAsync(blobName, snapshot, CancellationToken.None));
+            }
+            catch (Exception e)
+            {
+                refresh.SetException(e);
+                _blobs.TryRemove(new KeyValuePair<string, Task<Snapshot>>(key, refresh.Task));
+                throw;
+            }
+
+            return await refresh.Task;
+        }
+    }
+
+    private async Task<Snapshot> LoadAsync(string blobName, Snapshot? previous, CancellationToken cancellationToken)
+    {
+        var container = await storage.ContainerAsync(PagePublisher.ContainerName, cancellationToken);
+        var conditions = previous is { ETag: var etag } && etag != default ? new BlobRequestConditions(IfNoneMatch: etag) : null;
+        var result = await container.GetBlobClient(blobName).DownloadContentIfExistsAsync(conditions, cancellationToken);
+        var now = time.GetUtcNow();
+        return result switch
+        {
+            null => new Snapshot(null, default, now),
+            { NotModified: true } => previous! with { CheckedAt = now },
+            _ => new Snapshot(result.Content.ToArray(), result.ETag, now),
+        };
+    }
+
+    private async Task<CachedDocument?> LoadDocumentAsync(string name, CancellationToken cancellationToken)
+    {
+        var container = await storage.ContainerAsync(PagePublisher.ContainerName, cancellationToken);
+        var blob = await container.GetBlobClient(name).DownloadContentIfExistsAsync(cancellationToken: cancellationToken);
+        return blob is null ? null : new CachedDocument(blob.Content.ToArray(), blob.ContentType ?? "application/octet-stream");
+    }
+
+    private void EvictOlderVersions(string crisisId, int currentVersion)
+    {
+        var prefix = crisisId + "/v";
+        foreach (var key in _documents.Keys)
+        {
+            if (key.StartsWith(prefix, StringComparison.Ordinal)
+                && int.TryParse(key.AsSpan(prefix.Length, key.IndexOf('/', prefix.Length) - prefix.Length), out var version)
+                && version < currentVersion)
+            {
+                _documents.TryRemove(key, out _);
+            }
+        }
+    }
+
+    private static async Task<CachedDocument?> AwaitOrForgetAsync(ConcurrentDictionary<string, Lazy<Task<CachedDocument?>>> cache, string key, Lazy<Task<CachedDocument?>> lazy, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var document = await lazy.Value.WaitAsync(cancellationToken);
+            if (document is null)
+            {
+                cache.TryRemove(new KeyValuePair<string, Lazy<Task<CachedDocument?>>>(key, lazy));
+            }
+
+            return document;
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            cache.TryRemove(new KeyValuePair<string, Lazy<Task<CachedDocument?>>>(key, lazy));
+            throw;
+        }
+    }
+
+    private sealed record Snapshot(byte[]? Body, ETag ETag, DateTimeOffset CheckedAt);
+}
