@@ -48,7 +48,7 @@ public enum ChannelKind
 }
 
 /// <summary>Which channel fits which need, and how to reach it: technical → live chat, emergency → a phone answered by a person.</summary>
-public sealed record ChannelForNeed(Need Need, ChannelKind Channel, string Contact, Dictionary<string, string>? Note);
+public sealed record ChannelForNeed(Need Need, ChannelKind Channel, string Contact, Dictionary<string, string>? Note = null);
 
 public enum ResourceKind
 {
@@ -58,7 +58,7 @@ public enum ResourceKind
     Other,
 }
 
-public sealed record HelpfulResource(ResourceKind Kind, string Url, Dictionary<string, string> Title, Dictionary<string, string>? Description);
+public sealed record HelpfulResource(ResourceKind Kind, string Url, Dictionary<string, string> Title, Dictionary<string, string>? Description = null);
 
 public sealed record FaqEntry(string Id, string Category, int Order, Dictionary<string, string> Question, Dictionary<string, string> Answer);
 
