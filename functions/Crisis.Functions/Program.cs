@@ -22,7 +22,8 @@ if (local is not null)
     args = [.. args.Where(a => a != LocalRun.Flag), .. local.Settings];
 }
 
-var builder = WebApplication.CreateBuilder(args);
+// The content root is the app's own folder (appsettings.json is there), whatever the working directory.
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 var hosting = builder.Configuration.GetSection(HostingOptions.Section).Get<HostingOptions>() ?? new HostingOptions();
 var customHandlerPort = builder.Configuration[HostingOptions.CustomHandlerPortSetting];
 builder.WebHost.UseUrls(string.IsNullOrEmpty(customHandlerPort) ? hosting.Urls : $"http://127.0.0.1:{customHandlerPort}");

@@ -64,25 +64,11 @@ public sealed class PublishedPageCache(CrisisStorage storage, IOptions<PublicPag
     private readonly ConcurrentDictionary<string, Task<Snapshot>> _blobs = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Lazy<Task<CachedDocument?>>> _documents = new(StringComparer.Ordinal);
 
-    public async Task<PageManifest?> GetManifestAsync(string crisisId, CancellationToken cancellationToken)
-    {
-        var snapshot = await GetFreshAsync(crisisId, PagePublisher.ManifestName(crisisId), cancellationToken);
-        var manifest = snapshot.Body is { Length: > 0 } body ? JsonSerializer.Deserialize<PageManifest>(body, JsonBody.Options) : null;
-        if (manifest is not null)
-        {
-            EvictOlderVersions(crisisId, manifest.Version);
-        }
+    public async Task<PageManifest?> GetManifestAsync(string crisisId, CancellationToken cancellationToken) =>
+        (PageManifest?)(await GetFreshAsync(crisisId, PagePublisher.ManifestName(crisisId), ParseManifest, cancellationToken)).Value;
 
-        return manifest;
-    }
-
-    public async Task<PublicIndex> GetIndexAsync(CancellationToken cancellationToken)
-    {
-        var snapshot = await GetFreshAsync(IndexKey, PagePublisher.IndexName, cancellationToken);
-        return snapshot.Body is { Length: > 0 } body
-            ? JsonSerializer.Deserialize<PublicIndex>(body, JsonBody.Options)!
-            : new PublicIndex([]);
-    }
+    public async Task<PublicIndex> GetIndexAsync(CancellationToken cancellationToken) =>
+        (PublicIndex?)(await GetFreshAsync(IndexKey, PagePublisher.IndexName, ParseIndex, cancellationToken)).Value ?? new PublicIndex([]);
 
     /// <summary>A versioned document of a published crisis; versions never change, so this reads storage once per instance.</summary>
     public Task<CachedDocument?> GetDocumentAsync(PageManifest manifest, string language, string document, CancellationToken cancellationToken)
@@ -99,11 +85,25 @@ public sealed class PublishedPageCache(CrisisStorage storage, IOptions<PublicPag
 
     public void InvalidateIndex() => _blobs.TryRemove(IndexKey, out _);
 
-    private async Task<Snapshot> GetFreshAsync(string key, string blobName, CancellationToken cancellationToken)
+    /// <summary>Parses a manifest once per change (not per request) and drops the documents of versions it replaced.</summary>
+    private object? ParseManifest(byte[] body)
+    {
+        var manifest = JsonSerializer.Deserialize<PageManifest>(body, JsonBody.Options);
+        if (manifest is not null)
+        {
+            EvictOlderVersions(manifest.CrisisId, manifest.Version);
+        }
+
+        return manifest;
+    }
+
+    private static object? ParseIndex(byte[] body) => JsonSerializer.Deserialize<PublicIndex>(body, JsonBody.Options);
+
+    private async Task<Snapshot> GetFreshAsync(string key, string blobName, Func<byte[], object?> parse, CancellationToken cancellationToken)
     {
         if (_blobs.Count > MaxRememberedCrises)
         {
-            foreach (var unknown in _blobs.Where(b => b.Value.IsCompletedSuccessfully && b.Value.Result.Body is null))
+            foreach (var unknown in _blobs.Where(b => b.Value.IsCompletedSuccessfully && b.Value.Result.Value is null))
             {
                 _blobs.TryRemove(unknown);
             }
@@ -111,7 +111,7 @@ public sealed class PublishedPageCache(CrisisStorage storage, IOptions<PublicPag
 
         while (true)
         {
-            var current = _blobs.GetOrAdd(key, _ => LoadAsync(blobName, null, CancellationToken.None));
+            var current = _blobs.GetOrAdd(key, _ => LoadAsync(blobName, null, parse));
             Snapshot snapshot;
             try
             {
@@ -141,7 +141,7 @@ public sealed class PublishedPageCache(CrisisStorage storage, IOptions<PublicPag
 
             try
             {
-                refresh.SetResult(await LoadAsync(blobName, snapshot, CancellationToken.None));
+                refresh.SetResult(await LoadAsync(blobName, snapshot, parse));
             }
             catch (Exception e)
             {
@@ -154,17 +154,19 @@ public sealed class PublishedPageCache(CrisisStorage storage, IOptions<PublicPag
         }
     }
 
-    private async Task<Snapshot> LoadAsync(string blobName, Snapshot? previous, CancellationToken cancellationToken)
+    /// <summary>Reads the blob, or only asks whether it changed when a copy is held. Shared by concurrent readers, so never cancelled by one.</summary>
+    private async Task<Snapshot> LoadAsync(string blobName, Snapshot? previous, Func<byte[], object?> parse)
     {
-        var container = await storage.ContainerAsync(PagePublisher.ContainerName, cancellationToken);
+        var container = await storage.ContainerAsync(PagePublisher.ContainerName, CancellationToken.None);
         var conditions = previous is { ETag: var etag } && etag != default ? new BlobRequestConditions(IfNoneMatch: etag) : null;
-        var result = await container.GetBlobClient(blobName).DownloadContentIfExistsAsync(conditions, cancellationToken);
+        var result = await container.GetBlobClient(blobName).DownloadContentIfExistsAsync(conditions, CancellationToken.None);
         var now = time.GetUtcNow();
         return result switch
         {
             null => new Snapshot(null, default, now),
             { NotModified: true } => previous! with { CheckedAt = now },
-            _ => new Snapshot(result.Content.ToArray(), result.ETag, now),
+            { Content: var content } when content.ToMemory().Length == 0 => new Snapshot(null, result.ETag, now),
+            _ => new Snapshot(parse(result.Content.ToArray()), result.ETag, now),
         };
     }
 
@@ -208,5 +210,6 @@ public sealed class PublishedPageCache(CrisisStorage storage, IOptions<PublicPag
         }
     }
 
-    private sealed record Snapshot(byte[]? Body, ETag ETag, DateTimeOffset CheckedAt);
+    /// <summary>A parsed blob (null when absent or empty), its ETag, and when storage was last asked about it.</summary>
+    private sealed record Snapshot(object? Value, ETag ETag, DateTimeOffset CheckedAt);
 }

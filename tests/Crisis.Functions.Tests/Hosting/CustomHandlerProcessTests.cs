@@ -12,30 +12,18 @@ public class CustomHandlerProcessTests
     [Fact]
     public async Task Under_the_host_it_listens_on_the_given_loopback_port_answers_invocations_and_leaves_timers_to_the_host()
     {
-        var azurite = await TestAzurite.GetAsync();
         var port = LoopbackPorts.Free();
-        var start = new ProcessStartInfo("dotnet")
+        using var process = await StartHandlerAsync(port, Path.GetDirectoryName(AppDll())!, new Dictionary<string, string>
         {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = Path.GetDirectoryName(AppDll())!,
-        };
-        start.ArgumentList.Add(AppDll());
-        start.Environment["FUNCTIONS_CUSTOMHANDLER_PORT"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        start.Environment["Storage__ConnectionString"] = azurite.ConnectionString;
-        start.Environment["Storage__NamePrefix"] = TestAzurite.NewPrefix();
-        start.Environment["HEARTBEAT_SCHEDULE"] = "* * * * * *";
-        start.Environment["Hosting__LocalScheduler"] = "true";
-        start.Environment["Hosting__Urls"] = "http://127.0.0.1:" + LoopbackPorts.Free().ToString(System.Globalization.CultureInfo.InvariantCulture);
-
-        using var process = Process.Start(start)!;
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+            ["HEARTBEAT_SCHEDULE"] = "* * * * * *",
+            ["Hosting__LocalScheduler"] = "true",
+            ["Hosting__Urls"] = "http://127.0.0.1:" + LoopbackPorts.Free().ToString(System.Globalization.CultureInfo.InvariantCulture),
+        });
         try
         {
             using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
             var ready = Stopwatch.StartNew();
-            await WaitForReadinessAsync(client, TimeSpan.FromSeconds(60));
+            await WaitForReadinessAsync(process, client, TimeSpan.FromSeconds(60));
             Assert.True(ready.Elapsed < TimeSpan.FromSeconds(60));
 
             // Timers belong to the host here: the every-second schedule must not fire by itself.
@@ -48,16 +36,66 @@ public class CustomHandlerProcessTests
         }
         finally
         {
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync();
+            await StopAsync(process);
         }
     }
 
-    private static async Task WaitForReadinessAsync(HttpClient client, TimeSpan limit)
+    [Fact]
+    public async Task The_handler_reads_its_own_settings_whatever_the_working_directory()
+    {
+        var port = LoopbackPorts.Free();
+        var elsewhere = Directory.CreateTempSubdirectory("crisis-cwd-").FullName;
+        using var process = await StartHandlerAsync(port, elsewhere, new Dictionary<string, string>());
+        try
+        {
+            using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+            await WaitForReadinessAsync(process, client, TimeSpan.FromSeconds(60));
+            Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/health")).StatusCode);
+        }
+        finally
+        {
+            await StopAsync(process);
+            Directory.Delete(elsewhere, recursive: true);
+        }
+    }
+
+    /// <summary>Starts the built handler as the Functions host does: FUNCTIONS_CUSTOMHANDLER_PORT set, storage from app settings.</summary>
+    private static async Task<Process> StartHandlerAsync(int port, string workingDirectory, Dictionary<string, string> settings)
+    {
+        var azurite = await TestAzurite.GetAsync();
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = workingDirectory,
+        };
+        start.ArgumentList.Add(AppDll());
+        start.Environment["FUNCTIONS_CUSTOMHANDLER_PORT"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        start.Environment["Storage__ConnectionString"] = azurite.ConnectionString;
+        start.Environment["Storage__NamePrefix"] = TestAzurite.NewPrefix();
+        foreach (var (key, value) in settings)
+        {
+            start.Environment[key] = value;
+        }
+
+        var process = Process.Start(start)!;
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    private static async Task StopAsync(Process process)
+    {
+        process.Kill(entireProcessTree: true);
+        await process.WaitForExitAsync();
+    }
+
+    private static async Task WaitForReadinessAsync(Process process, HttpClient client, TimeSpan limit)
     {
         var deadline = Stopwatch.StartNew();
         while (deadline.Elapsed < limit)
         {
+            Assert.False(process.HasExited, $"the handler exited with code {(process.HasExited ? process.ExitCode : 0)} before it was ready");
             try
             {
                 if ((await client.GetAsync("/")).StatusCode == HttpStatusCode.OK)
