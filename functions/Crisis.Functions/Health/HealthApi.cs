@@ -1,4 +1,5 @@
 using Crisis.Functions.Hosting;
+using Crisis.Functions.PublicPages;
 using Crisis.Functions.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -32,7 +33,7 @@ public static class HealthApi
         {
             var table = await storage.TableAsync(HeartbeatTimer.Table, timeout.Token);
             var heartbeat = await table.GetEntityIfExistsAsync(HeartbeatTimer.PartitionKey, HeartbeatTimer.FunctionName, cancellationToken: timeout.Token);
-            await storage.BlobService.GetBlobContainerClient(storage.ContainerName("documents")).ExistsAsync(timeout.Token);
+            await storage.BlobService.GetBlobContainerClient(storage.ContainerName(PagePublisher.ContainerName)).ExistsAsync(timeout.Token);
             return TypedResults.Ok(new HealthReport(
                 "healthy",
                 new Dictionary<string, string> { ["tables"] = "reachable", ["blobs"] = "reachable" },

@@ -1,0 +1,102 @@
+// The function app. Flex Consumption (FC1) is chosen because it runs custom handlers on Linux ('custom'
+// runtime), scales per function to zero and out to many instances in a surge, and deploys from a blob
+// container with identity-based access. The package is self-contained (linux-x64), so no .NET runtime
+// is needed on the image; Elastic Premium would also work, at a standing cost.
+param planName string
+param appName string
+param location string
+param tags object
+param identityId string
+param identityClientId string
+param blobEndpoint string
+param tableEndpoint string
+param deploymentContainerName string
+param insightsConnectionString string
+param keyVaultName string
+param adminKeySecretName string
+param heartbeatSchedule string
+param maximumInstanceCount int
+param instanceMemoryMB int
+
+resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
+  name: planName
+  location: location
+  tags: tags
+  kind: 'functionapp'
+  sku: {
+    tier: 'FlexConsumption'
+    name: 'FC1'
+  }
+  properties: {
+    reserved: true
+  }
+}
+
+resource app 'Microsoft.Web/sites@2024-04-01' = {
+  name: appName
+  location: location
+  tags: tags
+  kind: 'functionapp,linux'
+  identity: {
+    type: 'UserAssigned'
+    userAssignedIdentities: {
+      '${identityId}': {}
+    }
+  }
+  properties: {
+    serverFarmId: plan.id
+    httpsOnly: true
+    keyVaultReferenceIdentity: identityId
+    siteConfig: {
+      minTlsVersion: '1.2'
+      ftpsState: 'Disabled'
+      http20Enabled: true
+    }
+    functionAppConfig: {
+      deployment: {
+        storage: {
+          type: 'blobContainer'
+          value: '${blobEndpoint}${deploymentContainerName}'
+          authentication: {
+            type: 'UserAssignedIdentity'
+            userAssignedIdentityResourceId: identityId
+          }
+        }
+      }
+      scaleAndConcurrency: {
+        maximumInstanceCount: maximumInstanceCount
+        instanceMemoryMB: instanceMemoryMB
+      }
+      runtime: {
+        name: 'custom'
+        version: '1.0'
+      }
+    }
+  }
+}
+
+resource settings 'Microsoft.Web/sites/config@2024-04-01' = {
+  parent: app
+  name: 'appsettings'
+  properties: {
+    // The Functions host's own storage: identity-based, no connection string.
+    AzureWebJobsStorage__credential: 'managedidentity'
+    AzureWebJobsStorage__clientId: identityClientId
+    AzureWebJobsStorage__blobServiceUri: blobEndpoint
+    AzureWebJobsStorage__tableServiceUri: tableEndpoint
+    APPLICATIONINSIGHTS_CONNECTION_STRING: insightsConnectionString
+    APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
+    // The app's storage: endpoints + the same identity (see StorageOptions).
+    Storage__BlobServiceUri: blobEndpoint
+    Storage__TableServiceUri: tableEndpoint
+    Storage__ClientId: identityClientId
+    PublicPages__BaseUrl: 'https://${app.properties.defaultHostName}'
+    HEARTBEAT_SCHEDULE: heartbeatSchedule
+    Access__ApiKeys__0__Name: 'admin'
+    Access__ApiKeys__0__Role: 'admin'
+    Access__ApiKeys__0__Sha256: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=${adminKeySecretName})'
+  }
+}
+
+output name string = app.name
+output url string = 'https://${app.properties.defaultHostName}'

@@ -1,0 +1,40 @@
+// Key Vault for the app's secrets (RBAC authorisation, purge protection). The app reads them through
+// Key Vault references in its app settings, with its user-assigned identity.
+param name string
+param location string
+param tags object
+
+@secure()
+param adminKeySha256 string
+
+var adminKeySecretName = 'admin-api-key-sha256'
+
+resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
+  name: name
+  location: location
+  tags: tags
+  properties: {
+    tenantId: subscription().tenantId
+    sku: {
+      family: 'A'
+      name: 'standard'
+    }
+    enableRbacAuthorization: true
+    enableSoftDelete: true
+    softDeleteRetentionInDays: 30
+    enablePurgeProtection: true
+    publicNetworkAccess: 'Enabled'
+  }
+}
+
+resource adminKey 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
+  parent: vault
+  name: adminKeySecretName
+  properties: {
+    value: adminKeySha256
+    contentType: 'SHA-256 of the admin API key, hex'
+  }
+}
+
+output name string = vault.name
+output adminKeySecretName string = adminKey.name
