@@ -5,7 +5,10 @@ using Crisis.Functions.Demo;
 using Crisis.Functions.Feedback;
 using Crisis.Functions.Health;
 using Crisis.Functions.Hosting;
+using Crisis.Functions.Notifications;
 using Crisis.Functions.PublicPages;
+using Crisis.Functions.SourceOfTruth;
+using Crisis.Functions.Stakeholders;
 using Crisis.Functions.Storage;
 
 // `hash-key`: prints the SHA-256 to configure for an API key read from standard input.
@@ -46,6 +49,11 @@ builder.Services.AddSingleton<CrisisService>();
 builder.Services.AddSingleton<PagePublisher>();
 builder.Services.AddSingleton<PublishedPageCache>();
 builder.Services.AddSingleton<FeedbackStore>();
+builder.Services.AddCrisisNotifications();
+builder.Services.AddSingleton<StakeholderStore>();
+builder.Services.AddSingleton<ExpectedUpdateService>();
+builder.Services.AddTimerFunction<ReminderTimer>();
+builder.Services.AddSingleton<SourceOfTruthStore>();
 
 var app = builder.Build();
 
@@ -63,6 +71,9 @@ app.MapHealth();
 app.MapPublicPages();
 app.MapFeedback();
 app.MapCrisisAdmin();
+app.MapStakeholderAdmin();
+app.MapStakeholderActions();
+app.MapSourceOfTruth();
 app.MapTimerFunctions();
 
 if (local is not null)

@@ -2,6 +2,7 @@ using System.Security.Claims;
 using Crisis.Functions.Access;
 using Crisis.Functions.Common;
 using Crisis.Functions.Hosting;
+using Crisis.Functions.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 
@@ -166,16 +167,16 @@ public static class CrisisAdminApi
         }
     }
 
-    public static async Task<Ok<ContentVersion>> GetContent(string id, HttpResponse response, CrisisService crises, ContentStore contents, CancellationToken cancellationToken)
+    public static async Task<Ok<Versioned<CrisisContent>>> GetContent(string id, HttpResponse response, CrisisService crises, ContentStore contents, CancellationToken cancellationToken)
     {
         var crisis = await crises.GetAsync(id, cancellationToken);
         var draft = await contents.GetDraftAsync(id, cancellationToken);
-        var document = draft?.Document ?? new ContentVersion(0, crisis.CreatedAt, "", CrisisContent.Empty);
+        var document = draft?.Document ?? new Versioned<CrisisContent>(0, crisis.CreatedAt, "", CrisisContent.Empty);
         response.Headers.ETag = CrisisService.ETagOf('d', document.Version);
         return TypedResults.Ok(document);
     }
 
-    public static async Task<Results<Ok<ContentVersion>, ValidationProblem, ProblemHttpResult>> SaveContent(
+    public static async Task<Results<Ok<Versioned<CrisisContent>>, ValidationProblem, ProblemHttpResult>> SaveContent(
         string id, HttpRequest request, HttpResponse response, ClaimsPrincipal user, CrisisService crises, CancellationToken cancellationToken)
     {
         if (!CrisisService.TryParseIfMatch(request.Headers.IfMatch, 'd', out var expected))
@@ -201,7 +202,7 @@ public static class CrisisAdminApi
         return TypedResults.Ok(saved);
     }
 
-    public static async Task<Results<Ok<ContentVersion>, ValidationProblem>> PublishContent(
+    public static async Task<Results<Ok<Versioned<CrisisContent>>, ValidationProblem>> PublishContent(
         string id, ClaimsPrincipal user, CrisisService crises, ContentStore contents, CancellationToken cancellationToken)
     {
         var crisis = await crises.GetAsync(id, cancellationToken);

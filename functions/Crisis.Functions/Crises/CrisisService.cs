@@ -85,11 +85,11 @@ public sealed class CrisisService(CrisisStore store, ContentStore contents, Page
             _ => to.ToString().ToLowerInvariant(),
         }, crisis => Lifecycle.Move(crisis, to, time.GetUtcNow()), cancellationToken);
 
-    public async Task<ContentVersion> SaveContentAsync(string id, CrisisContent content, int? expectedVersion, string actor, CancellationToken cancellationToken)
+    public async Task<Versioned<CrisisContent>> SaveContentAsync(string id, CrisisContent content, int? expectedVersion, string actor, CancellationToken cancellationToken)
     {
         await RequireEditableAsync(id, cancellationToken);
         var before = await contents.GetDraftAsync(id, cancellationToken);
-        ContentVersion saved;
+        Versioned<CrisisContent> saved;
         try
         {
             saved = await contents.SaveDraftAsync(id, content, expectedVersion, actor, cancellationToken);
@@ -105,7 +105,7 @@ public sealed class CrisisService(CrisisStore store, ContentStore contents, Page
         return saved;
     }
 
-    public async Task<ContentVersion> PublishContentAsync(string id, string actor, CancellationToken cancellationToken)
+    public async Task<Versioned<CrisisContent>> PublishContentAsync(string id, string actor, CancellationToken cancellationToken)
     {
         await RequireEditableAsync(id, cancellationToken);
         var published = await contents.PublishDraftAsync(id, actor, cancellationToken)

@@ -17,6 +17,9 @@ internal sealed class LocalRun : IAsyncDisposable
         AdminKey = adminKey;
     }
 
+    /// <summary>Secrets for this run only: signed links and webhook signatures made now stop verifying after a restart.</summary>
+    private static string NewSecret() => Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+
     public EmbeddedAzurite Azurite { get; }
 
     public string AdminKey { get; }
@@ -28,6 +31,9 @@ internal sealed class LocalRun : IAsyncDisposable
         "--Access:ApiKeys:0:Name=local-admin",
         "--Access:ApiKeys:0:Role=admin",
         $"--Access:ApiKeys:0:Sha256={ApiKeyAuthenticationHandler.Hash(AdminKey)}",
+        "--Tokens:SigningKeys:0:Id=local",
+        $"--Tokens:SigningKeys:0:Secret={NewSecret()}",
+        $"--Webhooks:SigningSecret=whsec_{NewSecret()}",
     ];
 
     public static bool IsRequested(string[] args) => args.Contains(Flag);

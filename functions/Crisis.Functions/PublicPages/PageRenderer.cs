@@ -10,7 +10,11 @@ namespace Crisis.Functions.PublicPages;
 /// <summary>Renders the published state of a crisis into the documents the public reads, one set per language.</summary>
 public static class PageRenderer
 {
-    public static PublicPage Page(CrisisRecord crisis, CrisisContent content, IReadOnlyList<CrisisUpdate> updates, string language, DateTimeOffset publishedAt, PublicLinks links)
+    /// <summary>
+    /// The page in one language. The next update is expected when the earliest owed update falls due
+    /// (<paramref name="nextExpectedFromOwners"/>), else when the latest published update said.
+    /// </summary>
+    public static PublicPage Page(CrisisRecord crisis, CrisisContent content, IReadOnlyList<CrisisUpdate> updates, DateTimeOffset? nextExpectedFromOwners, string language, DateTimeOffset publishedAt, PublicLinks links)
     {
         ArgumentNullException.ThrowIfNull(crisis);
         ArgumentNullException.ThrowIfNull(content);
@@ -31,7 +35,7 @@ public static class PageRenderer
             Optional(content.StatusText),
             publishedAt,
             published.FirstOrDefault()?.PublishedAt,
-            published.FirstOrDefault()?.NextUpdateExpectedAt,
+            nextExpectedFromOwners ?? published.FirstOrDefault()?.NextUpdateExpectedAt,
             crisis.ExpectedEndAt,
             published.Select(u => new PublicUpdate(u.Id, u.PublishedAt!.Value, Text(u.Text), u.NextUpdateExpectedAt)).ToList(),
             content.KeyDates.OrderBy(d => d.Date).Select(d => new PublicKeyDate(d.Date, Text(d.Label))).ToList(),

@@ -32,7 +32,7 @@ public sealed class CachedDocument
     public PublicFaqIndex FaqIndex => _faqIndex ??= new PublicFaqIndex(JsonSerializer.Deserialize<PublicFaq>(Body, JsonBody.Options)!);
 
     public static string StrongETag(ReadOnlySpan<byte> body) =>
-        "\"" + Convert.ToBase64String(SHA256.HashData(body)).TrimEnd('=').Replace('+', '-').Replace('/', '_')[..27] + "\"";
+        "\"" + Base64Url.Encode(SHA256.HashData(body))[..27] + "\"";
 }
 
 /// <summary>The FAQ of one language with each entry's question and answer folded for search.</summary>

@@ -71,8 +71,11 @@ public class CustomHandlerProcessTests
         };
         start.ArgumentList.Add(AppDll());
         start.Environment["FUNCTIONS_CUSTOMHANDLER_PORT"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        start.Environment["Storage__ConnectionString"] = azurite.ConnectionString;
-        start.Environment["Storage__NamePrefix"] = TestAzurite.NewPrefix();
+        foreach (var (key, value) in CrisisAppFactory.BaseSettings(azurite.ConnectionString, TestAzurite.NewPrefix()).Where(s => s.Key != "Hosting:LocalScheduler"))
+        {
+            start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
+        }
+
         foreach (var (key, value) in settings)
         {
             start.Environment[key] = value;

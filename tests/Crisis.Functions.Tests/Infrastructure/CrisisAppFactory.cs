@@ -19,6 +19,28 @@ public sealed class CrisisAppFactory(string connectionString, IReadOnlyDictionar
     public const string AgentKey = "test-agent-key-91b4de";
     public const string AdminName = "test-admin";
 
+    /// <summary>Test secrets: fixed, so tests can verify signatures and forge tokens with other keys.</summary>
+    public const string TokenSecret = "dGVzdC10b2tlbi1zaWduaW5nLWtleS0zMi1ieXRlcyE=";
+    public const string WebhookSecret = "whsec_dGVzdC13ZWJob29rLXNpZ25pbmctc2VjcmV0LTMyYnl0ZXM=";
+
+    /// <summary>Settings every app under test gets, on top of appsettings.json.</summary>
+    public static IReadOnlyDictionary<string, string> BaseSettings(string connectionString, string namePrefix) => new Dictionary<string, string>
+    {
+        ["Storage:ConnectionString"] = connectionString,
+        ["Storage:NamePrefix"] = namePrefix,
+        ["Hosting:LocalScheduler"] = "false",
+        ["Access:ApiKeys:0:Name"] = AdminName,
+        ["Access:ApiKeys:0:Role"] = "admin",
+        ["Access:ApiKeys:0:Sha256"] = Access.ApiKeyAuthenticationHandler.Hash(AdminKey),
+        ["Access:ApiKeys:1:Name"] = "test-agent",
+        ["Access:ApiKeys:1:Role"] = "agent",
+        ["Access:ApiKeys:1:Sha256"] = Access.ApiKeyAuthenticationHandler.Hash(AgentKey),
+        ["Tokens:SigningKeys:0:Id"] = "test",
+        ["Tokens:SigningKeys:0:Secret"] = TokenSecret,
+        ["Webhooks:SigningSecret"] = WebhookSecret,
+        ["Webhooks:AllowedPrivateHosts:0"] = "127.0.0.1",
+    };
+
     public HttpClient CreateAdminClient() => CreateClientWithKey(AdminKey);
 
     public HttpClient CreateAgentClient() => CreateClientWithKey(AgentKey);
@@ -32,15 +54,11 @@ public sealed class CrisisAppFactory(string connectionString, IReadOnlyDictionar
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
-        builder.UseSetting("Storage:ConnectionString", connectionString);
-        builder.UseSetting("Storage:NamePrefix", NamePrefix);
-        builder.UseSetting("Hosting:LocalScheduler", "false");
-        builder.UseSetting("Access:ApiKeys:0:Name", AdminName);
-        builder.UseSetting("Access:ApiKeys:0:Role", "admin");
-        builder.UseSetting("Access:ApiKeys:0:Sha256", Access.ApiKeyAuthenticationHandler.Hash(AdminKey));
-        builder.UseSetting("Access:ApiKeys:1:Name", "test-agent");
-        builder.UseSetting("Access:ApiKeys:1:Role", "agent");
-        builder.UseSetting("Access:ApiKeys:1:Sha256", Access.ApiKeyAuthenticationHandler.Hash(AgentKey));
+        foreach (var (key, value) in BaseSettings(connectionString, NamePrefix))
+        {
+            builder.UseSetting(key, value);
+        }
+
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
             builder.UseSetting(key, value);

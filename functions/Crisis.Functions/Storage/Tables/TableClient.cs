@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Azure;
 using Azure.Core;
+using Crisis.Functions.Common;
 
 namespace Crisis.Functions.Storage.Tables;
 
@@ -254,15 +255,13 @@ public sealed class TableClient
     }
 
     private static string EncodeContinuation(string partition, string? row) =>
-        Convert.ToBase64String(Encoding.UTF8.GetBytes(partition + "\n" + row)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        Base64Url.Encode(Encoding.UTF8.GetBytes(partition + "\n" + row));
 
     internal static (string Partition, string? Row) DecodeContinuation(string token)
     {
         try
         {
-            var base64 = token.Replace('-', '+').Replace('_', '/');
-            base64 += new string('=', (4 - (base64.Length % 4)) % 4);
-            var text = Encoding.UTF8.GetString(Convert.FromBase64String(base64));
+            var text = Encoding.UTF8.GetString(Base64Url.Decode(token));
             var newline = text.IndexOf('\n', StringComparison.Ordinal);
             if (newline <= 0)
             {

@@ -1,0 +1,195 @@
+using System.Security.Claims;
+using Crisis.Functions.Access;
+using Crisis.Functions.Common;
+using Crisis.Functions.Crises;
+using Crisis.Functions.Hosting;
+using Crisis.Functions.Notifications;
+using Crisis.Functions.PublicPages;
+using Crisis.Functions.Stakeholders;
+using Crisis.Functions.Storage;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+
+namespace Crisis.Functions.SourceOfTruth;
+
+public sealed record VersionList(IReadOnlyList<int> Versions);
+
+public sealed record StaffSubscriberList(IReadOnlyList<StaffSubscriber> Subscribers);
+
+/// <summary>The internal source of truth: agents and admins read it (and its history), admins write it.</summary>
+public static class SourceOfTruthApi
+{
+    private const int MaxBody = 256 * 1024;
+
+    public static IEndpointRouteBuilder MapSourceOfTruth(this IEndpointRouteBuilder routes)
+    {
+        var read = routes.MapGroup("/api/agent/crises/{id}/source-of-truth")
+            .RequireAuthorization(AccessServiceCollectionExtensions.AgentPolicy)
+            .AddEndpointFilter(RouteIds.Filter)
+            .AddEndpointFilter(CrisisProblems.Filter)
+            .WithTags("Source of truth");
+        read.MapGet("", Get).AsFunction("GetSourceOfTruth", FunctionAuthLevel.Function);
+        read.MapGet("/versions", ListVersions).AsFunction("ListSourceOfTruthVersions", FunctionAuthLevel.Function);
+        read.MapGet("/versions/{version}", GetVersion).AsFunction("GetSourceOfTruthVersion", FunctionAuthLevel.Function);
+
+        var write = routes.AdminCrisesGroup("Source of truth");
+        write.MapPut("/{id}/source-of-truth", Save).AsFunction("SaveSourceOfTruth", FunctionAuthLevel.Function);
+        write.MapGet("/{id}/source-of-truth/subscribers", ListSubscribers).AsFunction("ListSourceOfTruthSubscribers", FunctionAuthLevel.Function);
+        write.MapPost("/{id}/source-of-truth/subscribers", AddSubscriber).AsFunction("AddSourceOfTruthSubscriber", FunctionAuthLevel.Function);
+        write.MapDelete("/{id}/source-of-truth/subscribers/{subscriberId}", RemoveSubscriber).AsFunction("RemoveSourceOfTruthSubscriber", FunctionAuthLevel.Function);
+        return routes;
+    }
+
+    public static async Task<Ok<SourceOfTruthView>> Get(string id, HttpResponse response, CrisisService crises, SourceOfTruthStore store, StakeholderStore stakeholders, CancellationToken cancellationToken)
+    {
+        await crises.GetAsync(id, cancellationToken);
+        var current = await store.GetCurrentAsync(id, cancellationToken);
+        var people = (await stakeholders.ListAsync(cancellationToken)).ToDictionary(s => s.Id, s => s.Name);
+        var expectations = (await stakeholders.ListExpectedAsync(id, cancellationToken))
+            .Where(u => u.Status == ExpectedUpdateStatus.Active)
+            .OrderBy(u => u.Current.DueAt)
+            .Select(u => new UpdateExpectation(u.Topic, u.OwnerId, people.GetValueOrDefault(u.OwnerId), u.Current.DueAt, u.Cadence))
+            .ToList();
+        var version = current?.Document.Version ?? 0;
+        response.Headers.ETag = CrisisService.ETagOf('s', version);
+        return TypedResults.Ok(new SourceOfTruthView(version, current?.Document.SavedAt, current?.Document.SavedBy, current?.Document.Content ?? SourceOfTruthStore.Empty, expectations));
+    }
+
+    public static async Task<Ok<VersionList>> ListVersions(string id, CrisisService crises, SourceOfTruthStore store, CancellationToken cancellationToken)
+    {
+        await crises.GetAsync(id, cancellationToken);
+        return TypedResults.Ok(new VersionList(await store.ListVersionsAsync(id, cancellationToken)));
+    }
+
+    public static async Task<Results<Ok<Versioned<SourceOfTruthContent>>, ProblemHttpResult>> GetVersion(string id, string version, CrisisService crises, SourceOfTruthStore store, CancellationToken cancellationToken)
+    {
+        await crises.GetAsync(id, cancellationToken);
+        if (!int.TryParse(version, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var number) || number < 1)
+        {
+            return Problems.Create(400, Problems.InvalidId, "Invalid version", "version must be a positive whole number.");
+        }
+
+        return await store.GetVersionAsync(id, number, cancellationToken) is { } document
+            ? TypedResults.Ok(document)
+            : Problems.Create(404, Problems.NotFound, "Not found", $"Crisis {id} has no source-of-truth version {number}.");
+    }
+
+    public static async Task<Results<Ok<Versioned<SourceOfTruthContent>>, ValidationProblem, ProblemHttpResult>> Save(
+        string id, HttpRequest request, HttpResponse response, ClaimsPrincipal user, CrisisService crises, CrisisStore audit, SourceOfTruthStore store,
+        OutboxKick kick, IOptions<PublicPagesOptions> pages, CancellationToken cancellationToken)
+    {
+        if (!CrisisService.TryParseIfMatch(request.Headers.IfMatch, 's', out var expected))
+        {
+            return Problems.Create(400, Problems.PreconditionFailed, "Invalid If-Match", "If-Match must be the ETag the source of truth was read with, e.g. \"s3\".");
+        }
+
+        var crisis = await crises.GetAsync(id, cancellationToken);
+        if (crisis.Status == CrisisStatus.Archived)
+        {
+            throw new CrisisReadOnlyException(id);
+        }
+
+        var body = await JsonBody.ReadAsync<SourceOfTruthContent>(request, MaxBody, cancellationToken);
+        if (!body.IsValid)
+        {
+            return body.Problem!;
+        }
+
+        var validation = Validate(body.Value!, crisis);
+        if (!validation.IsValid)
+        {
+            return validation.ToProblem();
+        }
+
+        Versioned<SourceOfTruthContent> saved;
+        try
+        {
+            var link = pages.Value.BaseUrl.AbsoluteUri.TrimEnd('/') + $"/api/agent/crises/{id}/source-of-truth";
+            saved = await store.SaveAsync(crisis, body.Value!, expected, user.Actor(), link, cancellationToken);
+        }
+        catch (StoragePreconditionFailedException e)
+        {
+            throw new VersionMismatchException(e.Message);
+        }
+
+        await audit.AuditAsync(id, user.Actor(), "source-of-truth.save", null, $"version {saved.Version}", cancellationToken);
+        kick.Dispatch();
+        response.Headers.ETag = CrisisService.ETagOf('s', saved.Version);
+        return TypedResults.Ok(saved);
+    }
+
+    public static async Task<Ok<StaffSubscriberList>> ListSubscribers(string id, CrisisService crises, SourceOfTruthStore store, CancellationToken cancellationToken)
+    {
+        await crises.GetAsync(id, cancellationToken);
+        return TypedResults.Ok(new StaffSubscriberList(await store.ListSubscribersAsync(id, cancellationToken)));
+    }
+
+    public static async Task<Results<Created<StaffSubscriber>, ValidationProblem, ProblemHttpResult>> AddSubscriber(
+        string id, HttpRequest request, CrisisService crises, SourceOfTruthStore store, IOptions<WebhookOptions> webhooks, CancellationToken cancellationToken)
+    {
+        await crises.GetAsync(id, cancellationToken);
+        var body = await JsonBody.ReadAsync<StaffSubscriberRequest>(request, 8 * 1024, cancellationToken);
+        if (!body.IsValid)
+        {
+            return body.Problem!;
+        }
+
+        var input = body.Value!;
+        var validation = new Validation();
+        validation.Text("name", input.Name, 200, multiline: false);
+        if (input.Email is null && input.WebhookUrl is null)
+        {
+            validation.Add("email", "an email address or a webhook URL is required.");
+        }
+
+        if (input.Email is not null && !StakeholderValidation.IsEmailAddress(input.Email))
+        {
+            validation.Add("email", "must be an email address.");
+        }
+
+        if (input.WebhookUrl is not null && WebhookSender.Validate(input.WebhookUrl, webhooks.Value.AllowedPrivateHosts) is { } problem)
+        {
+            validation.Add("webhookUrl", problem);
+        }
+
+        if (!validation.IsValid)
+        {
+            return validation.ToProblem();
+        }
+
+        var subscriber = await store.AddSubscriberAsync(id, input, cancellationToken);
+        return TypedResults.Created($"/api/admin/crises/{id}/source-of-truth/subscribers/{subscriber.Id}", subscriber);
+    }
+
+    public static async Task<Results<NoContent, ProblemHttpResult>> RemoveSubscriber(string id, string subscriberId, SourceOfTruthStore store, CancellationToken cancellationToken) =>
+        await store.RemoveSubscriberAsync(id, subscriberId, cancellationToken)
+            ? TypedResults.NoContent()
+            : Problems.Create(404, Problems.NotFound, "Not found", $"Crisis {id} has no subscriber {subscriberId}.");
+
+    private static Validation Validate(SourceOfTruthContent content, CrisisRecord crisis)
+    {
+        var v = new Validation();
+        v.Text("impact", content.Impact, 10_000, required: false);
+        v.Count("decisionMakers", content.DecisionMakers, 50);
+        foreach (var name in content.DecisionMakers)
+        {
+            v.Text("decisionMakers", name, 200, multiline: false);
+        }
+
+        v.Count("decisions", content.Decisions, 500);
+        for (var i = 0; i < content.Decisions.Count; i++)
+        {
+            v.Text($"decisions[{i}].text", content.Decisions[i].Text, 2000);
+            v.Text($"decisions[{i}].decidedBy", content.Decisions[i].DecidedBy, 200, multiline: false);
+        }
+
+        v.Count("approvedWording", content.ApprovedWording, 200);
+        for (var i = 0; i < content.ApprovedWording.Count; i++)
+        {
+            v.Text($"approvedWording[{i}].key", content.ApprovedWording[i].Key, 100, multiline: false);
+            v.Localised($"approvedWording[{i}].text", content.ApprovedWording[i].Text, crisis.Languages, crisis.DefaultLanguage, 4000);
+        }
+
+        return v;
+    }
+}

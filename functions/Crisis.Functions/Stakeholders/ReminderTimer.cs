@@ -1,0 +1,115 @@
+using System.Globalization;
+using Crisis.Functions.Crises;
+using Crisis.Functions.Hosting;
+using Crisis.Functions.Notifications;
+using Crisis.Functions.PublicPages;
+using Microsoft.Extensions.Options;
+
+namespace Crisis.Functions.Stakeholders;
+
+/// <summary>
+/// The reminder timer. Each run reads only what is due from the due index, and for each entry: drops it if
+/// the occurrence is answered, superseded or cancelled; otherwise indexes the escalation (for a reminder),
+/// queues one message per recipient in the outbox under a key naming the occurrence, records the reminder,
+/// and removes the entry. Then it sends what the outbox holds. Every step is idempotent, so a replayed,
+/// concurrent or crashed run neither skips nor repeats a message.
+/// </summary>
+public sealed class ReminderTimer(
+    StakeholderStore store,
+    ExpectedUpdateService updates,
+    CrisisStore crises,
+    Outbox outbox,
+    SignedTokens tokens,
+    IOptions<PublicPagesOptions> pages,
+    TimeProvider time,
+    ILogger<ReminderTimer> logger) : ITimerFunction
+{
+    public const string FunctionName = "Reminders";
+    public const string ActionPurpose = "stakeholder-action";
+    public const int MaxDuePerRun = 2000;
+    public const int MaxSendsPerRun = 2000;
+    public static readonly TimeSpan ActionLinkLifetime = TimeSpan.FromDays(7);
+
+    public string Name => FunctionName;
+
+    public string ScheduleSetting => "REMINDER_SCHEDULE";
+
+    public async Task<string> RunAsync(TimerInvocation invocation, CancellationToken cancellationToken)
+    {
+        var due = await store.DueAsync(time.GetUtcNow(), MaxDuePerRun, cancellationToken);
+        var queued = 0;
+        foreach (var entry in due)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            queued += await HandleAsync(entry, cancellationToken);
+        }
+
+        var sent = await outbox.DispatchAsync(MaxSendsPerRun, cancellationToken);
+        return string.Create(CultureInfo.InvariantCulture,
+            $"{due.Count} due entries, {queued} messages queued; {sent.Sent} sent, {sent.Retried} to retry, {sent.Failed} failed");
+    }
+
+    private async Task<int> HandleAsync(DueEntry entry, CancellationToken cancellationToken)
+    {
+        var found = await store.GetExpectedAsync(entry.CrisisId, entry.ExpectedUpdateId, cancellationToken);
+        var crisis = (await crises.GetAsync(entry.CrisisId, cancellationToken))?.Crisis;
+        if (found is not { Update: var update } || crisis is null || !Applies(update, crisis, entry))
+        {
+            await store.RemoveDueAsync(entry, cancellationToken);
+            return 0;
+        }
+
+        if (entry.Kind == DueKind.Remind)
+        {
+            await store.IndexAsync(update, DueKind.Escalate, update.Current.DueAt + update.GracePeriod, cancellationToken);
+        }
+
+        var owner = (await store.GetAsync(update.OwnerId, cancellationToken))?.Stakeholder;
+        var recipients = entry.Kind == DueKind.Remind
+            ? (owner is null ? [] : [owner])
+            : await EscalationTargetsAsync(update, cancellationToken);
+        var queued = 0;
+        if (owner is not null)
+        {
+            foreach (var recipient in recipients)
+            {
+                var token = tokens.Create(ActionPurpose, $"{crisis.Id}|{update.Id}|{update.Current.Number}|{recipient.Id}", ActionLinkLifetime);
+                var link = pages.Value.BaseUrl.AbsoluteUri.TrimEnd('/') + "/api/stakeholder-actions?token=" + Uri.EscapeDataString(token);
+                foreach (var message in ReminderMessages.For(entry.Kind, crisis, update, owner, recipient, link))
+                {
+                    queued += await outbox.EnqueueAsync(message, cancellationToken) ? 1 : 0;
+                }
+            }
+        }
+        else
+        {
+            logger.LogWarning("Expected update {ExpectedUpdateId}: owner {OwnerId} no longer exists", update.Id, update.OwnerId);
+        }
+
+        var now = time.GetUtcNow();
+        await updates.ChangeAsync(update.CrisisId, update.Id, current => current.Current.Number != entry.Occurrence ? current : current with
+        {
+            Occurrences = [.. current.Occurrences.SkipLast(1), entry.Kind == DueKind.Remind
+                ? current.Current with { RemindedAt = current.Current.RemindedAt ?? now }
+                : current.Current with { EscalatedAt = current.Current.EscalatedAt ?? now }],
+        }, cancellationToken);
+        await store.RemoveDueAsync(entry, cancellationToken);
+        logger.LogInformation("{Kind} for expected update {ExpectedUpdateId} occurrence {Occurrence}: {Queued} messages queued", entry.Kind, update.Id, entry.Occurrence, queued);
+        return queued;
+    }
+
+    /// <summary>An entry applies to an active update of a crisis still under way, for its current, unanswered occurrence.</summary>
+    private static bool Applies(ExpectedUpdate update, CrisisRecord crisis, DueEntry entry) =>
+        update.Status == ExpectedUpdateStatus.Active
+        && crisis.Status is CrisisStatus.Active or CrisisStatus.Draft
+        && update.Current.Number == entry.Occurrence
+        && update.Current.SatisfiedAt is null;
+
+    private async Task<List<Stakeholder>> EscalationTargetsAsync(ExpectedUpdate update, CancellationToken cancellationToken)
+    {
+        var all = await store.ListAsync(cancellationToken);
+        return update.EscalateTo.Count > 0
+            ? [.. all.Where(s => update.EscalateTo.Contains(s.Id))]
+            : [.. all.Where(s => s.Role == StakeholderRole.DecisionMaker)];
+    }
+}

@@ -1,0 +1,177 @@
+using Crisis.Functions.Common;
+using Crisis.Functions.Crises;
+using Crisis.Functions.Feedback;
+using Crisis.Functions.Hosting;
+using Crisis.Functions.Notifications;
+using Crisis.Functions.PublicPages;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+
+namespace Crisis.Functions.Stakeholders;
+
+public sealed record ActionSummary(string CrisisId, string CrisisTitle, string Topic, int Occurrence, DateTimeOffset DueAt, string DueAtLocal, bool Answered, bool CanPublish);
+
+public sealed record AcknowledgeRequest(string Token, DateTimeOffset? NewEta = null, string? Note = null);
+
+public sealed record PostUpdateRequest(string Token, Dictionary<string, string> Text);
+
+public sealed record ActionResult(string Status, int Occurrence, DateTimeOffset? NextDueAt, string? UpdateId = null, bool? Published = null);
+
+/// <summary>
+/// What a stakeholder does from the signed link in a reminder: look at what is owed (GET, changes nothing, so
+/// link scanners are harmless), acknowledge with a new ETA, or post the update. Either answer satisfies the
+/// occurrence and stops its escalation; a link for an answered occurrence changes nothing more.
+/// </summary>
+public static class StakeholderActionsApi
+{
+    private const int MaxBody = 32 * 1024;
+
+    public static IEndpointRouteBuilder MapStakeholderActions(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/api/stakeholder-actions")
+            .AllowAnonymous()
+            .RequireRateLimiting(FeedbackApi.WritePolicy)
+            .AddEndpointFilter(CrisisProblems.Filter)
+            .WithTags("Stakeholder actions");
+        group.MapGet("", Show).AsFunction("GetStakeholderAction", FunctionAuthLevel.Anonymous);
+        group.MapPost("/acknowledge", Acknowledge).AsFunction("AcknowledgeExpectedUpdate", FunctionAuthLevel.Anonymous);
+        group.MapPost("/post-update", PostUpdate).AsFunction("PostStakeholderUpdate", FunctionAuthLevel.Anonymous);
+        return routes;
+    }
+
+    public static async Task<Results<Ok<ActionSummary>, ProblemHttpResult>> Show(
+        [FromQuery] string? token, SignedTokens tokens, StakeholderStore store, CrisisStore crises, CancellationToken cancellationToken)
+    {
+        var (target, problem) = await ResolveAsync(token, tokens, store, crises, cancellationToken);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        var (crisis, update, occurrence, stakeholder) = target!.Value;
+        StakeholderValidation.TryFindTimeZone(stakeholder.TimeZone, out var zone);
+        var answered = update.Occurrences.Single(o => o.Number == occurrence).SatisfiedAt is not null || update.Status != ExpectedUpdateStatus.Active;
+        var dueAt = update.Occurrences.Single(o => o.Number == occurrence).DueAt;
+        return TypedResults.Ok(new ActionSummary(crisis.Id, crisis.Localised(crisis.Title, stakeholder.Language), update.Topic, occurrence,
+            dueAt, TimeZoneInfo.ConvertTime(dueAt, zone).ToString("yyyy-MM-dd HH:mm", System.Globalization.CultureInfo.InvariantCulture) + $" ({stakeholder.TimeZone})",
+            answered, stakeholder.CanPublish));
+    }
+
+    public static async Task<Results<Ok<ActionResult>, ValidationProblem, ProblemHttpResult>> Acknowledge(
+        HttpRequest request, SignedTokens tokens, StakeholderStore store, CrisisStore crises, ExpectedUpdateService updates, PagePublisher publisher, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var body = await JsonBody.ReadAsync<AcknowledgeRequest>(request, MaxBody, cancellationToken);
+        if (!body.IsValid)
+        {
+            return body.Problem!;
+        }
+
+        var validation = new Validation();
+        validation.Text("note", body.Value!.Note, 1000, required: false);
+        if (body.Value.NewEta is { } eta && (eta <= time.GetUtcNow() || eta > time.GetUtcNow().AddDays(31)))
+        {
+            validation.Add("newEta", "must be in the future, within 31 days.");
+        }
+
+        if (!validation.IsValid)
+        {
+            return validation.ToProblem();
+        }
+
+        var (target, problem) = await ResolveAsync(body.Value.Token, tokens, store, crises, cancellationToken);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        var (crisis, update, occurrence, _) = target!.Value;
+        var satisfied = await SatisfyAsync(updates, crisis.Id, update.Id, occurrence, Satisfaction.Acknowledged, body.Value.NewEta, body.Value.Note, cancellationToken);
+        if (satisfied.Problem is not null)
+        {
+            return satisfied.Problem;
+        }
+
+        await publisher.PublishAsync(crisis.Id, cancellationToken);
+        return TypedResults.Ok(new ActionResult("acknowledged", occurrence, NextDue(satisfied.Update!)));
+    }
+
+    public static async Task<Results<Ok<ActionResult>, ValidationProblem, ProblemHttpResult>> PostUpdate(
+        HttpRequest request, SignedTokens tokens, StakeholderStore store, CrisisStore crises, CrisisService crisisService, ExpectedUpdateService updates, CancellationToken cancellationToken)
+    {
+        var body = await JsonBody.ReadAsync<PostUpdateRequest>(request, MaxBody, cancellationToken);
+        if (!body.IsValid)
+        {
+            return body.Problem!;
+        }
+
+        var (target, problem) = await ResolveAsync(body.Value!.Token, tokens, store, crises, cancellationToken);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        var (crisis, update, occurrence, stakeholder) = target!.Value;
+        var validation = CrisisValidation.ValidateUpdate(new CreateUpdateRequest(body.Value.Text), crisis);
+        if (!validation.IsValid)
+        {
+            return validation.ToProblem();
+        }
+
+        var satisfied = await SatisfyAsync(updates, crisis.Id, update.Id, occurrence, Satisfaction.Posted, null, null, cancellationToken);
+        if (satisfied.Problem is not null)
+        {
+            return satisfied.Problem;
+        }
+
+        var nextDue = NextDue(satisfied.Update!);
+        var posted = await crisisService.AddUpdateAsync(crisis.Id, body.Value.Text, nextDue, stakeholder.CanPublish, "stakeholder:" + stakeholder.Id, cancellationToken);
+        return TypedResults.Ok(new ActionResult("posted", occurrence, nextDue, posted.Id, posted.PublishedAt is not null));
+    }
+
+    private static DateTimeOffset? NextDue(ExpectedUpdate update) =>
+        update.Status == ExpectedUpdateStatus.Active ? update.Current.DueAt : null;
+
+    private static async Task<(ExpectedUpdate? Update, ProblemHttpResult? Problem)> SatisfyAsync(
+        ExpectedUpdateService updates, string crisisId, string id, int occurrence, Satisfaction how, DateTimeOffset? newEta, string? note, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return (await updates.SatisfyAsync(crisisId, id, occurrence, how, newEta, note, cancellationToken), null);
+        }
+        catch (AlreadySatisfiedException e)
+        {
+            return (null, Problems.Create(409, Problems.Conflict, "Already answered", e.Message));
+        }
+    }
+
+    /// <summary>Checks the link and finds what it is about; tampered, expired or foreign links are 4xx and change nothing.</summary>
+    private static async Task<((CrisisRecord Crisis, ExpectedUpdate Update, int Occurrence, Stakeholder Stakeholder)? Target, ProblemHttpResult? Problem)> ResolveAsync(
+        string? token, SignedTokens tokens, StakeholderStore store, CrisisStore crises, CancellationToken cancellationToken)
+    {
+        switch (tokens.Verify(token, ReminderTimer.ActionPurpose, out var claims))
+        {
+            case TokenCheck.Expired:
+                return (null, Problems.Create(410, Problems.TokenExpired, "Link expired", "This link has expired; ask the crisis coordinator for a new one."));
+            case TokenCheck.Valid:
+                break;
+            default:
+                return (null, Problems.Create(400, Problems.InvalidToken, "Invalid link", "This link is not valid."));
+        }
+
+        var parts = claims!.Subject.Split('|');
+        if (parts.Length != 4 || !int.TryParse(parts[2], System.Globalization.CultureInfo.InvariantCulture, out var occurrence))
+        {
+            return (null, Problems.Create(400, Problems.InvalidToken, "Invalid link", "This link is not valid."));
+        }
+
+        var crisis = (await crises.GetAsync(parts[0], cancellationToken))?.Crisis;
+        var update = (await store.GetExpectedAsync(parts[0], parts[1], cancellationToken))?.Update;
+        var stakeholder = (await store.GetAsync(parts[3], cancellationToken))?.Stakeholder;
+        if (crisis is null || update is null || stakeholder is null || update.Occurrences.All(o => o.Number != occurrence))
+        {
+            return (null, Problems.Create(404, Problems.NotFound, "Not found", "What this link refers to no longer exists."));
+        }
+
+        return ((crisis, update, occurrence, stakeholder), null);
+    }
+}

@@ -1,0 +1,237 @@
+using Crisis.Functions.Access;
+using Crisis.Functions.Common;
+using Crisis.Functions.Crises;
+using Crisis.Functions.Hosting;
+using Crisis.Functions.Notifications;
+using Crisis.Functions.PublicPages;
+using Crisis.Functions.Storage;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+
+namespace Crisis.Functions.Stakeholders;
+
+public sealed record StakeholderList(IReadOnlyList<Stakeholder> Stakeholders);
+
+public sealed record ExpectedUpdateList(IReadOnlyList<ExpectedUpdate> ExpectedUpdates);
+
+/// <summary>An expected update's current occurrence as the admin view shows it.</summary>
+public sealed record DueItem(string ExpectedUpdateId, string Topic, string OwnerId, int Occurrence, DateTimeOffset DueAt, DateTimeOffset EscalatesAt, string State, DateTimeOffset? RemindedAt, DateTimeOffset? EscalatedAt);
+
+public sealed record DueView(DateTimeOffset At, IReadOnlyList<DueItem> Due, IReadOnlyList<DueItem> Overdue, IReadOnlyList<DueItem> Upcoming);
+
+/// <summary>How one occurrence owed by a stakeholder went: on-time, late, overdue (still open, past grace), missed (closed unanswered) or open.</summary>
+public sealed record OccurrenceOutcome(string CrisisId, string ExpectedUpdateId, string Topic, int Occurrence, DateTimeOffset DueAt, DateTimeOffset? SatisfiedAt, string Outcome);
+
+public sealed record StakeholderRecord(string StakeholderId, int OnTime, int Late, int Overdue, int Missed, IReadOnlyList<OccurrenceOutcome> Occurrences);
+
+public static class StakeholderAdminApi
+{
+    private const int MaxBody = 16 * 1024;
+
+    public static IEndpointRouteBuilder MapStakeholderAdmin(this IEndpointRouteBuilder routes)
+    {
+        var people = routes.MapGroup("/api/admin/stakeholders")
+            .RequireAuthorization(AccessServiceCollectionExtensions.AdminPolicy)
+            .AddEndpointFilter(RouteIds.Filter)
+            .AddEndpointFilter(CrisisProblems.Filter)
+            .WithTags("Admin: stakeholders");
+        people.MapGet("", List).AsFunction("ListStakeholders", FunctionAuthLevel.Function);
+        people.MapPost("", Create).AsFunction("CreateStakeholder", FunctionAuthLevel.Function);
+        people.MapGet("/{stakeholderId}", Get).AsFunction("GetStakeholder", FunctionAuthLevel.Function);
+        people.MapPut("/{stakeholderId}", Replace).AsFunction("UpdateStakeholder", FunctionAuthLevel.Function);
+        people.MapDelete("/{stakeholderId}", Delete).AsFunction("DeleteStakeholder", FunctionAuthLevel.Function);
+        people.MapGet("/{stakeholderId}/record", Record).AsFunction("GetStakeholderRecord", FunctionAuthLevel.Function);
+
+        var owed = routes.AdminCrisesGroup("Admin: expected updates");
+        owed.MapGet("/{id}/expected-updates", ListExpected).AsFunction("ListExpectedUpdates", FunctionAuthLevel.Function);
+        owed.MapPost("/{id}/expected-updates", CreateExpected).AsFunction("CreateExpectedUpdate", FunctionAuthLevel.Function);
+        owed.MapPost("/{id}/expected-updates/{expectedUpdateId}/cancel", CancelExpected).AsFunction("CancelExpectedUpdate", FunctionAuthLevel.Function);
+        owed.MapGet("/{id}/expected-updates/due", Due).AsFunction("GetDueUpdates", FunctionAuthLevel.Function);
+        return routes;
+    }
+
+    public static async Task<Ok<StakeholderList>> List(StakeholderStore store, CancellationToken cancellationToken) =>
+        TypedResults.Ok(new StakeholderList([.. (await store.ListAsync(cancellationToken)).OrderBy(s => s.Name, StringComparer.CurrentCulture)]));
+
+    public static async Task<Ok<Stakeholder>> Get(string stakeholderId, StakeholderStore store, CancellationToken cancellationToken) =>
+        TypedResults.Ok((await store.GetAsync(stakeholderId, cancellationToken) ?? throw new CrisisNotFoundException($"Stakeholder {stakeholderId}")).Stakeholder);
+
+    public static async Task<Results<Created<Stakeholder>, ValidationProblem, ProblemHttpResult>> Create(
+        HttpRequest request, StakeholderStore store, IOptions<WebhookOptions> webhooks, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var body = await JsonBody.ReadAsync<StakeholderRequest>(request, MaxBody, cancellationToken);
+        if (!body.IsValid)
+        {
+            return body.Problem!;
+        }
+
+        var validation = StakeholderValidation.Validate(body.Value!, webhooks.Value.AllowedPrivateHosts);
+        if (!validation.IsValid)
+        {
+            return validation.ToProblem();
+        }
+
+        var now = time.GetUtcNow();
+        var stakeholder = FromRequest(StakeholderStore.NewId(), body.Value!, now, now);
+        await store.SaveAsync(stakeholder, null, cancellationToken);
+        return TypedResults.Created($"/api/admin/stakeholders/{stakeholder.Id}", stakeholder);
+    }
+
+    public static async Task<Results<Ok<Stakeholder>, ValidationProblem, ProblemHttpResult>> Replace(
+        string stakeholderId, HttpRequest request, StakeholderStore store, IOptions<WebhookOptions> webhooks, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var (current, etag) = await store.GetAsync(stakeholderId, cancellationToken) ?? throw new CrisisNotFoundException($"Stakeholder {stakeholderId}");
+        var body = await JsonBody.ReadAsync<StakeholderRequest>(request, MaxBody, cancellationToken);
+        if (!body.IsValid)
+        {
+            return body.Problem!;
+        }
+
+        var validation = StakeholderValidation.Validate(body.Value!, webhooks.Value.AllowedPrivateHosts);
+        if (!validation.IsValid)
+        {
+            return validation.ToProblem();
+        }
+
+        var updated = FromRequest(stakeholderId, body.Value!, current.CreatedAt, time.GetUtcNow());
+        try
+        {
+            await store.SaveAsync(updated, etag, cancellationToken);
+        }
+        catch (StoragePreconditionFailedException)
+        {
+            throw new VersionMismatchException($"Stakeholder {stakeholderId} was changed by someone else; read it again.");
+        }
+
+        return TypedResults.Ok(updated);
+    }
+
+    public static async Task<Results<NoContent, ProblemHttpResult>> Delete(string stakeholderId, StakeholderStore store, CancellationToken cancellationToken) =>
+        await store.DeleteAsync(stakeholderId, cancellationToken)
+            ? TypedResults.NoContent()
+            : Problems.Create(404, Problems.NotFound, "Not found", $"Stakeholder {stakeholderId} does not exist.");
+
+    public static async Task<Ok<StakeholderRecord>> Record(string stakeholderId, StakeholderStore store, CrisisStore crises, TimeProvider time, CancellationToken cancellationToken)
+    {
+        await Get(stakeholderId, store, cancellationToken);
+        var now = time.GetUtcNow();
+        var outcomes = new List<OccurrenceOutcome>();
+        foreach (var update in await store.ListExpectedByOwnerAsync(stakeholderId, cancellationToken))
+        {
+            var crisisOver = (await crises.GetAsync(update.CrisisId, cancellationToken))?.Crisis.Status is not (CrisisStatus.Active or CrisisStatus.Draft);
+            var closed = update.Status != ExpectedUpdateStatus.Active || crisisOver;
+            foreach (var occurrence in update.Occurrences)
+            {
+                var deadline = occurrence.DueAt + update.GracePeriod;
+                var outcome = occurrence.SatisfiedAt is { } at
+                    ? at <= deadline ? "on-time" : "late"
+                    : closed ? "missed" : now > deadline ? "overdue" : "open";
+                outcomes.Add(new OccurrenceOutcome(update.CrisisId, update.Id, update.Topic, occurrence.Number, occurrence.DueAt, occurrence.SatisfiedAt, outcome));
+            }
+        }
+
+        return TypedResults.Ok(new StakeholderRecord(stakeholderId,
+            outcomes.Count(o => o.Outcome == "on-time"), outcomes.Count(o => o.Outcome == "late"),
+            outcomes.Count(o => o.Outcome == "overdue"), outcomes.Count(o => o.Outcome == "missed"),
+            [.. outcomes.OrderBy(o => o.DueAt)]));
+    }
+
+    public static async Task<Ok<ExpectedUpdateList>> ListExpected(string id, CrisisService crises, StakeholderStore store, CancellationToken cancellationToken)
+    {
+        await crises.GetAsync(id, cancellationToken);
+        return TypedResults.Ok(new ExpectedUpdateList([.. (await store.ListExpectedAsync(id, cancellationToken)).OrderBy(u => u.Current.DueAt)]));
+    }
+
+    public static async Task<Results<Created<ExpectedUpdate>, ValidationProblem, ProblemHttpResult>> CreateExpected(
+        string id, HttpRequest request, CrisisService crises, StakeholderStore store, ExpectedUpdateService updates, PagePublisher publisher, CancellationToken cancellationToken)
+    {
+        var crisis = await crises.GetAsync(id, cancellationToken);
+        if (crisis.Status is not (CrisisStatus.Draft or CrisisStatus.Active))
+        {
+            return Problems.Create(409, Problems.Conflict, "Crisis is over", $"Crisis {id} is {crisis.Status.ToString().ToLowerInvariant()}; no more updates are owed.");
+        }
+
+        var body = await JsonBody.ReadAsync<ExpectedUpdateRequest>(request, MaxBody, cancellationToken);
+        if (!body.IsValid)
+        {
+            return body.Problem!;
+        }
+
+        var input = body.Value!;
+        var validation = new Validation();
+        validation.Text("topic", input.Topic, 200, multiline: false);
+        validation.Text("area", input.Area, 60, required: false, multiline: false);
+        if (!CrisisIds.IsWellFormedChild(input.OwnerId) || await store.GetAsync(input.OwnerId, cancellationToken) is null)
+        {
+            validation.Add("ownerId", "must name an existing stakeholder.");
+        }
+
+        foreach (var target in input.EscalateTo ?? [])
+        {
+            if (!CrisisIds.IsWellFormedChild(target) || await store.GetAsync(target, cancellationToken) is null)
+            {
+                validation.Add("escalateTo", $"'{target}' is not an existing stakeholder.");
+            }
+        }
+
+        validation.Count("escalateTo", input.EscalateTo, 20);
+        if (input.Cadence is { } cadence && (cadence < TimeSpan.FromMinutes(15) || cadence > TimeSpan.FromDays(31)))
+        {
+            validation.Add("cadence", "must be between 00:15:00 and 31.00:00:00.");
+        }
+
+        if (input.GracePeriod is { } grace && (grace < TimeSpan.Zero || grace > TimeSpan.FromDays(2)))
+        {
+            validation.Add("gracePeriod", "must be between 00:00:00 and 2.00:00:00.");
+        }
+
+        if (!validation.IsValid)
+        {
+            return validation.ToProblem();
+        }
+
+        var created = await updates.CreateAsync(id, input, cancellationToken);
+        await publisher.PublishAsync(id, cancellationToken);
+        return TypedResults.Created($"/api/admin/crises/{id}/expected-updates/{created.Id}", created);
+    }
+
+    public static async Task<Ok<ExpectedUpdate>> CancelExpected(string id, string expectedUpdateId, CrisisService crises, ExpectedUpdateService updates, PagePublisher publisher, CancellationToken cancellationToken)
+    {
+        await crises.GetAsync(id, cancellationToken);
+        var cancelled = await updates.CancelAsync(id, expectedUpdateId, cancellationToken);
+        await publisher.PublishAsync(id, cancellationToken);
+        return TypedResults.Ok(cancelled);
+    }
+
+    public static async Task<Ok<DueView>> Due(string id, CrisisService crises, StakeholderStore store, TimeProvider time, CancellationToken cancellationToken)
+    {
+        await crises.GetAsync(id, cancellationToken);
+        var now = time.GetUtcNow();
+        var items = (await store.ListExpectedAsync(id, cancellationToken))
+            .Where(u => u.Status == ExpectedUpdateStatus.Active && u.Current.SatisfiedAt is null)
+            .Select(u =>
+            {
+                var escalatesAt = u.Current.DueAt + u.GracePeriod;
+                var state = now >= escalatesAt ? "overdue" : now >= u.Current.DueAt ? "due" : "upcoming";
+                return new DueItem(u.Id, u.Topic, u.OwnerId, u.Current.Number, u.Current.DueAt, escalatesAt, state, u.Current.RemindedAt, u.Current.EscalatedAt);
+            })
+            .OrderBy(i => i.DueAt)
+            .ToList();
+        return TypedResults.Ok(new DueView(now, [.. items.Where(i => i.State == "due")], [.. items.Where(i => i.State == "overdue")], [.. items.Where(i => i.State == "upcoming")]));
+    }
+
+    private static Stakeholder FromRequest(string id, StakeholderRequest request, DateTimeOffset created, DateTimeOffset updated) => new()
+    {
+        Id = id,
+        Name = request.Name.Trim(),
+        Email = request.Email,
+        WebhookUrl = request.WebhookUrl,
+        Role = request.Role,
+        Areas = request.Areas ?? [],
+        Language = Languages.Normalise(request.Language)!,
+        TimeZone = request.TimeZone,
+        CanPublish = request.CanPublish,
+        CreatedAt = created,
+        UpdatedAt = updated,
+    };
+}

@@ -1,0 +1,169 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Azure;
+using Crisis.Functions.Common;
+using Crisis.Functions.Storage;
+using Crisis.Functions.Storage.Tables;
+
+namespace Crisis.Functions.Stakeholders;
+
+/// <summary>A due reminder or escalation, found by time: the timer reads only what is due.</summary>
+public sealed record DueEntry(string RowKey, DateTimeOffset DueAt, DueKind Kind, string CrisisId, string ExpectedUpdateId, int Occurrence);
+
+public enum DueKind
+{
+    Remind,
+    Escalate,
+}
+
+/// <summary>
+/// Stakeholders (one partition), expected updates (partitioned by crisis) and the due index: one partition
+/// ordered by due time (<c>{ticks}|{kind}|{crisis}|{expected update}|{occurrence}</c>), whose rows are deleted
+/// once handled, so finding what is due costs what is due, not what exists.
+/// </summary>
+public sealed class StakeholderStore(CrisisStorage storage, TimeProvider time)
+{
+    public const string StakeholderTable = "stakeholders";
+    public const string ExpectedUpdateTable = "expectedupdates";
+    public const string DueTable = "dueindex";
+    private const string StakeholderPartition = "stakeholders";
+    private const string DuePartition = "due";
+
+    public static string NewId() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
+
+    public async Task<(Stakeholder Stakeholder, ETag ETag)?> GetAsync(string id, CancellationToken cancellationToken)
+    {
+        var table = await storage.TableAsync(StakeholderTable, cancellationToken);
+        var row = await table.GetEntityIfExistsAsync(StakeholderPartition, id, cancellationToken: cancellationToken);
+        return row is null ? null : (Read<Stakeholder>(row), row.ETag);
+    }
+
+    public async Task<IReadOnlyList<Stakeholder>> ListAsync(CancellationToken cancellationToken)
+    {
+        var table = await storage.TableAsync(StakeholderTable, cancellationToken);
+        var list = new List<Stakeholder>();
+        await foreach (var row in table.QueryAsync(TableFilter.Of($"PartitionKey eq {StakeholderPartition}"), cancellationToken: cancellationToken))
+        {
+            list.Add(Read<Stakeholder>(row));
+        }
+
+        return list;
+    }
+
+    public async Task SaveAsync(Stakeholder stakeholder, ETag? ifMatch, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(stakeholder);
+        var table = await storage.TableAsync(StakeholderTable, cancellationToken);
+        var row = Row(StakeholderPartition, stakeholder.Id, stakeholder);
+        if (ifMatch is { } etag)
+        {
+            await table.UpdateEntityAsync(row, etag, TableUpdateMode.Replace, cancellationToken);
+        }
+        else
+        {
+            await table.AddEntityAsync(row, cancellationToken);
+        }
+    }
+
+    public async Task<bool> DeleteAsync(string id, CancellationToken cancellationToken)
+    {
+        var table = await storage.TableAsync(StakeholderTable, cancellationToken);
+        return await table.DeleteEntityAsync(StakeholderPartition, id, cancellationToken: cancellationToken);
+    }
+
+    public async Task<(ExpectedUpdate Update, ETag ETag)?> GetExpectedAsync(string crisisId, string id, CancellationToken cancellationToken)
+    {
+        var table = await storage.TableAsync(ExpectedUpdateTable, cancellationToken);
+        var row = await table.GetEntityIfExistsAsync(crisisId, id, cancellationToken: cancellationToken);
+        return row is null ? null : (Read<ExpectedUpdate>(row), row.ETag);
+    }
+
+    public async Task<IReadOnlyList<ExpectedUpdate>> ListExpectedAsync(string crisisId, CancellationToken cancellationToken)
+    {
+        var table = await storage.TableAsync(ExpectedUpdateTable, cancellationToken);
+        var list = new List<ExpectedUpdate>();
+        await foreach (var row in table.QueryAsync(TableFilter.Of($"PartitionKey eq {crisisId}"), cancellationToken: cancellationToken))
+        {
+            list.Add(Read<ExpectedUpdate>(row));
+        }
+
+        return list;
+    }
+
+    /// <summary>Every expected update owned by the stakeholder, across crises (admin views; not on any hot path).</summary>
+    public async Task<IReadOnlyList<ExpectedUpdate>> ListExpectedByOwnerAsync(string ownerId, CancellationToken cancellationToken)
+    {
+        var table = await storage.TableAsync(ExpectedUpdateTable, cancellationToken);
+        var list = new List<ExpectedUpdate>();
+        await foreach (var row in table.QueryAsync(TableFilter.Of($"OwnerId eq {ownerId}"), cancellationToken: cancellationToken))
+        {
+            list.Add(Read<ExpectedUpdate>(row));
+        }
+
+        return list;
+    }
+
+    /// <summary>Creates the expected update; its first reminder is indexed first, so a crash leaves at most an index row pointing at nothing.</summary>
+    public async Task CreateExpectedAsync(ExpectedUpdate update, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(update);
+        await IndexAsync(update, DueKind.Remind, update.Current.DueAt, cancellationToken);
+        var table = await storage.TableAsync(ExpectedUpdateTable, cancellationToken);
+        var row = Row(update.CrisisId, update.Id, update);
+        row["OwnerId"] = update.OwnerId;
+        await table.AddEntityAsync(row, cancellationToken);
+    }
+
+    public async Task ReplaceExpectedAsync(ExpectedUpdate update, ETag etag, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(update);
+        var table = await storage.TableAsync(ExpectedUpdateTable, cancellationToken);
+        var row = Row(update.CrisisId, update.Id, update);
+        row["OwnerId"] = update.OwnerId;
+        await table.UpdateEntityAsync(row, etag, TableUpdateMode.Replace, cancellationToken);
+    }
+
+    /// <summary>Indexes a reminder or an escalation of the update's current occurrence at <paramref name="dueAt"/> (idempotent).</summary>
+    public async Task IndexAsync(ExpectedUpdate update, DueKind kind, DateTimeOffset dueAt, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(update);
+        var table = await storage.TableAsync(DueTable, cancellationToken);
+        var rowKey = string.Create(CultureInfo.InvariantCulture,
+            $"{dueAt.UtcTicks:D19}|{(kind == DueKind.Remind ? 'r' : 'e')}|{update.CrisisId}|{update.Id}|{update.Current.Number:D6}");
+        await table.UpsertEntityAsync(new TableEntity(DuePartition, rowKey), TableUpdateMode.Replace, cancellationToken);
+    }
+
+    /// <summary>What is due at <paramref name="now"/>, earliest first, at most <paramref name="max"/>.</summary>
+    public async Task<IReadOnlyList<DueEntry>> DueAsync(DateTimeOffset now, int max, CancellationToken cancellationToken)
+    {
+        var table = await storage.TableAsync(DueTable, cancellationToken);
+        var upTo = (now.UtcTicks + 1).ToString("D19", CultureInfo.InvariantCulture);
+        var due = new List<DueEntry>();
+        await foreach (var row in table.QueryAsync(TableFilter.Of($"PartitionKey eq {DuePartition} and RowKey lt {upTo}"), ["PartitionKey"], Math.Min(max, TableClient.MaxPageSize), cancellationToken))
+        {
+            var parts = row.RowKey.Split('|');
+            due.Add(new DueEntry(row.RowKey, new DateTimeOffset(long.Parse(parts[0], CultureInfo.InvariantCulture), TimeSpan.Zero),
+                parts[1] == "r" ? DueKind.Remind : DueKind.Escalate, parts[2], parts[3], int.Parse(parts[4], CultureInfo.InvariantCulture)));
+            if (due.Count >= max)
+            {
+                break;
+            }
+        }
+
+        return due;
+    }
+
+    public async Task RemoveDueAsync(DueEntry entry, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        var table = await storage.TableAsync(DueTable, cancellationToken);
+        await table.DeleteEntityAsync(DuePartition, entry.RowKey, cancellationToken: cancellationToken);
+    }
+
+    public DateTimeOffset Now => time.GetUtcNow();
+
+    private static TableEntity Row<T>(string partition, string rowKey, T value) => new(partition, rowKey) { ["Data"] = JsonSerializer.Serialize(value, JsonBody.Options) };
+
+    private static T Read<T>(TableEntity row) => JsonSerializer.Deserialize<T>(row.GetString("Data")!, JsonBody.Options)!;
+}
