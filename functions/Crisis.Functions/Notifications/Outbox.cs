@@ -165,13 +165,15 @@ public sealed class Outbox(CrisisStorage storage, IEmailSender email, WebhookSen
             return "skipped";
         }
 
+        // A send once started is finished (each sender has its own timeout) and recorded: cancellation only
+        // stops a run between messages, so it never leaves a message delivered but unrecorded.
         var message = JsonSerializer.Deserialize<OutboxMessage>(marker.GetString("Data")!, JsonBody.Options)!;
         string? error;
         try
         {
-            error = await SendAsync(message, cancellationToken);
+            error = await SendAsync(message, CancellationToken.None);
         }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException)
         {
             error = "timed out";
         }
@@ -180,7 +182,7 @@ public sealed class Outbox(CrisisStorage storage, IEmailSender email, WebhookSen
         if (error is null || attempts >= MaxAttempts)
         {
             var status = error is null ? "sent" : "failed";
-            await CompleteAsync(table, marker, claim, recordKey, status, attempts, error, cancellationToken);
+            await CompleteAsync(table, marker, claim, recordKey, status, attempts, error, CancellationToken.None);
             if (error is not null)
             {
                 logger.LogWarning("Outbox: {Key} failed after {Attempts} attempts: {Error}", message.Key, attempts, error);
@@ -195,7 +197,7 @@ public sealed class Outbox(CrisisStorage storage, IEmailSender email, WebhookSen
             ["LastError"] = error,
             ["NextAttemptAt"] = now + Backoff(attempts),
         };
-        await IgnoreLostClaimAsync(() => table.UpdateEntityAsync(retry, claim, TableUpdateMode.Merge, cancellationToken));
+        await IgnoreLostClaimAsync(() => table.UpdateEntityAsync(retry, claim, TableUpdateMode.Merge, CancellationToken.None));
         return "retry";
     }
 

@@ -1,5 +1,8 @@
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Crisis.Functions.Tests.Infrastructure;
 
@@ -7,13 +10,13 @@ namespace Crisis.Functions.Tests.Infrastructure;
 /// The app, in process, against real Azurite storage under its own name prefix. The local scheduler is off
 /// unless a test turns it on; extra settings override appsettings.json.
 /// </summary>
-public sealed class CrisisAppFactory(string connectionString, IReadOnlyDictionary<string, string?>? settings = null)
+public sealed class CrisisAppFactory(string connectionString, IReadOnlyDictionary<string, string?>? settings = null, TimeProvider? time = null)
     : WebApplicationFactory<Program>
 {
     public string NamePrefix { get; } = TestAzurite.NewPrefix();
 
-    public static async Task<CrisisAppFactory> CreateAsync(IReadOnlyDictionary<string, string?>? settings = null) =>
-        new((await TestAzurite.GetAsync()).ConnectionString, settings);
+    public static async Task<CrisisAppFactory> CreateAsync(IReadOnlyDictionary<string, string?>? settings = null, TimeProvider? time = null) =>
+        new((await TestAzurite.GetAsync()).ConnectionString, settings, time);
 
     public const string AdminKey = "test-admin-key-7f3c2a";
     public const string AgentKey = "test-agent-key-91b4de";
@@ -62,6 +65,15 @@ public sealed class CrisisAppFactory(string connectionString, IReadOnlyDictionar
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
             builder.UseSetting(key, value);
+        }
+
+        if (time is not null)
+        {
+            builder.ConfigureTestServices(services =>
+            {
+                services.RemoveAll<TimeProvider>();
+                services.AddSingleton(time);
+            });
         }
     }
 }
