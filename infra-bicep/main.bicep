@@ -14,8 +14,19 @@ param location string = resourceGroup().location
 @secure()
 param adminKeySha256 string
 
+@description('Standard Webhooks signing secret for outgoing webhooks: "whsec_" + base64 of 32 random bytes.')
+@secure()
+param webhookSigningSecret string
+
+@description('Key for signed links in messages: base64 of 32 random bytes.')
+@secure()
+param tokenSigningKey string
+
 @description('6-field NCRONTAB schedule of the Heartbeat timer.')
 param heartbeatSchedule string = '0 */5 * * * *'
+
+@description('6-field NCRONTAB schedule of the reminder timer.')
+param reminderSchedule string = '0 * * * * *'
 
 @description('Upper bound of Flex Consumption instances during a surge.')
 @minValue(40)
@@ -70,6 +81,8 @@ module vault 'modules/keyvault.bicep' = {
     location: location
     tags: allTags
     adminKeySha256: adminKeySha256
+    webhookSigningSecret: webhookSigningSecret
+    tokenSigningKey: tokenSigningKey
   }
 }
 
@@ -98,7 +111,10 @@ module app 'modules/functionapp.bicep' = {
     insightsConnectionString: monitoring.outputs.connectionString
     keyVaultName: vault.outputs.name
     adminKeySecretName: vault.outputs.adminKeySecretName
+    webhookSecretName: vault.outputs.webhookSecretName
+    tokenKeySecretName: vault.outputs.tokenKeySecretName
     heartbeatSchedule: heartbeatSchedule
+    reminderSchedule: reminderSchedule
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
   }

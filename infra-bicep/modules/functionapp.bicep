@@ -14,7 +14,10 @@ param deploymentContainerName string
 param insightsConnectionString string
 param keyVaultName string
 param adminKeySecretName string
+param webhookSecretName string
+param tokenKeySecretName string
 param heartbeatSchedule string
+param reminderSchedule string
 param maximumInstanceCount int
 param instanceMemoryMB int
 
@@ -92,9 +95,13 @@ resource settings 'Microsoft.Web/sites/config@2024-04-01' = {
     Storage__ClientId: identityClientId
     PublicPages__BaseUrl: 'https://${app.properties.defaultHostName}'
     HEARTBEAT_SCHEDULE: heartbeatSchedule
+    REMINDER_SCHEDULE: reminderSchedule
     Access__ApiKeys__0__Name: 'admin'
     Access__ApiKeys__0__Role: 'admin'
     Access__ApiKeys__0__Sha256: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=${adminKeySecretName})'
+    Webhooks__SigningSecret: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=${webhookSecretName})'
+    Tokens__SigningKeys__0__Id: 'k1'
+    Tokens__SigningKeys__0__Secret: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=${tokenKeySecretName})'
   }
 }
 

@@ -7,6 +7,12 @@ param tags object
 @secure()
 param adminKeySha256 string
 
+@secure()
+param webhookSigningSecret string
+
+@secure()
+param tokenSigningKey string
+
 var adminKeySecretName = 'admin-api-key-sha256'
 
 resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
@@ -36,5 +42,23 @@ resource adminKey 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
   }
 }
 
+resource webhookSecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
+  parent: vault
+  name: 'webhook-signing-secret'
+  properties: {
+    value: webhookSigningSecret
+  }
+}
+
+resource tokenKey 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
+  parent: vault
+  name: 'token-signing-key'
+  properties: {
+    value: tokenSigningKey
+  }
+}
+
 output name string = vault.name
 output adminKeySecretName string = adminKey.name
+output webhookSecretName string = webhookSecret.name
+output tokenKeySecretName string = tokenKey.name

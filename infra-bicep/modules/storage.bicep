@@ -9,12 +9,18 @@ param tableNames array = [
   'crises'
   'feedback'
   'timerruns'
+  'stakeholders'
+  'expectedupdates'
+  'dueindex'
+  'sotsubscribers'
+  'outbox'
 ]
 
 @description('Blob containers the app uses.')
 param containerNames array = [
   'content'
   'pages'
+  'source-of-truth'
 ]
 
 @description('Where Flex Consumption reads the deployment package from.')

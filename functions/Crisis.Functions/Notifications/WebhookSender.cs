@@ -149,7 +149,10 @@ public sealed class WebhookSender : IDisposable
         }
     }
 
-    /// <summary>False for loopback, private (RFC 1918, ULA), link-local (incl. cloud metadata 169.254.169.254), CGNAT, unspecified and multicast addresses.</summary>
+    /// <summary>
+    /// False for loopback, private (RFC 1918, ULA), link-local (incl. cloud metadata 169.254.169.254), CGNAT,
+    /// documentation and benchmarking ranges (RFC 5737, RFC 2544), unspecified, reserved and multicast addresses.
+    /// </summary>
     public static bool IsPublic(IPAddress address)
     {
         ArgumentNullException.ThrowIfNull(address);
@@ -171,9 +174,14 @@ public sealed class WebhookSender : IDisposable
                 || (b[0] == 192 && b[1] == 168)
                 || (b[0] == 169 && b[1] == 254)
                 || (b[0] == 100 && b[1] >= 64 && b[1] <= 127)
-                || (b[0] == 192 && b[1] == 0 && b[2] == 0));
+                || (b[0] == 192 && b[1] == 0 && b[2] is 0 or 2)
+                || (b[0] == 198 && b[1] is 18 or 19)
+                || (b[0] == 198 && b[1] == 51 && b[2] == 100)
+                || (b[0] == 203 && b[1] == 0 && b[2] == 113));
         }
 
-        return !(address.IsIPv6LinkLocal || address.IsIPv6SiteLocal || address.IsIPv6Multicast || address.IsIPv6UniqueLocal);
+        var v6 = address.GetAddressBytes();
+        var documentation = v6[0] == 0x20 && v6[1] == 0x01 && v6[2] == 0x0d && v6[3] == 0xb8;
+        return !(address.IsIPv6LinkLocal || address.IsIPv6SiteLocal || address.IsIPv6Multicast || address.IsIPv6UniqueLocal || documentation);
     }
 }

@@ -2,6 +2,9 @@ using System.Text.Json;
 using Crisis.Functions.Crises;
 using Crisis.Functions.Feedback;
 using Crisis.Functions.Health;
+using Crisis.Functions.Notifications;
+using Crisis.Functions.SourceOfTruth;
+using Crisis.Functions.Stakeholders;
 using Crisis.Functions.PublicPages;
 using Crisis.Functions.Tests.Infrastructure;
 
@@ -59,9 +62,10 @@ public class InfraTests
         var given = file.RootElement.GetProperty("parameters").EnumerateObject().Select(p => p.Name).ToList();
 
         Assert.All(given, name => Assert.True(declared.ContainsKey(name), $"main.parameters.json sets undeclared '{name}'"));
-        var required = declared.Where(p => !p.Value).Select(p => p.Key).Except(["adminKeySha256"]);
+        string[] secrets = ["adminKeySha256", "webhookSigningSecret", "tokenSigningKey"];
+        var required = declared.Where(p => !p.Value).Select(p => p.Key).Except(secrets);
         Assert.All(required, name => Assert.Contains(name, given));
-        Assert.DoesNotContain("adminKeySha256", given);
+        Assert.All(secrets, secret => Assert.DoesNotContain(secret, given));
     }
 
     [Fact]
@@ -94,7 +98,8 @@ public class InfraTests
         {
             "AzureWebJobsStorage__credential: 'managedidentity'", "AzureWebJobsStorage__clientId:", "AzureWebJobsStorage__blobServiceUri:",
             "Storage__BlobServiceUri:", "Storage__TableServiceUri:", "Storage__ClientId:", "Authorization=AAD", "keyVaultReferenceIdentity: identityId",
-            "type: 'UserAssignedIdentity'", "name: 'custom'", "HEARTBEAT_SCHEDULE:", "PublicPages__BaseUrl:", "@Microsoft.KeyVault(",
+            "type: 'UserAssignedIdentity'", "name: 'custom'", "HEARTBEAT_SCHEDULE:", "REMINDER_SCHEDULE:", "PublicPages__BaseUrl:", "@Microsoft.KeyVault(",
+            "Webhooks__SigningSecret:", "Tokens__SigningKeys__0__Secret:",
         })
         {
             Assert.Contains(setting, app, StringComparison.Ordinal);
@@ -127,7 +132,12 @@ public class InfraTests
     public void Every_table_and_container_the_app_uses_is_provisioned()
     {
         var storage = File.ReadAllText(Path.Combine(Root, "modules", "storage.bicep"));
-        foreach (var name in new[] { CrisisStore.TableName, FeedbackStore.TableName, HeartbeatTimer.Table, ContentStore.ContainerName, PagePublisher.ContainerName })
+        foreach (var name in new[]
+        {
+            CrisisStore.TableName, FeedbackStore.TableName, HeartbeatTimer.Table, StakeholderStore.StakeholderTable, StakeholderStore.ExpectedUpdateTable,
+            StakeholderStore.DueTable, SourceOfTruthStore.SubscriberTable, Outbox.TableName,
+            ContentStore.ContainerName, PagePublisher.ContainerName, SourceOfTruthStore.ContainerName,
+        })
         {
             Assert.Contains($"'{name}'", storage, StringComparison.Ordinal);
         }

@@ -32,9 +32,14 @@ public sealed class SmtpSink : IAsyncDisposable
         }
 
         var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start the SMTP sink.");
+        var errors = new System.Text.StringBuilder();
+        process.ErrorDataReceived += (_, e) => { lock (errors) { errors.AppendLine(e.Data); } };
+        process.OutputDataReceived += (_, _) => { };
+        process.BeginErrorReadLine();
+        process.BeginOutputReadLine();
         for (var i = 0; i < 100; i++)
         {
-            Assert.False(process.HasExited, "aiosmtpd exited: " + await process.StandardError.ReadToEndAsync());
+            Assert.False(process.HasExited, "aiosmtpd exited (is python3-aiosmtpd installed?): " + errors);
             try
             {
                 using var probe = new System.Net.Sockets.TcpClient();
