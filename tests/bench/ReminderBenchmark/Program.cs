@@ -1,0 +1,132 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Crisis.Functions.Access;
+using Crisis.Functions.Common;
+using Crisis.Functions.Hosting;
+using Crisis.Functions.Stakeholders;
+using Crisis.Functions.Storage;
+using Crisis.Functions.Storage.Tables;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+
+/// <summary>
+/// Reminder timer cost against the number of expected updates: the same 50 due occurrences among 1k and
+/// among 100k expected updates. The timer reads the due index only, so the two runs should cost the same.
+/// </summary>
+internal static class ReminderBenchmark
+{
+    private const int Due = 50;
+    private static readonly string[] English = ["en"];
+
+    public static async Task<int> Main()
+    {
+        await using var azurite = await EmbeddedAzurite.StartAsync();
+        Console.WriteLine($"{"expected updates",16} {"populate s",11} {"run (50 due) ms",16} {"idle run ms",12} {"entries read",13}");
+        var results = new List<(int Total, double RunMs, double IdleMs)>();
+        foreach (var total in new[] { 1_000, 100_000 })
+        {
+            await using var app = new BenchApp(azurite.ConnectionString);
+            using var admin = app.CreateClient();
+            admin.DefaultRequestHeaders.Authorization = new("Bearer", BenchApp.AdminKey);
+            var crisis = (await (await admin.PostAsJsonAsync("/api/admin/crises", new { title = new { en = "Bench" }, summary = new { en = "s" }, severity = "major", defaultLanguage = "en", languages = English })).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+            await admin.PostAsync($"/api/admin/crises/{crisis}/activate", null);
+            var owner = (await (await admin.PostAsJsonAsync("/api/admin/stakeholders", new { name = "owner", role = "expert", language = "en", timeZone = "UTC", email = "owner@example.org" })).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+
+            await TimeRunAsync(app);
+            var populate = Stopwatch.StartNew();
+            await PopulateAsync(app.Services, crisis, owner, total - Due, DateTimeOffset.UtcNow.AddDays(7));
+            var store = app.Services.GetRequiredService<StakeholderStore>();
+            var updates = app.Services.GetRequiredService<ExpectedUpdateService>();
+            for (var i = 0; i < Due; i++)
+            {
+                await updates.CreateAsync(crisis, new ExpectedUpdateRequest(owner, "due now", DateTimeOffset.UtcNow.AddSeconds(-1)), CancellationToken.None);
+            }
+
+            populate.Stop();
+            var run = await TimeRunAsync(app);
+            var idle = await TimeRunAsync(app);
+            Console.WriteLine($"{total,16:N0} {populate.Elapsed.TotalSeconds,11:F1} {run.Ms,16:F0} {idle.Ms,12:F0} {run.Log,13}");
+            results.Add((total, run.Ms, idle.Ms));
+        }
+
+        var ratio = results[1].RunMs / results[0].RunMs;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"idle run at 100k / at 1k: {results[1].IdleMs / results[0].IdleMs:F2}"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"run time at 100k / at 1k: {ratio:F2} (cost follows what is due, not what exists: target <= 2)"));
+        return ratio <= 2 ? 0 : 1;
+    }
+
+    private static async Task<(double Ms, string Log)> TimeRunAsync(BenchApp app)
+    {
+        using var client = app.CreateClient();
+        var clock = Stopwatch.StartNew();
+        var response = await client.PostAsync("/Reminders", new StringContent("""{"Data":{"timer":{"IsPastDue":false}},"Metadata":{}}""", Encoding.UTF8, "application/json"));
+        clock.Stop();
+        var log = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("Logs")[0].GetString()!;
+        return (clock.Elapsed.TotalMilliseconds, log.Split(' ')[0]);
+    }
+
+    // Writes expected updates due next week, and their due-index rows, in 100-entity transactions.
+    private static async Task PopulateAsync(IServiceProvider services, string crisis, string owner, int count, DateTimeOffset dueAt)
+    {
+        var storage = services.GetRequiredService<CrisisStorage>();
+        var updates = await storage.TableAsync(StakeholderStore.ExpectedUpdateTable);
+        var index = await storage.TableAsync(StakeholderStore.DueTable);
+        var batches = new List<Task>();
+        using var gate = new SemaphoreSlim(16);
+        for (var start = 0; start < count; start += 100)
+        {
+            var ids = Enumerable.Range(start, Math.Min(100, count - start)).Select(i => "b" + i.ToString("D7", CultureInfo.InvariantCulture)).ToList();
+            batches.Add(WriteAsync(gate, updates, ids.Select(id => new TableTransactionAction(TableTransactionActionType.Add, new TableEntity(crisis, id)
+            {
+                ["Data"] = JsonSerializer.Serialize(new ExpectedUpdate
+                {
+                    Id = id, CrisisId = crisis, OwnerId = owner, Topic = "later", GracePeriod = TimeSpan.FromMinutes(30), Status = ExpectedUpdateStatus.Active,
+                    Occurrences = [new Occurrence { Number = 1, DueAt = dueAt }], CreatedAt = DateTimeOffset.UtcNow,
+                }, JsonBody.Options),
+                ["OwnerId"] = owner,
+            })).ToList()));
+            batches.Add(WriteAsync(gate, index, ids.Select(id => new TableTransactionAction(TableTransactionActionType.Add,
+                new TableEntity("due", string.Create(CultureInfo.InvariantCulture, $"{dueAt.UtcTicks:D19}|r|{crisis}|{id}|000001")))).ToList()));
+        }
+
+        await Task.WhenAll(batches);
+    }
+
+    private static async Task WriteAsync(SemaphoreSlim gate, TableClient table, List<TableTransactionAction> actions)
+    {
+        await gate.WaitAsync();
+        try
+        {
+            await table.SubmitTransactionAsync(actions);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+}
+
+/// <summary>The app in process, on the benchmark's Azurite, with a fresh name prefix and its timers off.</summary>
+internal sealed class BenchApp(string connectionString) : WebApplicationFactory<Program>
+{
+    public const string AdminKey = "bench-admin-key";
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseSetting("Storage:ConnectionString", connectionString);
+        builder.UseSetting("Storage:NamePrefix", "b" + Guid.NewGuid().ToString("N")[..10]);
+        builder.UseSetting("Hosting:LocalScheduler", "false");
+        builder.UseSetting("Access:ApiKeys:0:Name", "bench");
+        builder.UseSetting("Access:ApiKeys:0:Role", "admin");
+        builder.UseSetting("Access:ApiKeys:0:Sha256", ApiKeyAuthenticationHandler.Hash(AdminKey));
+        builder.UseSetting("Tokens:SigningKeys:0:Id", "bench");
+        builder.UseSetting("Tokens:SigningKeys:0:Secret", Convert.ToBase64String(new byte[32]));
+        builder.UseSetting("Webhooks:SigningSecret", "whsec_" + Convert.ToBase64String(new byte[32]));
+        builder.UseSetting("Logging:LogLevel:Default", "Warning");
+        builder.UseSetting("Logging:LogLevel:Microsoft.Hosting.Lifetime", "Warning");
+    }
+}
