@@ -20,13 +20,7 @@ public static class CrisisAdminApi
 
     /// <summary>The admin routes below /api/admin/crises: admin role, well-formed ids, crisis errors as problems.</summary>
     public static RouteGroupBuilder AdminCrisesGroup(this IEndpointRouteBuilder routes, string tag) =>
-        routes.MapGroup("/api/admin/crises")
-            .RequireAuthorization(AccessServiceCollectionExtensions.AdminPolicy)
-            .AddEndpointFilter(RouteIds.Filter)
-            .AddEndpointFilter(CrisisProblems.Filter)
-            .WithTags(tag)
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status403Forbidden);
+        routes.MapProtectedGroup("/api/admin/crises", AccessServiceCollectionExtensions.AdminPolicy, tag);
 
     public static RouteGroupBuilder MapCrisisAdmin(this IEndpointRouteBuilder routes)
     {

@@ -43,6 +43,32 @@ public static class CrisisProblems
     }
 }
 
+public static class RouteGroups
+{
+    /// <summary>
+    /// A group of routes needing a credential with <paramref name="policy"/>: ids checked before any storage
+    /// call, crisis errors answered as problems, 401/403 described in OpenAPI.
+    /// </summary>
+    public static RouteGroupBuilder MapProtectedGroup(this IEndpointRouteBuilder routes, string prefix, string policy, string tag) =>
+        routes.MapGroup(prefix)
+            .RequireAuthorization(policy)
+            .AddEndpointFilter(RouteIds.Filter)
+            .AddEndpointFilter(CrisisProblems.Filter)
+            .WithTags(tag)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden);
+
+    /// <summary>A group of anonymous routes under a per-client rate limit, with ids checked and crisis errors answered as problems.</summary>
+    public static RouteGroupBuilder MapPublicGroup(this IEndpointRouteBuilder routes, string prefix, string rateLimitPolicy, string tag) =>
+        routes.MapGroup(prefix)
+            .AllowAnonymous()
+            .RequireRateLimiting(rateLimitPolicy)
+            .AddEndpointFilter(RouteIds.Filter)
+            .AddEndpointFilter(CrisisProblems.Filter)
+            .WithTags(tag)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests);
+}
+
 /// <summary>Refuses route ids that cannot name anything (quotes, slashes, control characters, overlong) before any storage call.</summary>
 public static class RouteIds
 {

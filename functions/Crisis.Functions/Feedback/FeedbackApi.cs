@@ -28,13 +28,9 @@ public static class FeedbackApi
 
     public static IEndpointRouteBuilder MapFeedback(this IEndpointRouteBuilder routes)
     {
-        var open = routes.MapGroup("/api/crises/{id}")
-            .AllowAnonymous()
-            .RequireRateLimiting(WritePolicy)
-            .AddEndpointFilter(RouteIds.Filter)
-            .WithTags("Public");
-        open.MapPost("/faq/{entryId}/votes", Vote).AsFunction("VoteFaqEntry", FunctionAuthLevel.Anonymous).ProducesProblem(429);
-        open.MapPost("/questions", Ask).AsFunction("AskQuestion", FunctionAuthLevel.Anonymous).ProducesProblem(429);
+        var open = routes.MapPublicGroup("/api/crises/{id}", WritePolicy, "Public");
+        open.MapPost("/faq/{entryId}/votes", Vote).AsFunction("VoteFaqEntry", FunctionAuthLevel.Anonymous);
+        open.MapPost("/questions", Ask).AsFunction("AskQuestion", FunctionAuthLevel.Anonymous);
 
         var admin = routes.AdminCrisesGroup("Admin: questions");
         admin.MapGet("/{id}/questions", ListQuestions).AsFunction("ListQuestions", FunctionAuthLevel.Function);

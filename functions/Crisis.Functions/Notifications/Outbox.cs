@@ -30,9 +30,6 @@ public sealed record OutboxMessage(
     string? WebhookBody = null,
     Dictionary<string, string>? Headers = null);
 
-/// <summary>What became of a message: sent, or failed after every retry.</summary>
-public sealed record DeliveryRecord(string Key, string Source, OutboxChannel Channel, string Status, int Attempts, DateTimeOffset? CompletedAt, string? LastError);
-
 public sealed record DispatchResult(int Sent, int Retried, int Failed, int Skipped);
 
 /// <summary>
@@ -117,30 +114,6 @@ public sealed class Outbox(CrisisStorage storage, IEmailSender email, WebhookSen
         }
 
         return new DispatchResult(sent, retried, failed, skipped);
-    }
-
-    /// <summary>Every delivery record of a source, for reports and tests.</summary>
-    public async Task<IReadOnlyList<DeliveryRecord>> DeliveriesAsync(string source, CancellationToken cancellationToken)
-    {
-        var table = await storage.TableAsync(TableName, cancellationToken);
-        var records = new List<DeliveryRecord>();
-        for (var shard = 0; shard < Shards; shard++)
-        {
-            var filter = TableFilter.PartitionWithRowKeyPrefix(ShardName(shard), "r|").And(TableFilter.Of($"Source eq {source}"));
-            await foreach (var row in table.QueryAsync(filter, cancellationToken: cancellationToken))
-            {
-                records.Add(new DeliveryRecord(
-                    row.GetString("Key")!,
-                    source,
-                    Enum.Parse<OutboxChannel>(row.GetString("Channel")!),
-                    row.GetString("Status")!,
-                    row.GetInt32("Attempts") ?? 0,
-                    row.GetDateTimeOffset("CompletedAt"),
-                    row.GetString("LastError")));
-            }
-        }
-
-        return records;
     }
 
     private async Task<string> DeliverAsync(TableClient table, TableEntity marker, CancellationToken cancellationToken)

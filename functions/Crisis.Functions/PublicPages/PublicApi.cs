@@ -19,20 +19,16 @@ public static class PublicApi
 
     public static RouteGroupBuilder MapPublicPages(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup("/api/crises")
-            .AllowAnonymous()
-            .RequireRateLimiting(ReadPolicy)
-            .AddEndpointFilter(RouteIds.Filter)
-            .WithTags("Public");
+        var group = routes.MapPublicGroup("/api/crises", ReadPolicy, "Public");
 
         group.MapGet("", ListCrises).AsFunction("ListPublicCrises", FunctionAuthLevel.Anonymous)
-            .Produces<PublicCrisisList>(contentType: "application/json").ProducesProblem(400).ProducesProblem(429);
+            .Produces<PublicCrisisList>(contentType: "application/json").ProducesProblem(400);
         group.MapGet("/{id}", GetPage).AsFunction("GetPublicCrisis", FunctionAuthLevel.Anonymous)
-            .Produces<PublicPage>(contentType: "application/json").Produces(304).ProducesProblem(400).ProducesProblem(404).ProducesProblem(429);
+            .Produces<PublicPage>(contentType: "application/json").Produces(304).ProducesProblem(400).ProducesProblem(404);
         group.MapGet("/{id}/faq", GetFaq).AsFunction("GetPublicFaq", FunctionAuthLevel.Anonymous)
-            .Produces<PublicFaq>(contentType: "application/json").Produces(304).ProducesProblem(400).ProducesProblem(404).ProducesProblem(429);
+            .Produces<PublicFaq>(contentType: "application/json").Produces(304).ProducesProblem(400).ProducesProblem(404);
         group.MapGet("/{id}/feed.atom", GetFeed).AsFunction("GetPublicFeed", FunctionAuthLevel.Anonymous)
-            .Produces(200, contentType: "application/atom+xml").Produces(304).ProducesProblem(400).ProducesProblem(404).ProducesProblem(429);
+            .Produces(200, contentType: "application/atom+xml").Produces(304).ProducesProblem(400).ProducesProblem(404);
         return group;
     }
 

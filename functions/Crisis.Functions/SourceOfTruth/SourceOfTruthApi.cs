@@ -23,11 +23,7 @@ public static class SourceOfTruthApi
 
     public static IEndpointRouteBuilder MapSourceOfTruth(this IEndpointRouteBuilder routes)
     {
-        var read = routes.MapGroup("/api/agent/crises/{id}/source-of-truth")
-            .RequireAuthorization(AccessServiceCollectionExtensions.AgentPolicy)
-            .AddEndpointFilter(RouteIds.Filter)
-            .AddEndpointFilter(CrisisProblems.Filter)
-            .WithTags("Source of truth");
+        var read = routes.MapProtectedGroup("/api/agent/crises/{id}/source-of-truth", AccessServiceCollectionExtensions.AgentPolicy, "Source of truth");
         read.MapGet("", Get).AsFunction("GetSourceOfTruth", FunctionAuthLevel.Function);
         read.MapGet("/versions", ListVersions).AsFunction("ListSourceOfTruthVersions", FunctionAuthLevel.Function);
         read.MapGet("/versions/{version}", GetVersion).AsFunction("GetSourceOfTruthVersion", FunctionAuthLevel.Function);

@@ -28,11 +28,7 @@ public static class StakeholderActionsApi
 
     public static IEndpointRouteBuilder MapStakeholderActions(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup("/api/stakeholder-actions")
-            .AllowAnonymous()
-            .RequireRateLimiting(FeedbackApi.WritePolicy)
-            .AddEndpointFilter(CrisisProblems.Filter)
-            .WithTags("Stakeholder actions");
+        var group = routes.MapPublicGroup("/api/stakeholder-actions", FeedbackApi.WritePolicy, "Stakeholder actions");
         group.MapGet("", Show).AsFunction("GetStakeholderAction", FunctionAuthLevel.Anonymous);
         group.MapPost("/acknowledge", Acknowledge).AsFunction("AcknowledgeExpectedUpdate", FunctionAuthLevel.Anonymous);
         group.MapPost("/post-update", PostUpdate).AsFunction("PostStakeholderUpdate", FunctionAuthLevel.Anonymous);

@@ -30,11 +30,7 @@ public static class StakeholderAdminApi
 
     public static IEndpointRouteBuilder MapStakeholderAdmin(this IEndpointRouteBuilder routes)
     {
-        var people = routes.MapGroup("/api/admin/stakeholders")
-            .RequireAuthorization(AccessServiceCollectionExtensions.AdminPolicy)
-            .AddEndpointFilter(RouteIds.Filter)
-            .AddEndpointFilter(CrisisProblems.Filter)
-            .WithTags("Admin: stakeholders");
+        var people = routes.MapProtectedGroup("/api/admin/stakeholders", AccessServiceCollectionExtensions.AdminPolicy, "Admin: stakeholders");
         people.MapGet("", List).AsFunction("ListStakeholders", FunctionAuthLevel.Function);
         people.MapPost("", Create).AsFunction("CreateStakeholder", FunctionAuthLevel.Function);
         people.MapGet("/{stakeholderId}", Get).AsFunction("GetStakeholder", FunctionAuthLevel.Function);
@@ -59,20 +55,14 @@ public static class StakeholderAdminApi
     public static async Task<Results<Created<Stakeholder>, ValidationProblem, ProblemHttpResult>> Create(
         HttpRequest request, StakeholderStore store, IOptions<WebhookOptions> webhooks, TimeProvider time, CancellationToken cancellationToken)
     {
-        var body = await JsonBody.ReadAsync<StakeholderRequest>(request, MaxBody, cancellationToken);
-        if (!body.IsValid)
+        var (input, problem, invalid) = await ReadAsync(request, webhooks.Value, cancellationToken);
+        if (input is null)
         {
-            return body.Problem!;
-        }
-
-        var validation = StakeholderValidation.Validate(body.Value!, webhooks.Value.AllowedPrivateHosts);
-        if (!validation.IsValid)
-        {
-            return validation.ToProblem();
+            return problem is not null ? problem : invalid!;
         }
 
         var now = time.GetUtcNow();
-        var stakeholder = FromRequest(StakeholderStore.NewId(), body.Value!, now, now);
+        var stakeholder = FromRequest(StakeholderStore.NewId(), input, now, now);
         await store.SaveAsync(stakeholder, null, cancellationToken);
         return TypedResults.Created($"/api/admin/stakeholders/{stakeholder.Id}", stakeholder);
     }
@@ -81,19 +71,13 @@ public static class StakeholderAdminApi
         string stakeholderId, HttpRequest request, StakeholderStore store, IOptions<WebhookOptions> webhooks, TimeProvider time, CancellationToken cancellationToken)
     {
         var (current, etag) = await store.GetAsync(stakeholderId, cancellationToken) ?? throw new CrisisNotFoundException($"Stakeholder {stakeholderId}");
-        var body = await JsonBody.ReadAsync<StakeholderRequest>(request, MaxBody, cancellationToken);
-        if (!body.IsValid)
+        var (input, problem, invalid) = await ReadAsync(request, webhooks.Value, cancellationToken);
+        if (input is null)
         {
-            return body.Problem!;
+            return problem is not null ? problem : invalid!;
         }
 
-        var validation = StakeholderValidation.Validate(body.Value!, webhooks.Value.AllowedPrivateHosts);
-        if (!validation.IsValid)
-        {
-            return validation.ToProblem();
-        }
-
-        var updated = FromRequest(stakeholderId, body.Value!, current.CreatedAt, time.GetUtcNow());
+        var updated = FromRequest(stakeholderId, input, current.CreatedAt, time.GetUtcNow());
         try
         {
             await store.SaveAsync(updated, etag, cancellationToken);
@@ -218,6 +202,20 @@ public static class StakeholderAdminApi
             .OrderBy(i => i.DueAt)
             .ToList();
         return TypedResults.Ok(new DueView(now, [.. items.Where(i => i.State == "due")], [.. items.Where(i => i.State == "overdue")], [.. items.Where(i => i.State == "upcoming")]));
+    }
+
+    /// <summary>The request body as a valid stakeholder, or the problem (malformed) or validation problem (invalid) that says why not.</summary>
+    private static async Task<(StakeholderRequest? Input, ProblemHttpResult? Problem, ValidationProblem? Invalid)> ReadAsync(
+        HttpRequest request, WebhookOptions webhooks, CancellationToken cancellationToken)
+    {
+        var body = await JsonBody.ReadAsync<StakeholderRequest>(request, MaxBody, cancellationToken);
+        if (!body.IsValid)
+        {
+            return (null, body.Problem, null);
+        }
+
+        var validation = StakeholderValidation.Validate(body.Value!, webhooks.AllowedPrivateHosts);
+        return validation.IsValid ? (body.Value, null, null) : (null, null, validation.ToProblem());
     }
 
     private static Stakeholder FromRequest(string id, StakeholderRequest request, DateTimeOffset created, DateTimeOffset updated) => new()

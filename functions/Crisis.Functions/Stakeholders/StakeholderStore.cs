@@ -22,7 +22,7 @@ public enum DueKind
 /// ordered by due time (<c>{ticks}|{kind}|{crisis}|{expected update}|{occurrence}</c>), whose rows are deleted
 /// once handled, so finding what is due costs what is due, not what exists.
 /// </summary>
-public sealed class StakeholderStore(CrisisStorage storage, TimeProvider time)
+public sealed class StakeholderStore(CrisisStorage storage)
 {
     public const string StakeholderTable = "stakeholders";
     public const string ExpectedUpdateTable = "expectedupdates";
@@ -160,8 +160,6 @@ public sealed class StakeholderStore(CrisisStorage storage, TimeProvider time)
         var table = await storage.TableAsync(DueTable, cancellationToken);
         await table.DeleteEntityAsync(DuePartition, entry.RowKey, cancellationToken: cancellationToken);
     }
-
-    public DateTimeOffset Now => time.GetUtcNow();
 
     private static TableEntity Row<T>(string partition, string rowKey, T value) => new(partition, rowKey) { ["Data"] = JsonSerializer.Serialize(value, JsonBody.Options) };
 
