@@ -15,15 +15,19 @@ public class AccessTests : IAsyncLifetime
 
     public Task DisposeAsync() => _app.DisposeAsync().AsTask();
 
-    /// <summary>Every route under /api/admin, with its route values filled in, from the app's own route table.</summary>
-    private List<(HttpMethod Method, string Path)> AdminRoutes() =>
+    /// <summary>Every route under /api/admin (or another prefix), with its route values filled in, from the app's own route table.</summary>
+    private List<(HttpMethod Method, string Path)> AdminRoutes(string prefix = "/api/admin") =>
         [.. _app.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
-            .Where(e => e.RoutePattern.RawText!.StartsWith("/api/admin", StringComparison.Ordinal))
+            .Where(e => e.RoutePattern.RawText!.StartsWith(prefix, StringComparison.Ordinal))
             .SelectMany(e => e.Metadata.GetMetadata<HttpMethodMetadata>()!.HttpMethods.Select(m => (
                 new HttpMethod(m),
                 e.RoutePattern.RawText!.Replace("{id}", "some-crisis", StringComparison.Ordinal)
                     .Replace("{updateId}", "u1", StringComparison.Ordinal)
-                    .Replace("{questionId}", "q1", StringComparison.Ordinal))))];
+                    .Replace("{questionId}", "q1", StringComparison.Ordinal)
+                    .Replace("{stakeholderId}", "s1", StringComparison.Ordinal)
+                    .Replace("{expectedUpdateId}", "e1", StringComparison.Ordinal)
+                    .Replace("{subscriberId}", "b1", StringComparison.Ordinal)
+                    .Replace("{version}", "1", StringComparison.Ordinal))))];
 
     [Fact]
     public async Task Every_admin_route_refuses_requests_without_a_credential()
@@ -63,6 +67,22 @@ public class AccessTests : IAsyncLifetime
         {
             var response = await agent.SendAsync(new HttpRequestMessage(method, path) { Content = new StringContent("{}", Encoding.UTF8, "application/json") });
             await response.AssertProblemAsync(HttpStatusCode.Forbidden, Problems.Forbidden);
+        }
+    }
+
+    [Fact]
+    public async Task Agent_routes_refuse_requests_without_a_valid_credential_and_admit_agents()
+    {
+        using var anonymous = _app.CreateClient();
+        using var forged = _app.CreateClientWithKey("forged-key");
+        using var agent = _app.CreateAgentClient();
+        var routes = AdminRoutes("/api/agent");
+        Assert.NotEmpty(routes);
+        foreach (var (method, path) in routes)
+        {
+            await (await anonymous.SendAsync(new HttpRequestMessage(method, path))).AssertProblemAsync(HttpStatusCode.Unauthorized, Problems.Unauthenticated);
+            await (await forged.SendAsync(new HttpRequestMessage(method, path))).AssertProblemAsync(HttpStatusCode.Unauthorized, Problems.Unauthenticated);
+            await (await agent.SendAsync(new HttpRequestMessage(method, path))).AssertProblemAsync(HttpStatusCode.NotFound, Problems.NotFound);
         }
     }
 
