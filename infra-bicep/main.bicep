@@ -28,6 +28,9 @@ param heartbeatSchedule string = '0 */5 * * * *'
 @description('6-field NCRONTAB schedule of the reminder timer.')
 param reminderSchedule string = '0 * * * * *'
 
+@description('6-field NCRONTAB schedule of the expiry timer (restores touchpoints of ended crises).')
+param expirySchedule string = '0 */5 * * * *'
+
 @description('Upper bound of Flex Consumption instances during a surge.')
 @minValue(40)
 @maxValue(1000)
@@ -115,6 +118,7 @@ module app 'modules/functionapp.bicep' = {
     tokenKeySecretName: vault.outputs.tokenKeySecretName
     heartbeatSchedule: heartbeatSchedule
     reminderSchedule: reminderSchedule
+    expirySchedule: expirySchedule
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
   }

@@ -10,6 +10,7 @@ using Crisis.Functions.PublicPages;
 using Crisis.Functions.SourceOfTruth;
 using Crisis.Functions.Stakeholders;
 using Crisis.Functions.Storage;
+using Crisis.Functions.Touchpoints;
 
 // `hash-key`: prints the SHA-256 to configure for an API key read from standard input.
 if (args is ["hash-key"])
@@ -54,6 +55,10 @@ builder.Services.AddSingleton<StakeholderStore>();
 builder.Services.AddSingleton<ExpectedUpdateService>();
 builder.Services.AddTimerFunction<ReminderTimer>();
 builder.Services.AddSingleton<SourceOfTruthStore>();
+builder.Services.AddOptions<ExpiryOptions>().BindConfiguration(ExpiryOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+builder.Services.AddSingleton<TouchpointStore>();
+builder.Services.AddSingleton<TouchpointRestorer>();
+builder.Services.AddTimerFunction<ExpiryTimer>();
 
 var app = builder.Build();
 
@@ -74,6 +79,7 @@ app.MapCrisisAdmin();
 app.MapStakeholderAdmin();
 app.MapStakeholderActions();
 app.MapSourceOfTruth();
+app.MapTouchpoints();
 app.MapTimerFunctions();
 
 if (local is not null)

@@ -18,6 +18,7 @@ param webhookSecretName string
 param tokenKeySecretName string
 param heartbeatSchedule string
 param reminderSchedule string
+param expirySchedule string
 param maximumInstanceCount int
 param instanceMemoryMB int
 
@@ -96,6 +97,7 @@ resource settings 'Microsoft.Web/sites/config@2024-04-01' = {
     PublicPages__BaseUrl: 'https://${app.properties.defaultHostName}'
     HEARTBEAT_SCHEDULE: heartbeatSchedule
     REMINDER_SCHEDULE: reminderSchedule
+    EXPIRY_SCHEDULE: expirySchedule
     Access__ApiKeys__0__Name: 'admin'
     Access__ApiKeys__0__Role: 'admin'
     Access__ApiKeys__0__Sha256: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=${adminKeySecretName})'

@@ -14,6 +14,7 @@ param tableNames array = [
   'dueindex'
   'sotsubscribers'
   'outbox'
+  'touchpointoverrides'
 ]
 
 @description('Blob containers the app uses.')
@@ -21,6 +22,7 @@ param containerNames array = [
   'content'
   'pages'
   'source-of-truth'
+  'touchpoints'
 ]
 
 @description('Where Flex Consumption reads the deployment package from.')

@@ -5,6 +5,7 @@ using Crisis.Functions.Health;
 using Crisis.Functions.Notifications;
 using Crisis.Functions.SourceOfTruth;
 using Crisis.Functions.Stakeholders;
+using Crisis.Functions.Touchpoints;
 using Crisis.Functions.PublicPages;
 using Crisis.Functions.Tests.Infrastructure;
 
@@ -99,7 +100,7 @@ public class InfraTests
             "AzureWebJobsStorage__credential: 'managedidentity'", "AzureWebJobsStorage__clientId:", "AzureWebJobsStorage__blobServiceUri:",
             "Storage__BlobServiceUri:", "Storage__TableServiceUri:", "Storage__ClientId:", "Authorization=AAD", "keyVaultReferenceIdentity: identityId",
             "type: 'UserAssignedIdentity'", "name: 'custom'", "HEARTBEAT_SCHEDULE:", "REMINDER_SCHEDULE:", "PublicPages__BaseUrl:", "@Microsoft.KeyVault(",
-            "Webhooks__SigningSecret:", "Tokens__SigningKeys__0__Secret:",
+            "Webhooks__SigningSecret:", "Tokens__SigningKeys__0__Secret:", "EXPIRY_SCHEDULE:",
         })
         {
             Assert.Contains(setting, app, StringComparison.Ordinal);
@@ -136,7 +137,8 @@ public class InfraTests
         {
             CrisisStore.TableName, FeedbackStore.TableName, HeartbeatTimer.Table, StakeholderStore.StakeholderTable, StakeholderStore.ExpectedUpdateTable,
             StakeholderStore.DueTable, SourceOfTruthStore.SubscriberTable, Outbox.TableName,
-            ContentStore.ContainerName, PagePublisher.ContainerName, SourceOfTruthStore.ContainerName,
+            TouchpointStore.OverrideTable,
+            ContentStore.ContainerName, PagePublisher.ContainerName, SourceOfTruthStore.ContainerName, TouchpointStore.ContainerName,
         })
         {
             Assert.Contains($"'{name}'", storage, StringComparison.Ordinal);

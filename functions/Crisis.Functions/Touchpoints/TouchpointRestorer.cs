@@ -1,0 +1,116 @@
+using System.ComponentModel.DataAnnotations;
+using System.Globalization;
+using Crisis.Functions.Crises;
+using Crisis.Functions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace Crisis.Functions.Touchpoints;
+
+public sealed class ExpiryOptions
+{
+    public const string Section = "Expiry";
+
+    /// <summary>How long after a crisis ends its content stays before the expiry timer restores and archives.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "30.00:00:00")]
+    public TimeSpan GracePeriod { get; set; } = TimeSpan.FromHours(1);
+}
+
+/// <summary>Puts touchpoints back to normal: by hand (restore, undo) or when an ended crisis expires. Every flip is audited on its crisis.</summary>
+public sealed class TouchpointRestorer(TouchpointStore touchpoints, CrisisStore crises, ILogger<TouchpointRestorer> logger)
+{
+    /// <summary>Takes every override of the touchpoint out of force; returns how many it restored.</summary>
+    public async Task<int> RestoreAsync(string touchpointId, string actor, CancellationToken cancellationToken)
+    {
+        var restored = 0;
+        foreach (var state in (await touchpoints.OverridesAsync(touchpointId, cancellationToken)).Where(o => o.Active))
+        {
+            restored += await FlipAsync(state, active: false, actor, cancellationToken) ? 1 : 0;
+        }
+
+        return restored;
+    }
+
+    /// <summary>Puts back in force the overrides the touchpoint's latest restore took out.</summary>
+    public async Task<int> UndoRestoreAsync(string touchpointId, string actor, CancellationToken cancellationToken)
+    {
+        var overrides = await touchpoints.OverridesAsync(touchpointId, cancellationToken);
+        var latest = overrides.Where(o => !o.Active && o.RestoredAt is not null).Select(o => o.RestoredAt).Max();
+        var undone = 0;
+        foreach (var state in overrides.Where(o => !o.Active && o.RestoredAt == latest && latest is not null))
+        {
+            undone += await FlipAsync(state, active: true, actor, cancellationToken) ? 1 : 0;
+        }
+
+        return undone;
+    }
+
+    /// <summary>Restores every touchpoint the crisis overrides (idempotent: restored ones are left alone).</summary>
+    public async Task<int> RestoreCrisisAsync(string crisisId, string actor, CancellationToken cancellationToken)
+    {
+        var restored = 0;
+        foreach (var state in (await touchpoints.OverridesOfCrisisAsync(crisisId, cancellationToken)).Where(o => o.Active))
+        {
+            restored += await FlipAsync(state, active: false, actor, cancellationToken) ? 1 : 0;
+        }
+
+        return restored;
+    }
+
+    /// <summary>Flips one override if nobody else did first, and audits it; false when someone else changed it.</summary>
+    private async Task<bool> FlipAsync(OverrideState state, bool active, string actor, CancellationToken cancellationToken)
+    {
+        if (!await touchpoints.SetActiveAsync(state, active, actor, cancellationToken))
+        {
+            return false;
+        }
+
+        await crises.AuditAsync(state.CrisisId, actor, active ? "touchpoint.undo-restore" : "touchpoint.restore",
+            $"{state.TouchpointId}: {(active ? "normal content" : "crisis override")}", $"{state.TouchpointId}: {(active ? "crisis override" : "normal content")}", cancellationToken);
+        logger.LogInformation("Touchpoint {TouchpointId}: override of crisis {CrisisId} {Change} by {Actor}", state.TouchpointId, state.CrisisId, active ? "back in force" : "restored", actor);
+        return true;
+    }
+}
+
+/// <summary>
+/// The expiry timer: for every crisis ended longer ago than the grace period, restores the touchpoints it
+/// overrides and archives it (archived crises leave the public pages and FAQ). Each step checks the state it
+/// changes, so replays and concurrent runs change nothing more, and a crashed run is finished by the next.
+/// </summary>
+public sealed class ExpiryTimer(
+    CrisisStore crises,
+    CrisisService crisisService,
+    TouchpointRestorer restorer,
+    IOptions<ExpiryOptions> options,
+    TimeProvider time,
+    ILogger<ExpiryTimer> logger) : ITimerFunction
+{
+    public const string Actor = "expiry-timer";
+
+    public string Name => "CrisisExpiry";
+
+    public string ScheduleSetting => "EXPIRY_SCHEDULE";
+
+    public async Task<string> RunAsync(TimerInvocation invocation, CancellationToken cancellationToken)
+    {
+        var due = (await crises.ListAsync(cancellationToken))
+            .Where(c => c.Status == CrisisStatus.Ended && c.EndedAt + options.Value.GracePeriod <= time.GetUtcNow())
+            .ToList();
+        int restored = 0, archived = 0;
+        foreach (var crisis in due)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            restored += await restorer.RestoreCrisisAsync(crisis.Id, Actor, cancellationToken);
+            try
+            {
+                await crisisService.MoveAsync(crisis.Id, CrisisStatus.Archived, crisis.Version, Actor, cancellationToken);
+                archived++;
+            }
+            catch (Exception e) when (e is IllegalTransitionException or VersionMismatchException or CrisisReadOnlyException)
+            {
+                logger.LogInformation("Crisis {CrisisId} was archived or changed by another run", crisis.Id);
+            }
+        }
+
+        return string.Create(CultureInfo.InvariantCulture, $"{due.Count} expired crises, {restored} touchpoints restored, {archived} archived");
+    }
+}

@@ -1,0 +1,147 @@
+using Azure;
+using Crisis.Functions.Crises;
+using Crisis.Functions.Storage;
+using Crisis.Functions.Storage.Tables;
+
+namespace Crisis.Functions.Touchpoints;
+
+/// <summary>A crisis' override of one touchpoint: active (shown while the crisis is active) or restored (normal content back).</summary>
+public sealed record OverrideState(string TouchpointId, string CrisisId, bool Active, DateTimeOffset? RestoredAt, string? RestoredBy, ETag ETag);
+
+/// <summary>What a touchpoint shows now, and why.</summary>
+public sealed record CurrentContent(string TouchpointId, TouchpointKind Kind, string Language, string Dir, string Text, string Source, string? CrisisId);
+
+/// <summary>
+/// Touchpoints and their crisis overrides. Texts are versioned blob series (<c>{touchpoint}/normal</c>,
+/// <c>{touchpoint}/override/{crisis}</c>): nothing is overwritten without a version. Whether an override is in
+/// force is a row per (touchpoint, crisis); restoring flips it, and undoing a restore flips it back.
+/// </summary>
+public sealed class TouchpointStore(CrisisStorage storage, TimeProvider time)
+{
+    public const string ContainerName = "touchpoints";
+    public const string OverrideTable = "touchpointoverrides";
+
+    private readonly VersionedBlobs _blobs = new(storage, ContainerName, time);
+
+    public async Task<Touchpoint?> GetAsync(string id, CancellationToken cancellationToken) =>
+        (await _blobs.GetCurrentAsync<Touchpoint>(NormalSeries(id), cancellationToken))?.Document.Content;
+
+    public Task<IReadOnlyList<int>> NormalVersionsAsync(string id, CancellationToken cancellationToken) =>
+        _blobs.ListVersionsAsync(NormalSeries(id), cancellationToken);
+
+    public async Task<IReadOnlyList<Touchpoint>> ListAsync(CancellationToken cancellationToken)
+    {
+        var container = await storage.ContainerAsync(ContainerName, cancellationToken);
+        var list = new List<Touchpoint>();
+        await foreach (var blob in container.GetBlobsAsync(cancellationToken: cancellationToken))
+        {
+            if (blob.Name.EndsWith("/normal/current.json", StringComparison.Ordinal) && await GetAsync(blob.Name.Split('/')[0], cancellationToken) is { } touchpoint)
+            {
+                list.Add(touchpoint);
+            }
+        }
+
+        return list;
+    }
+
+    public Task<Versioned<Touchpoint>> SaveAsync(Touchpoint touchpoint, string actor, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(touchpoint);
+        return _blobs.SaveAsync(NormalSeries(touchpoint.Id), touchpoint, null, actor, cancellationToken);
+    }
+
+    /// <summary>Saves a new version of the crisis' override text and puts the override in force.</summary>
+    public async Task<Versioned<Dictionary<string, string>>> SaveOverrideAsync(string touchpointId, string crisisId, Dictionary<string, string> text, string actor, CancellationToken cancellationToken)
+    {
+        var saved = await _blobs.SaveAsync(OverrideSeries(touchpointId, crisisId), text, null, actor, cancellationToken);
+        var table = await storage.TableAsync(OverrideTable, cancellationToken);
+        await table.UpsertEntityAsync(new TableEntity(touchpointId, crisisId) { ["Active"] = true }, TableUpdateMode.Replace, cancellationToken);
+        return saved;
+    }
+
+    public async Task<Dictionary<string, string>?> GetOverrideTextAsync(string touchpointId, string crisisId, CancellationToken cancellationToken) =>
+        (await _blobs.GetCurrentAsync<Dictionary<string, string>>(OverrideSeries(touchpointId, crisisId), cancellationToken))?.Document.Content;
+
+    public async Task<IReadOnlyList<OverrideState>> OverridesAsync(string touchpointId, CancellationToken cancellationToken)
+    {
+        var table = await storage.TableAsync(OverrideTable, cancellationToken);
+        var list = new List<OverrideState>();
+        await foreach (var row in table.QueryAsync(TableFilter.Of($"PartitionKey eq {touchpointId}"), cancellationToken: cancellationToken))
+        {
+            list.Add(Read(row));
+        }
+
+        return list;
+    }
+
+    /// <summary>Every override of one crisis, across touchpoints.</summary>
+    public async Task<IReadOnlyList<OverrideState>> OverridesOfCrisisAsync(string crisisId, CancellationToken cancellationToken)
+    {
+        var table = await storage.TableAsync(OverrideTable, cancellationToken);
+        var list = new List<OverrideState>();
+        await foreach (var row in table.QueryAsync(TableFilter.Of($"RowKey eq {crisisId}"), cancellationToken: cancellationToken))
+        {
+            list.Add(Read(row));
+        }
+
+        return list;
+    }
+
+    /// <summary>Puts an override in or out of force if nobody changed it since it was read; false when someone did.</summary>
+    public async Task<bool> SetActiveAsync(OverrideState state, bool active, string actor, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        var table = await storage.TableAsync(OverrideTable, cancellationToken);
+        var row = new TableEntity(state.TouchpointId, state.CrisisId) { ["Active"] = active };
+        if (!active)
+        {
+            row["RestoredAt"] = time.GetUtcNow();
+            row["RestoredBy"] = actor;
+        }
+
+        try
+        {
+            await table.UpdateEntityAsync(row, state.ETag, TableUpdateMode.Replace, cancellationToken);
+            return true;
+        }
+        catch (StoragePreconditionFailedException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// What the touchpoint shows now: the override of the active crisis that comes first by precedence (most
+    /// severe, then most recently activated), else the normal content. Texts fall back to the default language.
+    /// </summary>
+    public async Task<CurrentContent?> CurrentAsync(string touchpointId, string? language, IReadOnlyList<CrisisRecord> crises, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(crises);
+        var touchpoint = await GetAsync(touchpointId, cancellationToken);
+        if (touchpoint is null)
+        {
+            return null;
+        }
+
+        var active = crises.Where(c => c.Status == CrisisStatus.Active).ToDictionary(c => c.Id);
+        var winner = (await OverridesAsync(touchpointId, cancellationToken))
+            .Where(o => o.Active && active.ContainsKey(o.CrisisId))
+            .Select(o => active[o.CrisisId])
+            .OrderByDescending(c => c.Severity)
+            .ThenByDescending(c => c.ActivatedAt)
+            .FirstOrDefault();
+        var texts = winner is null ? touchpoint.Normal : await GetOverrideTextAsync(touchpointId, winner.Id, cancellationToken) ?? touchpoint.Normal;
+        var fallback = winner?.DefaultLanguage ?? touchpoint.DefaultLanguage;
+        var offered = texts.Keys.ToList();
+        var chosen = Common.Languages.Negotiate(language, null, offered, texts.ContainsKey(fallback) ? fallback : offered[0]);
+        return new CurrentContent(touchpointId, touchpoint.Kind, chosen, Common.Languages.Direction(chosen), texts[chosen],
+            winner is null ? "normal" : "crisis-override", winner?.Id);
+    }
+
+    private static string NormalSeries(string id) => id + "/normal";
+
+    private static string OverrideSeries(string touchpointId, string crisisId) => $"{touchpointId}/override/{crisisId}";
+
+    private static OverrideState Read(TableEntity row) =>
+        new(row.PartitionKey, row.RowKey, row.GetBoolean("Active") == true, row.GetDateTimeOffset("RestoredAt"), row.GetString("RestoredBy"), row.ETag);
+}
