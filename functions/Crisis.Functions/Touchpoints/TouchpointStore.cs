@@ -62,30 +62,12 @@ public sealed class TouchpointStore(CrisisStorage storage, TimeProvider time)
     public async Task<Dictionary<string, string>?> GetOverrideTextAsync(string touchpointId, string crisisId, CancellationToken cancellationToken) =>
         (await _blobs.GetCurrentAsync<Dictionary<string, string>>(OverrideSeries(touchpointId, crisisId), cancellationToken))?.Document.Content;
 
-    public async Task<IReadOnlyList<OverrideState>> OverridesAsync(string touchpointId, CancellationToken cancellationToken)
-    {
-        var table = await storage.TableAsync(OverrideTable, cancellationToken);
-        var list = new List<OverrideState>();
-        await foreach (var row in table.QueryAsync(TableFilter.Of($"PartitionKey eq {touchpointId}"), cancellationToken: cancellationToken))
-        {
-            list.Add(Read(row));
-        }
-
-        return list;
-    }
+    public Task<IReadOnlyList<OverrideState>> OverridesAsync(string touchpointId, CancellationToken cancellationToken) =>
+        QueryOverridesAsync(TableFilter.Of($"PartitionKey eq {touchpointId}"), cancellationToken);
 
     /// <summary>Every override of one crisis, across touchpoints.</summary>
-    public async Task<IReadOnlyList<OverrideState>> OverridesOfCrisisAsync(string crisisId, CancellationToken cancellationToken)
-    {
-        var table = await storage.TableAsync(OverrideTable, cancellationToken);
-        var list = new List<OverrideState>();
-        await foreach (var row in table.QueryAsync(TableFilter.Of($"RowKey eq {crisisId}"), cancellationToken: cancellationToken))
-        {
-            list.Add(Read(row));
-        }
-
-        return list;
-    }
+    public Task<IReadOnlyList<OverrideState>> OverridesOfCrisisAsync(string crisisId, CancellationToken cancellationToken) =>
+        QueryOverridesAsync(TableFilter.Of($"RowKey eq {crisisId}"), cancellationToken);
 
     /// <summary>Puts an override in or out of force if nobody changed it since it was read; false when someone did.</summary>
     public async Task<bool> SetActiveAsync(OverrideState state, bool active, string actor, CancellationToken cancellationToken)
@@ -136,6 +118,18 @@ public sealed class TouchpointStore(CrisisStorage storage, TimeProvider time)
         var chosen = Common.Languages.Negotiate(language, null, offered, texts.ContainsKey(fallback) ? fallback : offered[0]);
         return new CurrentContent(touchpointId, touchpoint.Kind, chosen, Common.Languages.Direction(chosen), texts[chosen],
             winner is null ? "normal" : "crisis-override", winner?.Id);
+    }
+
+    private async Task<IReadOnlyList<OverrideState>> QueryOverridesAsync(TableFilter filter, CancellationToken cancellationToken)
+    {
+        var table = await storage.TableAsync(OverrideTable, cancellationToken);
+        var list = new List<OverrideState>();
+        await foreach (var row in table.QueryAsync(filter, cancellationToken: cancellationToken))
+        {
+            list.Add(Read(row));
+        }
+
+        return list;
     }
 
     private static string NormalSeries(string id) => id + "/normal";
