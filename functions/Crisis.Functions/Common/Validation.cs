@@ -99,6 +99,19 @@ public sealed class Validation
         }
     }
 
+    /// <summary>An email address a message can be sent to: one address, no display name, no header-breaking characters.</summary>
+    public void Email(string field, string? value)
+    {
+        if (value is not null && !IsEmailAddress(value))
+        {
+            Add(field, "must be an email address.");
+        }
+    }
+
+    public static bool IsEmailAddress(string value) =>
+        value.Length <= 254 && !value.Any(c => char.IsControl(c) || char.IsWhiteSpace(c))
+        && System.Net.Mail.MailAddress.TryCreate(value, out var address) && address.Address == value && address.Host.Contains('.', StringComparison.Ordinal);
+
     public void Count<T>(string field, IReadOnlyCollection<T>? items, int max)
     {
         if (items is not null && items.Count > max)

@@ -1,4 +1,3 @@
-using System.Net.Mail;
 using System.Security.Claims;
 using Crisis.Functions.Access;
 using Crisis.Functions.Common;
@@ -86,10 +85,7 @@ public static class FeedbackApi
             validation.Add("language", "must be a language tag such as 'en' or 'fa'.");
         }
 
-        if (input.Contact is not null && !IsEmailAddress(input.Contact))
-        {
-            validation.Add("contact", "must be an email address, or left out.");
-        }
+        validation.Email("contact", input.Contact);
 
         if (!validation.IsValid)
         {
@@ -164,8 +160,4 @@ public static class FeedbackApi
 
     private static async Task<PageManifest?> PublicManifestAsync(string id, PublishedPageCache cache, CancellationToken cancellationToken) =>
         await cache.GetManifestAsync(id, cancellationToken) is { Status: CrisisStatus.Active or CrisisStatus.Ended } manifest ? manifest : null;
-
-    private static bool IsEmailAddress(string value) =>
-        value.Length <= 254 && !value.Any(c => char.IsControl(c) || char.IsWhiteSpace(c))
-        && MailAddress.TryCreate(value, out var address) && address.Address == value && address.Host.Contains('.', StringComparison.Ordinal);
 }

@@ -131,23 +131,7 @@ public static class SourceOfTruthApi
         }
 
         var input = body.Value!;
-        var validation = new Validation();
-        validation.Text("name", input.Name, 200, multiline: false);
-        if (input.Email is null && input.WebhookUrl is null)
-        {
-            validation.Add("email", "an email address or a webhook URL is required.");
-        }
-
-        if (input.Email is not null && !StakeholderValidation.IsEmailAddress(input.Email))
-        {
-            validation.Add("email", "must be an email address.");
-        }
-
-        if (input.WebhookUrl is not null && WebhookSender.Validate(input.WebhookUrl, webhooks.Value.AllowedPrivateHosts) is { } problem)
-        {
-            validation.Add("webhookUrl", problem);
-        }
-
+        var validation = StakeholderValidation.Contact(input.Name, input.Email, input.WebhookUrl, webhooks.Value.AllowedPrivateHosts);
         if (!validation.IsValid)
         {
             return validation.ToProblem();

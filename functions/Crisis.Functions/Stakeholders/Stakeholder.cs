@@ -1,4 +1,3 @@
-using System.Net.Mail;
 using Crisis.Functions.Common;
 using Crisis.Functions.Notifications;
 
@@ -54,22 +53,7 @@ public static class StakeholderValidation
     public static Validation Validate(StakeholderRequest request, IReadOnlyCollection<string> allowedPrivateHosts)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var v = new Validation();
-        v.Text("name", request.Name, 200, multiline: false);
-        if (request.Email is null && request.WebhookUrl is null)
-        {
-            v.Add("email", "an email address or a webhook URL is required.");
-        }
-
-        if (request.Email is not null && !IsEmailAddress(request.Email))
-        {
-            v.Add("email", "must be an email address.");
-        }
-
-        if (request.WebhookUrl is not null && WebhookSender.Validate(request.WebhookUrl, allowedPrivateHosts) is { } problem)
-        {
-            v.Add("webhookUrl", problem);
-        }
+        var v = Contact(request.Name, request.Email, request.WebhookUrl, allowedPrivateHosts);
 
         if (Languages.Normalise(request.Language) is null)
         {
@@ -85,6 +69,25 @@ public static class StakeholderValidation
         foreach (var area in request.Areas ?? [])
         {
             v.Text("areas", area, 60, multiline: false);
+        }
+
+        return v;
+    }
+
+    /// <summary>Someone messages reach: a name, and an email address and/or a webhook URL that may be sent to.</summary>
+    public static Validation Contact(string? name, string? email, string? webhookUrl, IReadOnlyCollection<string> allowedPrivateHosts)
+    {
+        var v = new Validation();
+        v.Text("name", name, 200, multiline: false);
+        if (email is null && webhookUrl is null)
+        {
+            v.Add("email", "an email address or a webhook URL is required.");
+        }
+
+        v.Email("email", email);
+        if (webhookUrl is not null && WebhookSender.Validate(webhookUrl, allowedPrivateHosts) is { } problem)
+        {
+            v.Add("webhookUrl", problem);
         }
 
         return v;
@@ -108,8 +111,4 @@ public static class StakeholderValidation
             return false;
         }
     }
-
-    public static bool IsEmailAddress(string value) =>
-        value.Length <= 254 && !value.Any(c => char.IsControl(c) || char.IsWhiteSpace(c))
-        && MailAddress.TryCreate(value, out var address) && address.Address == value && address.Host.Contains('.', StringComparison.Ordinal);
 }
