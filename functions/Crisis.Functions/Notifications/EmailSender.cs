@@ -33,6 +33,13 @@ public sealed class SmtpOptions
 /// <summary>A message to one recipient: plain text and an HTML alternative, plus extra headers.</summary>
 public sealed record EmailMessage(string To, string Subject, string Text, string Html, string MessageId, IReadOnlyDictionary<string, string>? Headers = null);
 
+public static class PlainText
+{
+    /// <summary>The HTML alternative of a plain-text message: everything escaped, blank lines as paragraphs, line breaks kept.</summary>
+    public static string ToHtml(string text) =>
+        "<p>" + WebUtility.HtmlEncode(text).Replace("\n\n", "</p><p>", StringComparison.Ordinal).Replace("\n", "<br>", StringComparison.Ordinal) + "</p>";
+}
+
 public interface IEmailSender
 {
     Task SendAsync(EmailMessage message, CancellationToken cancellationToken);

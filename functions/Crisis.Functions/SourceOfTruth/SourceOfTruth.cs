@@ -64,7 +64,7 @@ public sealed class SourceOfTruthStore(CrisisStorage storage, Outbox outbox, Tim
         {
             var subject = string.Create(CultureInfo.InvariantCulture, $"Source of truth v{saved.Version}: {title}");
             var text = $"Hello {subscriber.Name},\n\n{actor} saved version {saved.Version} of the internal source of truth for \"{title}\".\n\nRead it: {link}\n";
-            var html = "<p>" + System.Net.WebUtility.HtmlEncode(text).Replace("\n\n", "</p><p>", StringComparison.Ordinal).Replace("\n", "<br>", StringComparison.Ordinal) + "</p>";
+            var html = PlainText.ToHtml(text);
             var key = string.Create(CultureInfo.InvariantCulture, $"sot|{crisis.Id}|{saved.Version}|{subscriber.Id}");
             if (subscriber.Email is { } email)
             {

@@ -29,8 +29,8 @@ public static class ReminderMessages
                $"Hello {recipient.Name},\n\nThe update on \"{update.Topic}\" for the crisis \"{title}\", owed by {owner.Name}, was due at {dueText} " +
                $"and has not been given within the grace period of {update.GracePeriod.TotalMinutes:0} minutes.\n\n" +
                $"Act on it here:\n{actionUrl}\n");
-        var html = "<p>" + WebUtility.HtmlEncode(text).Replace("\n\n", "</p><p>", StringComparison.Ordinal).Replace("\n", "<br>", StringComparison.Ordinal)
-            .Replace(WebUtility.HtmlEncode(actionUrl), $"<a href=\"{WebUtility.HtmlEncode(actionUrl)}\">{WebUtility.HtmlEncode(actionUrl)}</a>", StringComparison.Ordinal) + "</p>";
+        var link = WebUtility.HtmlEncode(actionUrl);
+        var html = PlainText.ToHtml(text).Replace(link, $"<a href=\"{link}\">{link}</a>", StringComparison.Ordinal);
         var key = string.Create(CultureInfo.InvariantCulture, $"{(kind == DueKind.Remind ? "remind" : "escalate")}|{crisis.Id}|{update.Id}|{update.Current.Number}|{recipient.Id}");
 
         if (recipient.Email is { } email)
