@@ -31,8 +31,6 @@ public sealed class EmbeddedAzurite : IAsyncDisposable
 
     public int TablePort { get; }
 
-    public int ProcessId => _process.Id;
-
     public string ConnectionString => string.Create(CultureInfo.InvariantCulture,
         $"DefaultEndpointsProtocol=http;AccountName={AccountName};AccountKey={AccountKey};BlobEndpoint=http://127.0.0.1:{BlobPort}/{AccountName};TableEndpoint=http://127.0.0.1:{TablePort}/{AccountName};");
 

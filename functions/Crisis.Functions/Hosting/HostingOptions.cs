@@ -13,7 +13,4 @@ public sealed class HostingOptions
 
     /// <summary>Fire timer functions in-process outside the host. Ignored (off) under the host.</summary>
     public bool LocalScheduler { get; set; } = true;
-
-    /// <summary>The public base URL, used in links; defaults to the local URL.</summary>
-    public Uri? PublicBaseUrl { get; set; }
 }
