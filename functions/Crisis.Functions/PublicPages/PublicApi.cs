@@ -110,7 +110,7 @@ public static class PublicApi
         Problems.Create(404, Problems.NotFound, "Not found", $"There is no public crisis '{id}'.");
 
     /// <summary>An explicit ?lang= must be a real language tag; one the crisis does not offer falls back to its default.</summary>
-    private static bool TryReadLanguage(string? lang, out string? language, out IResult? problem)
+    internal static bool TryReadLanguage(string? lang, out string? language, out IResult? problem)
     {
         language = null;
         problem = null;

@@ -54,12 +54,12 @@ public static class TouchpointApi
             return Problems.Create(400, Problems.InvalidId, "Invalid id", "'touchpointId' is not a well-formed id.");
         }
 
-        if (lang is not null && Languages.Normalise(lang) is null)
+        if (!PublicApi.TryReadLanguage(lang, out var language, out var problem))
         {
-            return Problems.Create(400, Problems.InvalidQuery, "Unknown language", "lang must be a language tag such as 'en'.");
+            return problem!;
         }
 
-        var current = await store.CurrentAsync(touchpointId, Languages.Normalise(lang), await crises.ListAsync(cancellationToken), cancellationToken);
+        var current = await store.CurrentAsync(touchpointId, language, await crises.ListAsync(cancellationToken), cancellationToken);
         return current is null
             ? Problems.Create(404, Problems.NotFound, "Not found", $"There is no touchpoint '{touchpointId}'.")
             : new CachedDocumentResult(new CachedDocument(JsonSerializer.SerializeToUtf8Bytes(current, JsonBody.Options), "application/json; charset=utf-8"), current.Language, pages.Value.MaxAgeSeconds);
