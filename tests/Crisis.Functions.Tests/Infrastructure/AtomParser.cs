@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 
 namespace Crisis.Functions.Tests.Infrastructure;
@@ -8,21 +7,8 @@ public static class AtomParser
 {
     public static async Task<JsonElement> ParseAsync(string xml)
     {
-        var start = new ProcessStartInfo("node")
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = RepositoryPaths.Root,
-        };
-        start.ArgumentList.Add(Path.Combine(RepositoryPaths.Root, "tests", "Crisis.Functions.Tests", "Interop", "parse-feed.mjs"));
-        using var process = Process.Start(start)!;
-        await process.StandardInput.WriteAsync(xml);
-        process.StandardInput.Close();
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        Assert.True(process.ExitCode == 0, "feedparser refused the feed: " + await error);
-        return JsonDocument.Parse(await output).RootElement.Clone();
+        var result = await NodeScript.RunAsync("parse-feed.mjs", [], xml);
+        Assert.True(result.ExitCode == 0, "feedparser refused the feed: " + result.Error);
+        return JsonDocument.Parse(result.Output).RootElement.Clone();
     }
 }

@@ -155,15 +155,8 @@ public class StakeholderChannelTests
         Assert.False(await VerifiesAsync("msg_2", timestamp, signature, body));
     }
 
-    private static async Task<bool> VerifiesAsync(string id, string timestamp, string signature, string body)
-    {
-        var start = new System.Diagnostics.ProcessStartInfo("node") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = RepositoryPaths.Root };
-        start.ArgumentList.Add(Path.Combine(RepositoryPaths.Root, "tests", "Crisis.Functions.Tests", "Interop", "verify-webhook.mjs"));
-        start.ArgumentList.Add(JsonSerializer.Serialize(new { secret = CrisisAppFactory.WebhookSecret, id, timestamp, signature, body }));
-        using var process = System.Diagnostics.Process.Start(start)!;
-        await process.WaitForExitAsync();
-        return process.ExitCode == 0;
-    }
+    private static async Task<bool> VerifiesAsync(string id, string timestamp, string signature, string body) =>
+        (await NodeScript.RunAsync("verify-webhook.mjs", [JsonSerializer.Serialize(new { secret = CrisisAppFactory.WebhookSecret, id, timestamp, signature, body })])).ExitCode == 0;
 
     /// <summary>The message with every base64 MIME part decoded in place.</summary>
     private static string DecodeMime(string message) =>

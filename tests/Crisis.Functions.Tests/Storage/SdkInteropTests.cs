@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -90,21 +89,8 @@ public class SdkInteropTests
 
     private static async Task<JsonNode> RunSdkAsync(string command, object arguments)
     {
-        var start = new ProcessStartInfo("node")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = RepositoryPaths.Root,
-        };
-        start.ArgumentList.Add(Path.Combine(RepositoryPaths.Root, "tests", "Crisis.Functions.Tests", "Interop", "sdk-interop.mjs"));
-        start.ArgumentList.Add(command);
-        start.ArgumentList.Add(JsonSerializer.Serialize(arguments));
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await process.WaitForExitAsync(timeout.Token);
-        Assert.True(process.ExitCode == 0, $"node {command} failed: {await error}");
-        return JsonNode.Parse(await output)!;
+        var result = await NodeScript.RunAsync("sdk-interop.mjs", [command, JsonSerializer.Serialize(arguments)]);
+        Assert.True(result.ExitCode == 0, $"node {command} failed: {result.Error}");
+        return JsonNode.Parse(result.Output)!;
     }
 }
