@@ -17,9 +17,7 @@ public static class ReminderMessages
         ArgumentNullException.ThrowIfNull(update);
         ArgumentNullException.ThrowIfNull(owner);
         ArgumentNullException.ThrowIfNull(recipient);
-        StakeholderValidation.TryFindTimeZone(recipient.TimeZone, out var zone);
-        var due = TimeZoneInfo.ConvertTime(update.Current.DueAt, zone);
-        var dueText = string.Create(CultureInfo.InvariantCulture, $"{due:yyyy-MM-dd HH:mm} ({recipient.TimeZone})");
+        var dueText = StakeholderValidation.LocalTime(update.Current.DueAt, recipient.TimeZone);
         var title = crisis.Localised(crisis.Title, recipient.Language);
         var (subject, text) = kind == DueKind.Remind
             ? ($"Update due: {update.Topic} — {title}",

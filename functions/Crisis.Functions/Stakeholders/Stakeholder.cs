@@ -93,6 +93,13 @@ public static class StakeholderValidation
         return v;
     }
 
+    /// <summary>A time as the stakeholder reads it: "2026-11-23 12:30 (Asia/Tehran)".</summary>
+    public static string LocalTime(DateTimeOffset time, string timeZone)
+    {
+        TryFindTimeZone(timeZone, out var zone);
+        return TimeZoneInfo.ConvertTime(time, zone).ToString("yyyy-MM-dd HH:mm", System.Globalization.CultureInfo.InvariantCulture) + $" ({timeZone})";
+    }
+
     public static bool TryFindTimeZone(string? id, out TimeZoneInfo zone)
     {
         zone = TimeZoneInfo.Utc;

@@ -45,12 +45,10 @@ public static class StakeholderActionsApi
         }
 
         var (crisis, update, occurrence, stakeholder) = target!.Value;
-        StakeholderValidation.TryFindTimeZone(stakeholder.TimeZone, out var zone);
-        var answered = update.Occurrences.Single(o => o.Number == occurrence).SatisfiedAt is not null || update.Status != ExpectedUpdateStatus.Active;
-        var dueAt = update.Occurrences.Single(o => o.Number == occurrence).DueAt;
+        var owed = update.Occurrences.Single(o => o.Number == occurrence);
+        var answered = owed.SatisfiedAt is not null || update.Status != ExpectedUpdateStatus.Active;
         return TypedResults.Ok(new ActionSummary(crisis.Id, crisis.Localised(crisis.Title, stakeholder.Language), update.Topic, occurrence,
-            dueAt, TimeZoneInfo.ConvertTime(dueAt, zone).ToString("yyyy-MM-dd HH:mm", System.Globalization.CultureInfo.InvariantCulture) + $" ({stakeholder.TimeZone})",
-            answered, stakeholder.CanPublish));
+            owed.DueAt, StakeholderValidation.LocalTime(owed.DueAt, stakeholder.TimeZone), answered, stakeholder.CanPublish));
     }
 
     public static async Task<Results<Ok<ActionResult>, ValidationProblem, ProblemHttpResult>> Acknowledge(
