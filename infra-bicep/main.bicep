@@ -22,6 +22,20 @@ param webhookSigningSecret string
 @secure()
 param tokenSigningKey string
 
+@description('Key of the keyed hash that finds subscribers by contact: base64 of 32 random bytes. Never rotate it casually: existing subscriptions are found by it.')
+@secure()
+param contactHashKey string
+
+@description('Azure Communication Services endpoint for SMS (https://<name>.communication.azure.com); empty disables SMS.')
+param smsEndpoint string = ''
+
+@description('Sending number (E.164) or sender id for SMS.')
+param smsFrom string = ''
+
+@description('Access key of the Communication Services resource; needed when smsEndpoint is set.')
+@secure()
+param smsAccessKey string = ''
+
 @description('6-field NCRONTAB schedule of the Heartbeat timer.')
 param heartbeatSchedule string = '0 */5 * * * *'
 
@@ -30,6 +44,9 @@ param reminderSchedule string = '0 * * * * *'
 
 @description('6-field NCRONTAB schedule of the expiry timer (restores touchpoints of ended crises).')
 param expirySchedule string = '0 */5 * * * *'
+
+@description('6-field NCRONTAB schedule of the notifications timer (queues subscribers of published updates, sends the outbox).')
+param notificationsSchedule string = '*/30 * * * * *'
 
 @description('Upper bound of Flex Consumption instances during a surge.')
 @minValue(40)
@@ -86,6 +103,8 @@ module vault 'modules/keyvault.bicep' = {
     adminKeySha256: adminKeySha256
     webhookSigningSecret: webhookSigningSecret
     tokenSigningKey: tokenSigningKey
+    contactHashKey: contactHashKey
+    smsAccessKey: smsAccessKey
   }
 }
 
@@ -116,6 +135,11 @@ module app 'modules/functionapp.bicep' = {
     adminKeySecretName: vault.outputs.adminKeySecretName
     webhookSecretName: vault.outputs.webhookSecretName
     tokenKeySecretName: vault.outputs.tokenKeySecretName
+    contactHashKeySecretName: vault.outputs.contactHashKeySecretName
+    smsAccessKeySecretName: vault.outputs.smsAccessKeySecretName
+    smsEndpoint: smsEndpoint
+    smsFrom: smsFrom
+    notificationsSchedule: notificationsSchedule
     heartbeatSchedule: heartbeatSchedule
     reminderSchedule: reminderSchedule
     expirySchedule: expirySchedule

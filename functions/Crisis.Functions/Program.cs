@@ -10,6 +10,7 @@ using Crisis.Functions.PublicPages;
 using Crisis.Functions.SourceOfTruth;
 using Crisis.Functions.Stakeholders;
 using Crisis.Functions.Storage;
+using Crisis.Functions.Subscriptions;
 using Crisis.Functions.Touchpoints;
 
 // `hash-key`: prints the SHA-256 to configure for an API key read from standard input.
@@ -59,6 +60,7 @@ builder.Services.AddOptions<ExpiryOptions>().BindConfiguration(ExpiryOptions.Sec
 builder.Services.AddSingleton<TouchpointStore>();
 builder.Services.AddSingleton<TouchpointRestorer>();
 builder.Services.AddTimerFunction<ExpiryTimer>();
+builder.Services.AddCrisisSubscriptions();
 
 var app = builder.Build();
 
@@ -80,6 +82,8 @@ app.MapStakeholderAdmin();
 app.MapStakeholderActions();
 app.MapSourceOfTruth();
 app.MapTouchpoints();
+app.MapSubscriptions();
+app.MapSubscriberAdmin();
 app.MapTimerFunctions();
 
 if (local is not null)

@@ -16,6 +16,11 @@ param keyVaultName string
 param adminKeySecretName string
 param webhookSecretName string
 param tokenKeySecretName string
+param contactHashKeySecretName string
+param smsAccessKeySecretName string
+param smsEndpoint string
+param smsFrom string
+param notificationsSchedule string
 param heartbeatSchedule string
 param reminderSchedule string
 param expirySchedule string
@@ -79,10 +84,17 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
   }
 }
 
+// SMS settings only when an SMS provider is given.
+var smsSettings = empty(smsEndpoint) ? {} : {
+  Sms__Endpoint: smsEndpoint
+  Sms__From: smsFrom
+  Sms__AccessKey: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=${smsAccessKeySecretName})'
+}
+
 resource settings 'Microsoft.Web/sites/config@2024-04-01' = {
   parent: app
   name: 'appsettings'
-  properties: {
+  properties: union(smsSettings, {
     // The Functions host's own storage: identity-based, no connection string.
     AzureWebJobsStorage__credential: 'managedidentity'
     AzureWebJobsStorage__clientId: identityClientId
@@ -98,13 +110,15 @@ resource settings 'Microsoft.Web/sites/config@2024-04-01' = {
     HEARTBEAT_SCHEDULE: heartbeatSchedule
     REMINDER_SCHEDULE: reminderSchedule
     EXPIRY_SCHEDULE: expirySchedule
+    NOTIFICATIONS_SCHEDULE: notificationsSchedule
     Access__ApiKeys__0__Name: 'admin'
     Access__ApiKeys__0__Role: 'admin'
     Access__ApiKeys__0__Sha256: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=${adminKeySecretName})'
     Webhooks__SigningSecret: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=${webhookSecretName})'
     Tokens__SigningKeys__0__Id: 'k1'
     Tokens__SigningKeys__0__Secret: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=${tokenKeySecretName})'
-  }
+    Subscriptions__ContactHashKey: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=${contactHashKeySecretName})'
+  })
 }
 
 output name string = app.name

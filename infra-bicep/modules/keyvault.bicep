@@ -13,6 +13,13 @@ param webhookSigningSecret string
 @secure()
 param tokenSigningKey string
 
+@secure()
+param contactHashKey string
+
+@description('Empty when SMS is not used: no secret is made.')
+@secure()
+param smsAccessKey string
+
 var adminKeySecretName = 'admin-api-key-sha256'
 
 resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
@@ -58,7 +65,25 @@ resource tokenKey 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
   }
 }
 
+resource contactKey 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
+  parent: vault
+  name: 'contact-hash-key'
+  properties: {
+    value: contactHashKey
+  }
+}
+
+resource smsKey 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (!empty(smsAccessKey)) {
+  parent: vault
+  name: 'sms-access-key'
+  properties: {
+    value: smsAccessKey
+  }
+}
+
 output name string = vault.name
 output adminKeySecretName string = adminKey.name
 output webhookSecretName string = webhookSecret.name
 output tokenKeySecretName string = tokenKey.name
+output contactHashKeySecretName string = contactKey.name
+output smsAccessKeySecretName string = 'sms-access-key'

@@ -15,6 +15,7 @@ param tableNames array = [
   'sotsubscribers'
   'outbox'
   'touchpointoverrides'
+  'subscribers'
 ]
 
 @description('Blob containers the app uses.')

@@ -71,6 +71,9 @@ public sealed record CrisisUpdate
 
     public DateTimeOffset? NextUpdateExpectedAt { get; init; }
 
+    /// <summary>What the update is about (e.g. "refunds"); subscribers who chose topics get only theirs and untopical updates.</summary>
+    public string? Topic { get; init; }
+
     public required DateTimeOffset CreatedAt { get; init; }
 
     public required string CreatedBy { get; init; }

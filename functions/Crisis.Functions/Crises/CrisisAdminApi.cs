@@ -235,7 +235,7 @@ public static class CrisisAdminApi
             return validation.ToProblem();
         }
 
-        var update = await crises.AddUpdateAsync(id, body.Value!.Text, body.Value.NextUpdateExpectedAt, body.Value.Publish, user.Actor(), cancellationToken);
+        var update = await crises.AddUpdateAsync(id, body.Value!.Text, body.Value.NextUpdateExpectedAt, body.Value.Topic, body.Value.Publish, user.Actor(), cancellationToken);
         return TypedResults.Created($"/api/admin/crises/{id}/updates/{update.Id}", update);
     }
 

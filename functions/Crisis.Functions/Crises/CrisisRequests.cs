@@ -21,7 +21,7 @@ public sealed record UpdateCrisisRequest(
     string? PublicPageUrl = null,
     DateTimeOffset? ExpectedEndAt = null);
 
-public sealed record CreateUpdateRequest(Dictionary<string, string> Text, DateTimeOffset? NextUpdateExpectedAt = null, bool Publish = false);
+public sealed record CreateUpdateRequest(Dictionary<string, string> Text, DateTimeOffset? NextUpdateExpectedAt = null, bool Publish = false, string? Topic = null);
 
 /// <summary>The rules every crisis record must satisfy, whether created or edited.</summary>
 public static class CrisisValidation
@@ -78,6 +78,22 @@ public static class CrisisValidation
         ArgumentNullException.ThrowIfNull(crisis);
         var v = new Validation();
         v.Localised("text", request.Text, crisis.Languages, crisis.DefaultLanguage, 2500);
+        if (request.Topic is not null && !Topics.IsValid(request.Topic))
+        {
+            v.Add("topic", Topics.Rule);
+        }
+
         return v;
     }
+}
+
+/// <summary>Topics name what updates are about, for subscribers who want only some: "refunds", "service-status".</summary>
+public static partial class Topics
+{
+    public const string Rule = "must be 1 to 40 lowercase letters, digits or hyphens, starting with a letter or digit.";
+
+    public static bool IsValid(string? topic) => topic is not null && Pattern().IsMatch(topic);
+
+    [System.Text.RegularExpressions.GeneratedRegex("^[a-z0-9][a-z0-9-]{0,39}$")]
+    private static partial System.Text.RegularExpressions.Regex Pattern();
 }

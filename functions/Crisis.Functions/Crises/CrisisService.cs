@@ -15,7 +15,7 @@ public sealed class VersionMismatchException(string message) : Exception(message
 /// What admins do to crises, in one place for the HTTP API and the demo content: every change is validated by
 /// the caller, written with its audit entry, and republished when the public can see it.
 /// </summary>
-public sealed class CrisisService(CrisisStore store, ContentStore contents, PagePublisher publisher, TimeProvider time, ILogger<CrisisService> logger)
+public sealed class CrisisService(CrisisStore store, ContentStore contents, PagePublisher publisher, Subscriptions.FanoutKick fanout, TimeProvider time, ILogger<CrisisService> logger)
 {
     private const int MaxConcurrencyRetries = 5;
 
@@ -115,7 +115,7 @@ public sealed class CrisisService(CrisisStore store, ContentStore contents, Page
         return published;
     }
 
-    public async Task<CrisisUpdate> AddUpdateAsync(string id, Dictionary<string, string> text, DateTimeOffset? nextUpdateExpectedAt, bool publish, string actor, CancellationToken cancellationToken)
+    public async Task<CrisisUpdate> AddUpdateAsync(string id, Dictionary<string, string> text, DateTimeOffset? nextUpdateExpectedAt, string? topic, bool publish, string actor, CancellationToken cancellationToken)
     {
         await RequireEditableAsync(id, cancellationToken);
         var now = time.GetUtcNow();
@@ -124,6 +124,7 @@ public sealed class CrisisService(CrisisStore store, ContentStore contents, Page
             Id = store.NewUpdateId(),
             Text = text,
             NextUpdateExpectedAt = nextUpdateExpectedAt,
+            Topic = topic,
             CreatedAt = now,
             CreatedBy = actor,
             PublishedAt = publish ? now : null,
@@ -133,12 +134,13 @@ public sealed class CrisisService(CrisisStore store, ContentStore contents, Page
         if (publish)
         {
             await publisher.PublishAsync(id, cancellationToken);
+            fanout.Start();
         }
 
         return update;
     }
 
-    /// <summary>Publishes a draft update; publishing one already published changes nothing.</summary>
+    /// <summary>Publishes a draft update and starts notifying its subscribers; publishing one already published changes nothing.</summary>
     public async Task<CrisisUpdate> PublishUpdateAsync(string id, string updateId, string actor, CancellationToken cancellationToken)
     {
         await RequireEditableAsync(id, cancellationToken);
@@ -159,6 +161,7 @@ public sealed class CrisisService(CrisisStore store, ContentStore contents, Page
         }
 
         await publisher.PublishAsync(id, cancellationToken);
+        fanout.Start();
         return published;
     }
 

@@ -16,7 +16,8 @@ public sealed record AuditPage(IReadOnlyList<AuditEntry> Entries, string? Contin
 /// <summary>
 /// Crises, their update timeline and their audit log, in one table partition so that every change and its audit
 /// entry are written by one entity-group transaction: both or neither.
-/// Row keys: <c>c|{id}</c> a crisis, <c>u|{id}|{updateId}</c> an update, <c>a|{id}|{newest-first time}|{random}</c> an audit entry.
+/// Row keys: <c>c|{id}</c> a crisis, <c>u|{id}|{updateId}</c> an update, <c>a|{id}|{newest-first time}|{random}</c> an audit entry,
+/// <c>f|{id}|{updateId}</c> a published update whose subscribers are still to be queued for notification.
 /// </summary>
 public sealed class CrisisStore(CrisisStorage storage, TimeProvider time)
 {
@@ -118,27 +119,72 @@ public sealed class CrisisStore(CrisisStorage storage, TimeProvider time)
         return row is null ? null : (Deserialize<CrisisUpdate>(row), row.ETag);
     }
 
+    /// <summary>Adds an update with its audit entry; a published one also gets its notification job, in the same transaction.</summary>
     public async Task AddUpdateAsync(string crisisId, CrisisUpdate update, string actor, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(update);
         var table = await storage.TableAsync(TableName, cancellationToken);
-        await table.SubmitTransactionAsync(
+        List<TableTransactionAction> actions =
         [
             new(TableTransactionActionType.Add, Row(UpdateKey(crisisId, update.Id), update)),
             new(TableTransactionActionType.Add, AuditRow(crisisId, actor, update.PublishedAt is null ? "update.draft" : "update.publish", null, Json(update))),
-        ], cancellationToken);
+        ];
+        if (update.PublishedAt is not null)
+        {
+            actions.Add(new(TableTransactionActionType.Add, FanoutRow(crisisId, update.Id)));
+        }
+
+        await table.SubmitTransactionAsync(actions, cancellationToken);
     }
 
+    /// <summary>Replaces an update with its audit entry; when this publishes it, its notification job is queued in the same transaction.</summary>
     public async Task ReplaceUpdateAsync(string crisisId, CrisisUpdate before, CrisisUpdate after, ETag etag, string actor, string action, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(before);
         ArgumentNullException.ThrowIfNull(after);
         var table = await storage.TableAsync(TableName, cancellationToken);
-        await table.SubmitTransactionAsync(
+        List<TableTransactionAction> actions =
         [
             new(TableTransactionActionType.UpdateReplace, Row(UpdateKey(crisisId, after.Id), after), etag),
             new(TableTransactionActionType.Add, AuditRow(crisisId, actor, action, Json(before), Json(after))),
-        ], cancellationToken);
+        ];
+        if (before.PublishedAt is null && after.PublishedAt is not null)
+        {
+            actions.Add(new(TableTransactionActionType.Add, FanoutRow(crisisId, after.Id)));
+        }
+
+        await table.SubmitTransactionAsync(actions, cancellationToken);
     }
+
+    /// <summary>Published updates whose subscribers are still being queued, oldest first.</summary>
+    public async Task<IReadOnlyList<(string CrisisId, string UpdateId)>> PendingFanoutsAsync(CancellationToken cancellationToken)
+    {
+        var table = await storage.TableAsync(TableName, cancellationToken);
+        var jobs = new List<(string, string)>();
+        await foreach (var row in table.QueryAsync(TableFilter.PartitionWithRowKeyPrefix(Partition, "f|"), ["CrisisId", "UpdateId"], cancellationToken: cancellationToken))
+        {
+            jobs.Add((row.GetString("CrisisId")!, row.GetString("UpdateId")!));
+        }
+
+        return [.. jobs.OrderBy(j => j.Item2, StringComparer.Ordinal)];
+    }
+
+    public async Task<bool> IsFanoutPendingAsync(string crisisId, string updateId, CancellationToken cancellationToken)
+    {
+        var table = await storage.TableAsync(TableName, cancellationToken);
+        return await table.GetEntityIfExistsAsync(Partition, FanoutKey(crisisId, updateId), ["RowKey"], cancellationToken) is not null;
+    }
+
+    public async Task CompleteFanoutAsync(string crisisId, string updateId, CancellationToken cancellationToken)
+    {
+        var table = await storage.TableAsync(TableName, cancellationToken);
+        await table.DeleteEntityAsync(Partition, FanoutKey(crisisId, updateId), cancellationToken: cancellationToken);
+    }
+
+    private TableEntity FanoutRow(string crisisId, string updateId) =>
+        new(Partition, FanoutKey(crisisId, updateId)) { ["CrisisId"] = crisisId, ["UpdateId"] = updateId, ["QueuedAt"] = time.GetUtcNow() };
+
+    private static string FanoutKey(string crisisId, string updateId) => $"f|{crisisId}|{updateId}";
 
     /// <summary>A new update id that sorts by creation time.</summary>
     public string NewUpdateId() =>

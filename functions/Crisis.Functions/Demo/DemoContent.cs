@@ -31,7 +31,7 @@ public static class DemoContent
             ["cy"] = "Mae llifogydd wedi cau dau o'n depos rhanbarthol. Mae danfoniadau yn y gogledd wedi'u hoedi hyd at 3 diwrnod.",
             ["fa"] = "سیل دو انبار منطقه‌ای ما را تعطیل کرده است. ارسال‌ها در شمال تا ۳ روز با تأخیر انجام می‌شود.",
             ["sw"] = "Mafuriko yamefunga maghala yetu mawili ya kanda. Usafirishaji kaskazini umechelewa hadi siku 3.",
-        }, null, publish: true, Actor, cancellationToken);
+        }, null, null, publish: true, Actor, cancellationToken);
     }
 
     private static CrisisRecord Crisis => new()

@@ -11,11 +11,14 @@ internal sealed class LocalRun : IAsyncDisposable
     /// <summary>Where the local Azurite keeps its data, relative to the working directory (the repository root).</summary>
     public const string DataFolder = ".azurite";
 
-    private LocalRun(EmbeddedAzurite azurite, string adminKey)
+    private LocalRun(EmbeddedAzurite azurite, string adminKey, string contactHashKey)
     {
         Azurite = azurite;
         AdminKey = adminKey;
+        _contactHashKey = contactHashKey;
     }
+
+    private readonly string _contactHashKey;
 
     /// <summary>Secrets for this run only: signed links and webhook signatures made now stop verifying after a restart.</summary>
     private static string NewSecret() => Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
@@ -34,6 +37,7 @@ internal sealed class LocalRun : IAsyncDisposable
         "--Tokens:SigningKeys:0:Id=local",
         $"--Tokens:SigningKeys:0:Secret={NewSecret()}",
         $"--Webhooks:SigningSecret=whsec_{NewSecret()}",
+        $"--Subscriptions:ContactHashKey={_contactHashKey}",
     ];
 
     public static bool IsRequested(string[] args) => args.Contains(Flag);
@@ -41,7 +45,21 @@ internal sealed class LocalRun : IAsyncDisposable
     public static async Task<LocalRun> StartAsync()
     {
         var azurite = await EmbeddedAzurite.StartAsync(Path.GetFullPath(DataFolder));
-        return new LocalRun(azurite, Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24)));
+        return new LocalRun(azurite, Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24)), await ContactHashKeyAsync());
+    }
+
+    /// <summary>The contact hash key is kept with the data it indexes (subscribers stay findable across runs).</summary>
+    private static async Task<string> ContactHashKeyAsync()
+    {
+        var path = Path.Combine(Directory.CreateDirectory(Path.GetFullPath(DataFolder)).FullName, "contact-hash-key");
+        if (File.Exists(path))
+        {
+            return (await File.ReadAllTextAsync(path)).Trim();
+        }
+
+        var key = NewSecret();
+        await File.WriteAllTextAsync(path, key);
+        return key;
     }
 
     public void PrintUrlsOnStart(WebApplication app)

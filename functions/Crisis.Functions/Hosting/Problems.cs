@@ -25,6 +25,8 @@ public static class Problems
     public const string InvalidQuery = TypePrefix + "invalid-query";
     public const string InvalidToken = TypePrefix + "invalid-token";
     public const string TokenExpired = TypePrefix + "token-expired";
+    public const string TokenUsed = TypePrefix + "token-used";
+    public const string IdempotencyKeyReused = TypePrefix + "idempotency-key-reused";
 
     public static ProblemHttpResult Create(int status, string type, string title, string? detail = null, IDictionary<string, object?>? extensions = null) =>
         TypedResults.Problem(detail: detail, statusCode: status, title: title, type: type, extensions: extensions);

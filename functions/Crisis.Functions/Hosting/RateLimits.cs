@@ -20,6 +20,10 @@ public sealed class RateLimitOptions
 
     [Range(1, 10_000)]
     public int PublicWritesPerMinute { get; set; } = 20;
+
+    /// <summary>Requests to subscribe per client address (each may send a confirmation message).</summary>
+    [Range(1, 10_000)]
+    public int SubscribesPerMinute { get; set; } = 10;
 }
 
 public static class RateLimits
@@ -35,6 +39,7 @@ public static class RateLimits
             o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
             o.AddPolicy(PublicApi.ReadPolicy, context => PerClient(context, l => l.PublicReadsPerMinute));
             o.AddPolicy(FeedbackApi.WritePolicy, context => PerClient(context, l => l.PublicWritesPerMinute));
+            o.AddPolicy(Subscriptions.SubscriptionsApi.SubscribePolicy, context => PerClient(context, l => l.SubscribesPerMinute));
             o.OnRejected = async (context, cancellationToken) =>
             {
                 var retryAfter = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? (int)Math.Ceiling(wait.TotalSeconds) : 60;

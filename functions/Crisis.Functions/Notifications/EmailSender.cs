@@ -33,11 +33,18 @@ public sealed class SmtpOptions
 /// <summary>A message to one recipient: plain text and an HTML alternative, plus extra headers.</summary>
 public sealed record EmailMessage(string To, string Subject, string Text, string Html, string MessageId, IReadOnlyDictionary<string, string>? Headers = null);
 
-public static class PlainText
+public static partial class PlainText
 {
     /// <summary>The HTML alternative of a plain-text message: everything escaped, blank lines as paragraphs, line breaks kept.</summary>
     public static string ToHtml(string text) =>
         "<p>" + WebUtility.HtmlEncode(text).Replace("\n\n", "</p><p>", StringComparison.Ordinal).Replace("\n", "<br>", StringComparison.Ordinal) + "</p>";
+
+    /// <summary>As <see cref="ToHtml(string)"/>, with every http(s) URL of the text made a link.</summary>
+    public static string ToHtmlWithLinks(string text) =>
+        Url().Replace(ToHtml(text), m => $"<a href=\"{m.Value}\">{m.Value}</a>");
+
+    [System.Text.RegularExpressions.GeneratedRegex("https?://[^\\s<\"]+")]
+    private static partial System.Text.RegularExpressions.Regex Url();
 }
 
 public interface IEmailSender

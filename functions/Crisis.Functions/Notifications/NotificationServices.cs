@@ -4,7 +4,7 @@ namespace Crisis.Functions.Notifications;
 
 public static class NotificationServices
 {
-    /// <summary>Email and webhook senders, signed link tokens and the outbox, with their settings validated at start.</summary>
+    /// <summary>Email, webhook and SMS channels, signed link tokens and the outbox, with their settings validated at start.</summary>
     public static IServiceCollection AddCrisisNotifications(this IServiceCollection services)
     {
         services.AddOptions<SmtpOptions>().BindConfiguration(SmtpOptions.Section).ValidateDataAnnotations().ValidateOnStart();
@@ -13,13 +13,25 @@ public static class NotificationServices
             .Validate(o => o.SigningKeys.Count > 0 && o.SigningKeys.All(IsStrongKey),
                 "Tokens:SigningKeys needs at least one key, each with an Id and a Secret of at least 32 random bytes in base64.")
             .ValidateOnStart();
+        services.AddOptions<SmsOptions>().BindConfiguration(SmsOptions.Section)
+            .Validate(o => o.Endpoint is null || (o.Endpoint.Scheme == Uri.UriSchemeHttps || o.Endpoint.IsLoopback) && IsBase64(o.AccessKey) && !string.IsNullOrWhiteSpace(o.From),
+                "Sms:Endpoint needs https (loopback aside), a base64 Sms:AccessKey and an Sms:From.")
+            .ValidateOnStart();
+        services.AddOptions<OutboxOptions>().BindConfiguration(OutboxOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<IEmailSender, SmtpEmailSender>();
         services.AddSingleton<WebhookSender>();
+        services.AddSingleton<ISmsSender, AcsSmsSender>();
+        services.AddSingleton<INotificationChannel, EmailChannel>();
+        services.AddSingleton<INotificationChannel, WebhookChannel>();
+        services.AddSingleton<INotificationChannel, SmsChannel>();
         services.AddSingleton<SignedTokens>();
         services.AddSingleton<Outbox>();
         services.AddSingleton<OutboxKick>();
         return services;
     }
+
+    private static bool IsBase64(string? value) =>
+        !string.IsNullOrEmpty(value) && Convert.TryFromBase64String(value, new byte[value.Length], out var length) && length > 0;
 
     private static bool IsStrongKey(TokenKey key)
     {

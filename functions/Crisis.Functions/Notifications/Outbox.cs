@@ -1,4 +1,6 @@
+using System.ComponentModel.DataAnnotations;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -6,6 +8,7 @@ using Azure;
 using Crisis.Functions.Common;
 using Crisis.Functions.Storage;
 using Crisis.Functions.Storage.Tables;
+using Microsoft.Extensions.Options;
 
 namespace Crisis.Functions.Notifications;
 
@@ -13,6 +16,7 @@ public enum OutboxChannel
 {
     Email,
     Webhook,
+    Sms,
 }
 
 /// <summary>
@@ -30,48 +34,129 @@ public sealed record OutboxMessage(
     string? WebhookBody = null,
     Dictionary<string, string>? Headers = null);
 
+/// <summary>
+/// A message made when it is sent, from current data (the recipient's address, language and state, fresh
+/// links): the outbox stores only the reference, so no address sits in the queue. <see cref="Recipient"/> is a
+/// pseudonymous id, used to forget the recipient's deliveries.
+/// </summary>
+public sealed record DeferredMessage(string Key, string Kind, string Reference, string Recipient);
+
+/// <summary>What a deferred message is now: the message to send, or an outcome that ends it unsent ("cancelled", "quarantined").</summary>
+public sealed record Rendering(OutboxMessage? Message, string? Outcome = null, string? Reason = null, int PriorFailures = 0);
+
+/// <summary>Makes the deferred messages of one kind, and hears how each attempt went (to quarantine what keeps failing).</summary>
+public interface IDeferredMessages
+{
+    string Kind { get; }
+
+    Task<Rendering> RenderAsync(string reference, CancellationToken cancellationToken);
+
+    Task AfterAttemptAsync(string reference, Rendering rendering, string? failure, CancellationToken cancellationToken);
+}
+
 public sealed record DispatchResult(int Sent, int Retried, int Failed, int Skipped);
 
+/// <summary>One message's delivery state: queued, sending, retry (pending) or sent, failed, cancelled, quarantined (final).</summary>
+public sealed record Delivery(string Key, string? Recipient, string? Channel, string Status, int Attempts, string? LastError, DateTimeOffset? NextAttemptAt, DateTimeOffset? CompletedAt);
+
+public sealed record DeliveryPage(IReadOnlyList<Delivery> Deliveries, string? ContinuationToken);
+
+public sealed class OutboxOptions
+{
+    public const string Section = "Outbox";
+
+    /// <summary>How many shards one instance sends from at once.</summary>
+    [Range(1, 16)]
+    public int Parallelism { get; set; } = 8;
+}
+
 /// <summary>
-/// The durable outbox. Each message has a permanent record <c>r|{key}</c> and, while undelivered, a pending
-/// marker <c>p|{key}</c> in the same partition (one of 16 shards), written and completed together by
-/// entity-group transactions. Senders claim a marker with an ETag-guarded update, so two instances never send
-/// the same message at once; a claim left by a crashed run expires and the message is sent again with the
-/// same id (webhook-id / Message-ID), which receivers use to recognise the repeat.
+/// The durable outbox. Each message has a pending marker <c>p|{key}</c> while undelivered and a permanent record
+/// <c>r|{key}</c> once it is done, in the same partition (one of 16 shards). A marker and its record are written
+/// together by entity-group transactions. Senders claim a marker with an ETag-guarded update, so two instances
+/// never send the same message at once; a claim left by a crashed run expires and the message is sent again with
+/// the same id (webhook-id / Message-ID), which receivers use to recognise the repeat.
 /// </summary>
-public sealed class Outbox(CrisisStorage storage, IEmailSender email, WebhookSender webhooks, TimeProvider time, ILogger<Outbox> logger)
+public sealed class Outbox(
+    CrisisStorage storage,
+    IEnumerable<INotificationChannel> channels,
+    IEnumerable<IDeferredMessages> deferred,
+    IOptions<OutboxOptions> options,
+    TimeProvider time,
+    ILogger<Outbox> logger)
 {
     public const string TableName = "outbox";
     public const int Shards = 16;
     public const int MaxAttempts = 8;
     public static readonly TimeSpan ClaimTimeout = TimeSpan.FromMinutes(2);
+    private static readonly string[] DeliveryColumns = ["Key", "Recipient", "Channel", "Status", "Attempts", "LastError", "NextAttemptAt", "CompletedAt"];
 
     /// <summary>Queues the message unless a message with its key was ever queued; true when it queued it now.</summary>
-    public async Task<bool> EnqueueAsync(OutboxMessage message, CancellationToken cancellationToken)
+    public Task<bool> EnqueueAsync(OutboxMessage message, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(message);
+        return EnqueueOnceAsync(message.Key, new()
+        {
+            ["Source"] = message.Source,
+            ["Channel"] = message.Channel.ToString(),
+        }, new() { ["Data"] = JsonSerializer.Serialize(message, JsonBody.Options) }, cancellationToken);
+    }
+
+    /// <summary>Queues a deferred message unless its key was ever queued; true when it queued it now.</summary>
+    public Task<bool> EnqueueAsync(DeferredMessage message, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        return EnqueueOnceAsync(message.Key, new() { ["Recipient"] = message.Recipient }, Deferred(message), cancellationToken);
+    }
+
+    /// <summary>
+    /// Queues up to 99 deferred messages in shard <paramref name="shard"/> and, in the same transaction, merges
+    /// <paramref name="checkpoint"/> (a row of the same shard) if it still has <paramref name="checkpointETag"/>:
+    /// the progress of whoever queues them is recorded with the messages, both or neither. Returns the checkpoint's new ETag.
+    /// </summary>
+    public async Task<ETag> EnqueueBatchAsync(int shard, IReadOnlyList<DeferredMessage> messages, TableEntity checkpoint, ETag checkpointETag, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        ArgumentNullException.ThrowIfNull(checkpoint);
         var table = await storage.TableAsync(TableName, cancellationToken);
-        var partition = Shard(message.Key);
-        var key = RowKeyOf(message.Key);
+        var partition = ShardName(shard);
+        var actions = messages.Select(m =>
+        {
+            var marker = new TableEntity(partition, "p|" + RowKeyOf(m.Key));
+            foreach (var (name, value) in Pending(Deferred(m)))
+            {
+                marker[name] = value;
+            }
+
+            return new TableTransactionAction(TableTransactionActionType.Add, marker);
+        }).Append(new TableTransactionAction(TableTransactionActionType.UpdateMerge, checkpoint, checkpointETag)).ToList();
+        var etags = await table.SubmitTransactionAsync(actions, cancellationToken);
+        return etags[^1];
+    }
+
+    private async Task<bool> EnqueueOnceAsync(string messageKey, Dictionary<string, object> record, Dictionary<string, object> data, CancellationToken cancellationToken)
+    {
+        var table = await storage.TableAsync(TableName, cancellationToken);
+        var partition = Shard(messageKey);
+        var key = RowKeyOf(messageKey);
+        var recordRow = new TableEntity(partition, "r|" + key) { ["Key"] = messageKey, ["Status"] = "queued", ["QueuedAt"] = time.GetUtcNow() };
+        foreach (var (name, value) in record)
+        {
+            recordRow[name] = value;
+        }
+
+        var marker = new TableEntity(partition, "p|" + key);
+        foreach (var (name, value) in Pending(data))
+        {
+            marker[name] = value;
+        }
+
         try
         {
             await table.SubmitTransactionAsync(
             [
-                new(TableTransactionActionType.Add, new TableEntity(partition, "r|" + key)
-                {
-                    ["Key"] = message.Key,
-                    ["Source"] = message.Source,
-                    ["Channel"] = message.Channel.ToString(),
-                    ["Status"] = "queued",
-                    ["QueuedAt"] = time.GetUtcNow(),
-                }),
-                new(TableTransactionActionType.Add, new TableEntity(partition, "p|" + key)
-                {
-                    ["Data"] = JsonSerializer.Serialize(message, JsonBody.Options),
-                    ["Status"] = "queued",
-                    ["Attempts"] = 0,
-                    ["NextAttemptAt"] = time.GetUtcNow(),
-                }),
+                new(TableTransactionActionType.Add, recordRow),
+                new(TableTransactionActionType.Add, marker),
             ], cancellationToken);
             return true;
         }
@@ -81,36 +166,55 @@ public sealed class Outbox(CrisisStorage storage, IEmailSender email, WebhookSen
         }
     }
 
-    /// <summary>Sends what is due, oldest first per shard, up to <paramref name="max"/> messages; stops cleanly when cancelled.</summary>
+    private Dictionary<string, object> Pending(Dictionary<string, object> data)
+    {
+        data["Status"] = "queued";
+        data["Attempts"] = 0;
+        data["NextAttemptAt"] = time.GetUtcNow();
+        return data;
+    }
+
+    private static Dictionary<string, object> Deferred(DeferredMessage message) => new()
+    {
+        ["Key"] = message.Key,
+        ["Kind"] = message.Kind,
+        ["Ref"] = message.Reference,
+        ["Recipient"] = message.Recipient,
+    };
+
+    /// <summary>
+    /// Sends what is due, oldest first per shard, several shards at once, up to <paramref name="max"/> messages;
+    /// stops cleanly when cancelled.
+    /// </summary>
     public async Task<DispatchResult> DispatchAsync(int max, CancellationToken cancellationToken)
     {
         var table = await storage.TableAsync(TableName, cancellationToken);
-        int sent = 0, retried = 0, failed = 0, skipped = 0;
+        int sent = 0, retried = 0, failed = 0, skipped = 0, started = 0;
         var now = time.GetUtcNow();
-        for (var shard = 0; shard < Shards && sent + retried + failed < max; shard++)
+        await Parallel.ForEachAsync(Enumerable.Range(0, Shards), new ParallelOptions { MaxDegreeOfParallelism = options.Value.Parallelism, CancellationToken = cancellationToken }, async (shard, token) =>
         {
             var due = TableFilter.PartitionWithRowKeyPrefix(ShardName(shard), "p|").And(TableFilter.Of($"NextAttemptAt le {now}"));
-            await foreach (var marker in table.QueryAsync(due, cancellationToken: cancellationToken))
+            await foreach (var marker in table.QueryAsync(due, cancellationToken: token))
             {
-                if (sent + retried + failed >= max)
+                if (Interlocked.Increment(ref started) > max)
                 {
                     break;
                 }
 
-                cancellationToken.ThrowIfCancellationRequested();
-                switch (await DeliverAsync(table, marker, cancellationToken))
+                token.ThrowIfCancellationRequested();
+                switch (await DeliverAsync(table, marker, token))
                 {
-                    case "sent": sent++; break;
-                    case "retry": retried++; break;
-                    case "failed": failed++; break;
-                    default: skipped++; break;
+                    case "sent": Interlocked.Increment(ref sent); break;
+                    case "retry": Interlocked.Increment(ref retried); break;
+                    case "skipped" or "cancelled": Interlocked.Increment(ref skipped); break;
+                    default: Interlocked.Increment(ref failed); break;
                 }
             }
-        }
+        });
 
         if (sent + retried + failed > 0)
         {
-            logger.LogInformation("Outbox: {Sent} sent, {Retried} to retry, {Failed} failed, {Skipped} skipped", sent, retried, failed, skipped);
+            logger.LogInformation("Outbox: {Sent} sent, {Retried} to retry, {Failed} not delivered, {Skipped} skipped", sent, retried, failed, skipped);
         }
 
         return new DispatchResult(sent, retried, failed, skipped);
@@ -125,13 +229,11 @@ public sealed class Outbox(CrisisStorage storage, IEmailSender email, WebhookSen
         }
 
         var attempts = (marker.GetInt32("Attempts") ?? 0) + 1;
-        marker["Status"] = "sending";
-        marker["ClaimedAt"] = now;
-        marker["Attempts"] = attempts;
+        var claimRow = new TableEntity(marker.PartitionKey, marker.RowKey) { ["Status"] = "sending", ["ClaimedAt"] = now, ["Attempts"] = attempts };
         ETag claim;
         try
         {
-            claim = await table.UpdateEntityAsync(marker, marker.ETag, TableUpdateMode.Merge, cancellationToken);
+            claim = await table.UpdateEntityAsync(claimRow, marker.ETag, TableUpdateMode.Merge, cancellationToken);
         }
         catch (Exception e) when (e is StoragePreconditionFailedException or StorageNotFoundException)
         {
@@ -140,22 +242,36 @@ public sealed class Outbox(CrisisStorage storage, IEmailSender email, WebhookSen
 
         // A send once started is finished (each sender has its own timeout) and recorded: cancellation only
         // stops a run between messages, so it never leaves a message delivered but unrecorded.
-        var message = JsonSerializer.Deserialize<OutboxMessage>(marker.GetString("Data")!, JsonBody.Options)!;
+        var recordKey = "r|" + marker.RowKey[2..];
+        var source = marker.GetString("Kind") is { } kind ? deferred.FirstOrDefault(d => d.Kind == kind) : null;
+        var rendering = source is null
+            ? new Rendering(JsonSerializer.Deserialize<OutboxMessage>(marker.GetString("Data")!, JsonBody.Options)!)
+            : await source.RenderAsync(marker.GetString("Ref")!, CancellationToken.None);
+        if (rendering.Message is not { } message)
+        {
+            await CompleteAsync(table, marker, claim, recordKey, rendering.Outcome ?? "cancelled", attempts - 1, rendering.Reason, null);
+            return rendering.Outcome ?? "cancelled";
+        }
+
         string? error;
         try
         {
-            error = await SendAsync(message, CancellationToken.None);
+            error = await SendAsync(message, marker.RowKey[2..], CancellationToken.None);
         }
         catch (OperationCanceledException)
         {
             error = "timed out";
         }
 
-        var recordKey = "r|" + marker.RowKey[2..];
+        if (source is not null)
+        {
+            await source.AfterAttemptAsync(marker.GetString("Ref")!, rendering, error, CancellationToken.None);
+        }
+
         if (error is null || attempts >= MaxAttempts)
         {
             var status = error is null ? "sent" : "failed";
-            await CompleteAsync(table, marker, claim, recordKey, status, attempts, error, CancellationToken.None);
+            await CompleteAsync(table, marker, claim, recordKey, status, attempts, error, message.Channel);
             if (error is not null)
             {
                 logger.LogWarning("Outbox: {Key} failed after {Attempts} attempts: {Error}", message.Key, attempts, error);
@@ -174,20 +290,30 @@ public sealed class Outbox(CrisisStorage storage, IEmailSender email, WebhookSen
         return "retry";
     }
 
-    private Task CompleteAsync(TableClient table, TableEntity marker, ETag claim, string recordKey, string status, int attempts, string? error, CancellationToken cancellationToken) =>
-        IgnoreLostClaimAsync(() => table.SubmitTransactionAsync(
-        [
-            new(TableTransactionActionType.UpdateMerge, new TableEntity(marker.PartitionKey, recordKey)
-            {
-                ["Status"] = status,
-                ["Attempts"] = attempts,
-                ["CompletedAt"] = time.GetUtcNow(),
-                ["LastError"] = error,
-            }),
-            new(TableTransactionActionType.Delete, new TableEntity(marker.PartitionKey, marker.RowKey), claim),
-        ], cancellationToken));
+    private Task CompleteAsync(TableClient table, TableEntity marker, ETag claim, string recordKey, string status, int attempts, string? error, OutboxChannel? channel)
+    {
+        var record = new TableEntity(marker.PartitionKey, recordKey)
+        {
+            ["Key"] = marker.GetString("Key"),
+            ["Recipient"] = marker.GetString("Recipient"),
+            ["Status"] = status,
+            ["Attempts"] = attempts,
+            ["CompletedAt"] = time.GetUtcNow(),
+            ["LastError"] = error,
+        };
+        if (channel is { } sentBy)
+        {
+            record["Channel"] = sentBy.ToString();
+        }
 
-    /// <summary>A claim that expired and was taken over: the other sender owns the message now.</summary>
+        return IgnoreLostClaimAsync(() => table.SubmitTransactionAsync(
+        [
+            new(TableTransactionActionType.UpsertMerge, record),
+            new(TableTransactionActionType.Delete, new TableEntity(marker.PartitionKey, marker.RowKey), claim),
+        ], CancellationToken.None));
+    }
+
+    /// <summary>A claim that expired and was taken over, or a message forgotten meanwhile: nothing more to record.</summary>
     private static async Task IgnoreLostClaimAsync(Func<Task> write)
     {
         try
@@ -196,37 +322,114 @@ public sealed class Outbox(CrisisStorage storage, IEmailSender email, WebhookSen
         }
         catch (Exception e) when (e is StoragePreconditionFailedException or StorageNotFoundException)
         {
-            // Someone else completed or re-claimed it.
+            // Someone else completed, re-claimed or erased it.
         }
     }
 
     /// <summary>Sends one message; null when delivered, else why not.</summary>
-    private async Task<string?> SendAsync(OutboxMessage message, CancellationToken cancellationToken)
+    private async Task<string?> SendAsync(OutboxMessage message, string messageId, CancellationToken cancellationToken)
     {
+        var channel = channels.FirstOrDefault(c => c.Channel == message.Channel);
+        if (channel is null)
+        {
+            return $"No {message.Channel} channel is configured.";
+        }
+
         try
         {
-            if (message.Channel == OutboxChannel.Email)
-            {
-                await email.SendAsync(new EmailMessage(message.Address, message.Subject, message.Text, message.Html, $"<{RowKeyOf(message.Key)}@crisis-functions>", message.Headers), cancellationToken);
-                return null;
-            }
-
-            var status = await webhooks.SendAsync(new Uri(message.Address), RowKeyOf(message.Key), Encoding.UTF8.GetBytes(message.WebhookBody ?? "{}"), cancellationToken);
-            return status is >= 200 and < 300 ? null : $"HTTP {status}";
+            return await channel.SendAsync(message, messageId, cancellationToken);
         }
-        catch (Exception e) when (e is System.Net.Mail.SmtpException or HttpRequestException or UnsafeWebhookException or InvalidOperationException or IOException or FormatException)
+        catch (Exception e) when (e is System.Net.Mail.SmtpException or HttpRequestException or UnsafeWebhookException or InvalidOperationException or IOException or FormatException or JsonException or KeyNotFoundException)
         {
             return e.Message;
         }
     }
 
+    /// <summary>Every delivery whose key starts with <paramref name="keyPrefix"/>, pending and done, shard by shard.</summary>
+    public async IAsyncEnumerable<Delivery> DeliveriesAsync(string keyPrefix, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var table = await storage.TableAsync(TableName, cancellationToken);
+        for (var shard = 0; shard < Shards; shard++)
+        {
+            foreach (var state in new[] { "p|", "r|" })
+            {
+                await foreach (var row in table.QueryAsync(TableFilter.PartitionWithRowKeyPrefix(ShardName(shard), state + RowKeyOf(keyPrefix)), DeliveryColumns, cancellationToken: cancellationToken))
+                {
+                    yield return ToDelivery(row);
+                }
+            }
+        }
+    }
+
+    /// <summary>One page of <see cref="DeliveriesAsync"/>; the continuation names the shard, the row kind and the table's own token.</summary>
+    public async Task<DeliveryPage> DeliveryPageAsync(string keyPrefix, int pageSize, string? continuationToken, CancellationToken cancellationToken)
+    {
+        var table = await storage.TableAsync(TableName, cancellationToken);
+        var (position, token) = ParsePosition(continuationToken);
+        var deliveries = new List<Delivery>();
+        while (position < Shards * 2 && deliveries.Count < pageSize)
+        {
+            var filter = TableFilter.PartitionWithRowKeyPrefix(ShardName(position / 2), (position % 2 == 0 ? "p|" : "r|") + RowKeyOf(keyPrefix));
+            var page = await table.QueryPageAsync(filter, DeliveryColumns, pageSize - deliveries.Count, token, cancellationToken);
+            deliveries.AddRange(page.Entities.Select(ToDelivery));
+            token = page.ContinuationToken;
+            if (token is null)
+            {
+                position++;
+            }
+        }
+
+        return new DeliveryPage(deliveries, position >= Shards * 2 ? null : string.Create(CultureInfo.InvariantCulture, $"{position}~{token}"));
+    }
+
+    /// <summary>Parses a delivery continuation; <see cref="FormatException"/> when it is not one.</summary>
+    private static (int Position, string? Token) ParsePosition(string? continuationToken)
+    {
+        if (continuationToken is null)
+        {
+            return (0, null);
+        }
+
+        var separator = continuationToken.IndexOf('~', StringComparison.Ordinal);
+        if (separator < 1 || !int.TryParse(continuationToken.AsSpan(0, separator), NumberStyles.None, CultureInfo.InvariantCulture, out var position) || position >= Shards * 2)
+        {
+            throw new FormatException("The continuation token is not valid.");
+        }
+
+        var token = continuationToken[(separator + 1)..];
+        return (position, token.Length == 0 ? null : token);
+    }
+
+    /// <summary>Deletes every message and delivery record of <paramref name="recipient"/> (erasure). Returns how many rows went.</summary>
+    public async Task<int> ForgetRecipientAsync(string recipient, CancellationToken cancellationToken)
+    {
+        var table = await storage.TableAsync(TableName, cancellationToken);
+        var deleted = 0;
+        await foreach (var row in table.QueryAsync(TableFilter.Of($"Recipient eq {recipient}"), ["PartitionKey", "RowKey"], cancellationToken: cancellationToken))
+        {
+            deleted += await table.DeleteEntityAsync(row.PartitionKey, row.RowKey, cancellationToken: cancellationToken) ? 1 : 0;
+        }
+
+        return deleted;
+    }
+
+    private static Delivery ToDelivery(TableEntity row) => new(
+        row.GetString("Key") ?? row.RowKey[2..],
+        row.GetString("Recipient"),
+        row.GetString("Channel"),
+        row.GetString("Status") ?? "queued",
+        row.GetInt32("Attempts") ?? 0,
+        row.GetString("LastError"),
+        row.RowKey.StartsWith("p|", StringComparison.Ordinal) ? row.GetDateTimeOffset("NextAttemptAt") : null,
+        row.GetDateTimeOffset("CompletedAt"));
+
     private static TimeSpan Backoff(int attempts) => TimeSpan.FromSeconds(Math.Min(3600, 30 * Math.Pow(2, attempts - 1)));
 
     private static string Shard(string key) => ShardName(SHA256.HashData(Encoding.UTF8.GetBytes(key))[0] % Shards);
 
-    private static string ShardName(int shard) => "o" + shard.ToString("D2", CultureInfo.InvariantCulture);
+    public static string ShardName(int shard) => "o" + shard.ToString("D2", CultureInfo.InvariantCulture);
 
     /// <summary>Keys name crises and recipients; anything a table key forbids is replaced.</summary>
-    private static string RowKeyOf(string key) =>
+    public static string RowKeyOf(string key) =>
         string.Concat(key.Select(c => c is '/' or '\\' or '#' or '?' || char.IsControl(c) ? '_' : c));
 }

@@ -118,7 +118,7 @@ public static class StakeholderActionsApi
         }
 
         var nextDue = NextDue(satisfied.Update!);
-        var posted = await crisisService.AddUpdateAsync(crisis.Id, body.Value.Text, nextDue, stakeholder.CanPublish, "stakeholder:" + stakeholder.Id, cancellationToken);
+        var posted = await crisisService.AddUpdateAsync(crisis.Id, body.Value.Text, nextDue, null, stakeholder.CanPublish, "stakeholder:" + stakeholder.Id, cancellationToken);
         return TypedResults.Ok(new ActionResult("posted", occurrence, nextDue, posted.Id, posted.PublishedAt is not null));
     }
 

@@ -63,7 +63,7 @@ public class InfraTests
         var given = file.RootElement.GetProperty("parameters").EnumerateObject().Select(p => p.Name).ToList();
 
         Assert.All(given, name => Assert.True(declared.ContainsKey(name), $"main.parameters.json sets undeclared '{name}'"));
-        string[] secrets = ["adminKeySha256", "webhookSigningSecret", "tokenSigningKey"];
+        string[] secrets = ["adminKeySha256", "webhookSigningSecret", "tokenSigningKey", "contactHashKey"];
         var required = declared.Where(p => !p.Value).Select(p => p.Key).Except(secrets);
         Assert.All(required, name => Assert.Contains(name, given));
         Assert.All(secrets, secret => Assert.DoesNotContain(secret, given));
@@ -100,7 +100,7 @@ public class InfraTests
             "AzureWebJobsStorage__credential: 'managedidentity'", "AzureWebJobsStorage__clientId:", "AzureWebJobsStorage__blobServiceUri:",
             "Storage__BlobServiceUri:", "Storage__TableServiceUri:", "Storage__ClientId:", "Authorization=AAD", "keyVaultReferenceIdentity: identityId",
             "type: 'UserAssignedIdentity'", "name: 'custom'", "HEARTBEAT_SCHEDULE:", "REMINDER_SCHEDULE:", "PublicPages__BaseUrl:", "@Microsoft.KeyVault(",
-            "Webhooks__SigningSecret:", "Tokens__SigningKeys__0__Secret:", "EXPIRY_SCHEDULE:",
+            "Webhooks__SigningSecret:", "Tokens__SigningKeys__0__Secret:", "EXPIRY_SCHEDULE:", "NOTIFICATIONS_SCHEDULE:", "Subscriptions__ContactHashKey:",
         })
         {
             Assert.Contains(setting, app, StringComparison.Ordinal);

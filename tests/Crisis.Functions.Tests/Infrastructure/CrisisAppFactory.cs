@@ -25,6 +25,7 @@ public sealed class CrisisAppFactory(string connectionString, IReadOnlyDictionar
     /// <summary>Test secrets: fixed, so tests can verify signatures and forge tokens with other keys.</summary>
     public const string TokenSecret = "dGVzdC10b2tlbi1zaWduaW5nLWtleS0zMi1ieXRlcyE=";
     public const string WebhookSecret = "whsec_dGVzdC13ZWJob29rLXNpZ25pbmctc2VjcmV0LTMyYnl0ZXM=";
+    public const string ContactHashKey = "dGVzdC1jb250YWN0LWhhc2gta2V5LTMyLWJ5dGVzLWxvbmch";
 
     /// <summary>Settings every app under test gets, on top of appsettings.json.</summary>
     public static IReadOnlyDictionary<string, string> BaseSettings(string connectionString, string namePrefix) => new Dictionary<string, string>
@@ -42,6 +43,7 @@ public sealed class CrisisAppFactory(string connectionString, IReadOnlyDictionar
         ["Tokens:SigningKeys:0:Secret"] = TokenSecret,
         ["Webhooks:SigningSecret"] = WebhookSecret,
         ["Webhooks:AllowedPrivateHosts:0"] = "127.0.0.1",
+        ["Subscriptions:ContactHashKey"] = ContactHashKey,
     };
 
     public HttpClient CreateAdminClient() => CreateClientWithKey(AdminKey);

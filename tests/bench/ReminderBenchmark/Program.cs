@@ -126,6 +126,7 @@ internal sealed class BenchApp(string connectionString) : WebApplicationFactory<
         builder.UseSetting("Tokens:SigningKeys:0:Id", "bench");
         builder.UseSetting("Tokens:SigningKeys:0:Secret", Convert.ToBase64String(new byte[32]));
         builder.UseSetting("Webhooks:SigningSecret", "whsec_" + Convert.ToBase64String(new byte[32]));
+        builder.UseSetting("Subscriptions:ContactHashKey", Convert.ToBase64String(new byte[32]));
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
         builder.UseSetting("Logging:LogLevel:Microsoft.Hosting.Lifetime", "Warning");
     }

@@ -1,0 +1,280 @@
+using System.Globalization;
+using Azure;
+using Crisis.Functions.Crises;
+using Crisis.Functions.Notifications;
+using Crisis.Functions.Storage;
+using Crisis.Functions.Storage.Tables;
+
+namespace Crisis.Functions.Subscriptions;
+
+public sealed record FanoutResult(int Jobs, int Queued, int Finished);
+
+/// <summary>Where notifying the subscribers of one update stands, with an estimate of when sending ends.</summary>
+public sealed record NotificationStatus(
+    string CrisisId,
+    string UpdateId,
+    bool Queuing,
+    int Recipients,
+    int Queued,
+    int Sending,
+    int Retrying,
+    int Sent,
+    int Failed,
+    int Quarantined,
+    int Cancelled,
+    DateTimeOffset? StartedAt,
+    DateTimeOffset? EstimatedFinishAt);
+
+/// <summary>
+/// Queues one message per subscriber for each published update. Subscribers and outbox share 16 shards; each
+/// shard of a job has a checkpoint row in its outbox partition (<c>f|{crisis}|{update}</c>) naming the last
+/// subscriber queued. Every batch of up to 99 messages is written in one transaction with the checkpoint's
+/// advance, guarded by the checkpoint's ETag: a batch is queued with its progress or not at all, and a worker
+/// whose claim was taken over writes nothing more. So a crash, a restart or a second worker neither skips nor
+/// repeats a subscriber. Claims expire after <see cref="ClaimTimeout"/>; a worker that stops cleanly releases its claims.
+/// </summary>
+public sealed class FanoutService(CrisisStore crises, SubscriberStore subscribers, Outbox outbox, CrisisStorage storage, TimeProvider time, ILogger<FanoutService> logger)
+{
+    public static readonly TimeSpan ClaimTimeout = TimeSpan.FromMinutes(1);
+    private const int BatchSize = 99;
+
+    /// <summary>Queues the subscribers of pending jobs, about <paramref name="budget"/> at most (whole batches); the rest waits for the next run.</summary>
+    public async Task<FanoutResult> RunAsync(int budget, CancellationToken cancellationToken)
+    {
+        var worker = Guid.NewGuid().ToString("N");
+        var jobs = await crises.PendingFanoutsAsync(cancellationToken);
+        int queued = 0, finished = 0;
+        foreach (var (crisisId, updateId) in jobs)
+        {
+            if (Volatile.Read(ref queued) >= budget)
+            {
+                break;
+            }
+
+            var update = (await crises.GetUpdateAsync(crisisId, updateId, cancellationToken))?.Update;
+            if (update?.PublishedAt is null)
+            {
+                await crises.CompleteFanoutAsync(crisisId, updateId, cancellationToken);
+                continue;
+            }
+
+            var done = 0;
+            await Parallel.ForEachAsync(Enumerable.Range(0, Outbox.Shards), new ParallelOptions { MaxDegreeOfParallelism = Outbox.Shards, CancellationToken = cancellationToken }, async (shard, token) =>
+            {
+                if (await QueueShardAsync(shard, crisisId, updateId, update.Topic, worker, () => Volatile.Read(ref queued) < budget, n => Interlocked.Add(ref queued, n), token))
+                {
+                    Interlocked.Increment(ref done);
+                }
+            });
+
+            if (done == Outbox.Shards)
+            {
+                await crises.CompleteFanoutAsync(crisisId, updateId, cancellationToken);
+                finished++;
+                logger.LogInformation("Update {UpdateId} of crisis {CrisisId}: every subscriber queued for notification", updateId, crisisId);
+            }
+        }
+
+        return new FanoutResult(jobs.Count, queued, finished);
+    }
+
+    /// <summary>Queues one shard of a job from its checkpoint on; true when the shard is complete.</summary>
+    private async Task<bool> QueueShardAsync(int shard, string crisisId, string updateId, string? topic, string worker, Func<bool> withinBudget, Action<int> count, CancellationToken cancellationToken)
+    {
+        var table = await storage.TableAsync(Outbox.TableName, cancellationToken);
+        var checkpoint = await CheckpointAsync(table, shard, crisisId, updateId, cancellationToken);
+        if (checkpoint.GetBoolean("Done") == true)
+        {
+            return true;
+        }
+
+        var now = time.GetUtcNow();
+        if (checkpoint.GetString("ClaimedBy") is { Length: > 0 } other && other != worker && checkpoint.GetDateTimeOffset("ClaimedAt") > now - ClaimTimeout)
+        {
+            return false;
+        }
+
+        ETag etag;
+        try
+        {
+            etag = await table.UpdateEntityAsync(Progress(checkpoint, worker), checkpoint.ETag, TableUpdateMode.Merge, cancellationToken);
+        }
+        catch (Exception e) when (e is StoragePreconditionFailedException or StorageNotFoundException)
+        {
+            return false;
+        }
+
+        var queued = checkpoint.GetInt32("Queued") ?? 0;
+        var batch = new List<string>(BatchSize);
+        var complete = false;
+        try
+        {
+            await foreach (var (id, topics) in subscribers.ReachedAsync(shard, crisisId, checkpoint.GetString("Last") ?? "", cancellationToken))
+            {
+                if (topic is not null && topics.Length > 0 && !topics.Split(',').Contains(topic))
+                {
+                    continue;
+                }
+
+                batch.Add(id);
+                if (batch.Count == BatchSize)
+                {
+                    if (!withinBudget())
+                    {
+                        return false;
+                    }
+
+                    (etag, queued) = await FlushAsync(shard, crisisId, updateId, worker, batch, etag, queued, count, cancellationToken);
+                }
+            }
+
+            if (batch.Count > 0)
+            {
+                (etag, queued) = await FlushAsync(shard, crisisId, updateId, worker, batch, etag, queued, count, cancellationToken);
+            }
+
+            var finished = Progress(checkpoint, "");
+            finished["Done"] = true;
+            finished["FinishedAt"] = time.GetUtcNow();
+            etag = await table.UpdateEntityAsync(finished, etag, TableUpdateMode.Merge, cancellationToken);
+            complete = true;
+            return true;
+        }
+        catch (StoragePreconditionFailedException)
+        {
+            logger.LogWarning("Update {UpdateId} of crisis {CrisisId}: shard {Shard} was taken over by another worker", updateId, crisisId, shard);
+            return false;
+        }
+        finally
+        {
+            if (!complete)
+            {
+                await ReleaseAsync(table, checkpoint, etag);
+            }
+        }
+    }
+
+    private async Task<(ETag ETag, int Queued)> FlushAsync(int shard, string crisisId, string updateId, string worker, List<string> batch, ETag etag, int queued, Action<int> count, CancellationToken cancellationToken)
+    {
+        var progress = Progress(new TableEntity(Outbox.ShardName(shard), CheckpointKey(crisisId, updateId)), worker);
+        progress["Last"] = batch[^1];
+        progress["Queued"] = queued + batch.Count;
+        var messages = batch.Select(id => new DeferredMessage(UpdateNotifications.Key(crisisId, updateId, id), UpdateNotifications.KindName, UpdateNotifications.Reference(crisisId, updateId, id), id)).ToList();
+        var next = await outbox.EnqueueBatchAsync(shard, messages, progress, etag, cancellationToken);
+        count(batch.Count);
+        var total = queued + batch.Count;
+        batch.Clear();
+        return (next, total);
+    }
+
+    private TableEntity Progress(TableEntity checkpoint, string worker) =>
+        new(checkpoint.PartitionKey, checkpoint.RowKey) { ["ClaimedBy"] = worker, ["ClaimedAt"] = time.GetUtcNow() };
+
+    /// <summary>Gives the claim up so another run can continue at once; if it is no longer ours, there is nothing to give.</summary>
+    private static async Task ReleaseAsync(TableClient table, TableEntity checkpoint, ETag etag)
+    {
+        try
+        {
+            await table.UpdateEntityAsync(new TableEntity(checkpoint.PartitionKey, checkpoint.RowKey) { ["ClaimedBy"] = "" }, etag, TableUpdateMode.Merge, CancellationToken.None);
+        }
+        catch (Exception e) when (e is StoragePreconditionFailedException or StorageNotFoundException or StorageRequestException or HttpRequestException)
+        {
+            // Taken over, or storage unreachable: the claim expires by itself.
+        }
+    }
+
+    private async Task<TableEntity> CheckpointAsync(TableClient table, int shard, string crisisId, string updateId, CancellationToken cancellationToken)
+    {
+        var partition = Outbox.ShardName(shard);
+        var key = CheckpointKey(crisisId, updateId);
+        if (await table.GetEntityIfExistsAsync(partition, key, cancellationToken: cancellationToken) is { } existing)
+        {
+            return existing;
+        }
+
+        try
+        {
+            await table.AddEntityAsync(new TableEntity(partition, key) { ["Last"] = "", ["Queued"] = 0, ["Done"] = false, ["StartedAt"] = time.GetUtcNow(), ["ClaimedBy"] = "" }, cancellationToken);
+        }
+        catch (StorageConflictException)
+        {
+            // Another worker created it first.
+        }
+
+        return await table.GetEntityAsync(partition, key, cancellationToken: cancellationToken);
+    }
+
+    /// <summary>Totals of one update's notifications, from the checkpoints and the outbox, with a finish estimate while messages remain.</summary>
+    public async Task<NotificationStatus> StatusAsync(string crisisId, string updateId, CancellationToken cancellationToken)
+    {
+        var table = await storage.TableAsync(Outbox.TableName, cancellationToken);
+        var checkpoints = await Task.WhenAll(Enumerable.Range(0, Outbox.Shards).Select(shard =>
+            table.GetEntityIfExistsAsync(Outbox.ShardName(shard), CheckpointKey(crisisId, updateId), cancellationToken: cancellationToken)));
+        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
+        await foreach (var delivery in outbox.DeliveriesAsync(UpdateNotifications.KeyPrefix(crisisId, updateId), cancellationToken))
+        {
+            counts[delivery.Status] = counts.GetValueOrDefault(delivery.Status) + 1;
+        }
+
+        var started = checkpoints.Where(c => c is not null).Select(c => c!.GetDateTimeOffset("StartedAt")).Min();
+        var queuing = await crises.IsFanoutPendingAsync(crisisId, updateId, cancellationToken);
+        var recipients = checkpoints.Sum(c => c?.GetInt32("Queued") ?? 0);
+        var pending = counts.GetValueOrDefault("queued") + counts.GetValueOrDefault("sending") + counts.GetValueOrDefault("retry");
+        var done = counts.Values.Sum() - pending;
+        DateTimeOffset? estimate = null;
+        if (started is { } start && pending > 0 && done > 0)
+        {
+            var now = time.GetUtcNow();
+            estimate = now + (now - start) * pending / done;
+        }
+
+        return new NotificationStatus(crisisId, updateId, queuing, recipients,
+            counts.GetValueOrDefault("queued"), counts.GetValueOrDefault("sending"), counts.GetValueOrDefault("retry"),
+            counts.GetValueOrDefault("sent"), counts.GetValueOrDefault("failed"), counts.GetValueOrDefault("quarantined"), counts.GetValueOrDefault("cancelled"),
+            started, estimate);
+    }
+
+    private static string CheckpointKey(string crisisId, string updateId) => string.Create(CultureInfo.InvariantCulture, $"f|{crisisId}|{updateId}");
+}
+
+/// <summary>
+/// Starts notifying subscribers right after a publish, in the background: queue, then send until nothing is
+/// due. The Notifications timer finishes whatever this misses. One pump per instance; a request that arrives
+/// while it runs makes it go round once more.
+/// </summary>
+public sealed class FanoutKick(FanoutService fanout, Outbox outbox, Microsoft.Extensions.Options.IOptions<SubscriptionOptions> options, IHostApplicationLifetime lifetime, ILogger<FanoutKick> logger)
+{
+    private int _requests;
+
+    public void Start()
+    {
+        if (!options.Value.StartFanoutOnPublish || Interlocked.Increment(ref _requests) > 1)
+        {
+            return;
+        }
+
+        _ = Task.Run(async () =>
+        {
+            var stopping = lifetime.ApplicationStopping;
+            do
+            {
+                Volatile.Write(ref _requests, 1);
+                try
+                {
+                    await fanout.RunAsync(int.MaxValue, stopping);
+                    DispatchResult sent;
+                    do
+                    {
+                        sent = await outbox.DispatchAsync(1000, stopping);
+                    }
+                    while (sent.Sent + sent.Failed > 0 && !stopping.IsCancellationRequested);
+                }
+                catch (Exception e) when (e is not OutOfMemoryException)
+                {
+                    logger.LogWarning(e, "Background notification run failed; the timer will continue it");
+                }
+            }
+            while (Interlocked.Decrement(ref _requests) > 0 && !stopping.IsCancellationRequested);
+        });
+    }
+}

@@ -1,0 +1,28 @@
+using System.Globalization;
+using Crisis.Functions.Hosting;
+using Crisis.Functions.Notifications;
+
+namespace Crisis.Functions.Subscriptions;
+
+/// <summary>
+/// The notifications timer: queues the subscribers of published updates (resuming any job a crash or a
+/// budget left unfinished), then sends what the outbox holds. Safe to replay and to run on several instances.
+/// </summary>
+public sealed class NotificationsTimer(FanoutService fanout, Outbox outbox) : ITimerFunction
+{
+    public const string FunctionName = "Notifications";
+    public const int MaxQueuedPerRun = 500_000;
+    public const int MaxSendsPerRun = 20_000;
+
+    public string Name => FunctionName;
+
+    public string ScheduleSetting => "NOTIFICATIONS_SCHEDULE";
+
+    public async Task<string> RunAsync(TimerInvocation invocation, CancellationToken cancellationToken)
+    {
+        var queued = await fanout.RunAsync(MaxQueuedPerRun, cancellationToken);
+        var sent = await outbox.DispatchAsync(MaxSendsPerRun, cancellationToken);
+        return string.Create(CultureInfo.InvariantCulture,
+            $"{queued.Jobs} notification jobs, {queued.Queued} messages queued, {queued.Finished} jobs fully queued; {sent.Sent} sent, {sent.Retried} to retry, {sent.Failed} not delivered");
+    }
+}

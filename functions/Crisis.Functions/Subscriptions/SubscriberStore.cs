@@ -1,0 +1,342 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Security.Cryptography;
+using System.Text;
+using Azure;
+using Crisis.Functions.Notifications;
+using Crisis.Functions.Storage;
+using Crisis.Functions.Storage.Tables;
+
+namespace Crisis.Functions.Subscriptions;
+
+public sealed record SubscriberPage(IReadOnlyList<Subscriber> Subscribers, string? ContinuationToken);
+
+/// <summary>
+/// Subscribers, in table <c>subscribers</c>. A subscription is row <c>(s{shard}, {id})</c>, spread over 16 shards so
+/// that no partition carries a whole fan-out. Everything about one contact lives in partition <c>c|{contact hash}</c>:
+/// <c>s|{scope}</c> points at its subscription for that scope, <c>d|{day}</c> counts confirmations sent that day,
+/// <c>i|{key hash}</c> remembers an Idempotency-Key. Erasing a contact deletes that partition and its subscriptions.
+/// </summary>
+public sealed class SubscriberStore(CrisisStorage storage, TimeProvider time)
+{
+    public const string TableName = "subscribers";
+    private const int MaxConcurrencyRetries = 5;
+
+    public async Task<(Subscriber Subscriber, ETag ETag)?> GetAsync(string id, CancellationToken cancellationToken)
+    {
+        var table = await storage.TableAsync(TableName, cancellationToken);
+        var row = await table.GetEntityIfExistsAsync(SubscriberIds.Partition(SubscriberIds.Shard(id)), id, cancellationToken: cancellationToken);
+        return row is null ? null : (FromRow(row), row.ETag);
+    }
+
+    /// <summary>The contact's subscription for <paramref name="scope"/>, if the index and the subscription agree.</summary>
+    public async Task<(Subscriber Subscriber, ETag ETag)?> FindAsync(string contactHash, string scope, CancellationToken cancellationToken)
+    {
+        var table = await storage.TableAsync(TableName, cancellationToken);
+        var index = await table.GetEntityIfExistsAsync(ContactPartition(contactHash), "s|" + scope, cancellationToken: cancellationToken);
+        if (index?.GetString("SubscriberId") is not { } id)
+        {
+            return null;
+        }
+
+        var found = await GetAsync(id, cancellationToken);
+        return found is { Subscriber: var s } && s.ContactHash == contactHash && s.Scope == scope ? found : null;
+    }
+
+    /// <summary>Indexes, then writes, a new subscription: a crash in between leaves an index entry the next request repairs.</summary>
+    public async Task CreateAsync(Subscriber subscriber, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(subscriber);
+        var table = await storage.TableAsync(TableName, cancellationToken);
+        await table.UpsertEntityAsync(new TableEntity(ContactPartition(subscriber.ContactHash), "s|" + subscriber.Scope) { ["SubscriberId"] = subscriber.Id }, TableUpdateMode.Replace, cancellationToken);
+        await table.AddEntityAsync(ToRow(subscriber), cancellationToken);
+    }
+
+    /// <summary>Replaces the subscription if unchanged since <paramref name="etag"/>; <see cref="StoragePreconditionFailedException"/> otherwise.</summary>
+    public async Task<ETag> ReplaceAsync(Subscriber subscriber, ETag etag, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(subscriber);
+        var table = await storage.TableAsync(TableName, cancellationToken);
+        return await table.UpdateEntityAsync(ToRow(subscriber), etag, TableUpdateMode.Replace, cancellationToken);
+    }
+
+    /// <summary>Moves a subscription to another scope: the new scope is indexed first, the old index entry removed last.</summary>
+    public async Task<ETag> MoveAsync(Subscriber before, Subscriber after, ETag etag, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(before);
+        ArgumentNullException.ThrowIfNull(after);
+        var table = await storage.TableAsync(TableName, cancellationToken);
+        var partition = ContactPartition(after.ContactHash);
+        await table.UpsertEntityAsync(new TableEntity(partition, "s|" + after.Scope) { ["SubscriberId"] = after.Id }, TableUpdateMode.Replace, cancellationToken);
+        var saved = await table.UpdateEntityAsync(ToRow(after), etag, TableUpdateMode.Replace, cancellationToken);
+        await RemoveIndexAsync(table, before, cancellationToken);
+        return saved;
+    }
+
+    /// <summary>Deletes the subscription and its index entry; false when it was already gone.</summary>
+    public async Task<bool> DeleteAsync(Subscriber subscriber, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(subscriber);
+        var table = await storage.TableAsync(TableName, cancellationToken);
+        var deleted = await table.DeleteEntityAsync(SubscriberIds.Partition(SubscriberIds.Shard(subscriber.Id)), subscriber.Id, cancellationToken: cancellationToken);
+        await RemoveIndexAsync(table, subscriber, cancellationToken);
+        return deleted;
+    }
+
+    private static async Task RemoveIndexAsync(TableClient table, Subscriber subscriber, CancellationToken cancellationToken)
+    {
+        var partition = ContactPartition(subscriber.ContactHash);
+        var index = await table.GetEntityIfExistsAsync(partition, "s|" + subscriber.Scope, cancellationToken: cancellationToken);
+        if (index?.GetString("SubscriberId") == subscriber.Id)
+        {
+            await IgnoreChangedAsync(() => table.DeleteEntityAsync(partition, index.RowKey, index.ETag, cancellationToken));
+        }
+    }
+
+    /// <summary>Every subscription id the contact's index names, and then the whole contact partition, deleted.</summary>
+    public async Task<IReadOnlyList<string>> EraseContactAsync(string contactHash, CancellationToken cancellationToken)
+    {
+        var table = await storage.TableAsync(TableName, cancellationToken);
+        var partition = ContactPartition(contactHash);
+        var ids = new List<string>();
+        await foreach (var row in table.QueryAsync(TableFilter.Of($"PartitionKey eq {partition}"), cancellationToken: cancellationToken))
+        {
+            if (row.GetString("SubscriberId") is { } id)
+            {
+                ids.Add(id);
+                await table.DeleteEntityAsync(SubscriberIds.Partition(SubscriberIds.Shard(id)), id, cancellationToken: cancellationToken);
+            }
+
+            await table.DeleteEntityAsync(partition, row.RowKey, cancellationToken: cancellationToken);
+        }
+
+        return ids;
+    }
+
+    /// <summary>
+    /// Counts one confirmation message for the contact today unless <paramref name="max"/> were already sent;
+    /// returns when the next one is allowed, or null when this one is.
+    /// </summary>
+    public async Task<DateTimeOffset?> CountConfirmationAsync(string contactHash, int max, CancellationToken cancellationToken)
+    {
+        var table = await storage.TableAsync(TableName, cancellationToken);
+        var now = time.GetUtcNow();
+        var day = now.UtcDateTime.Date;
+        var rowKey = "d|" + day.ToString("yyyyMMdd", CultureInfo.InvariantCulture);
+        for (var attempt = 1; ; attempt++)
+        {
+            var row = await table.GetEntityIfExistsAsync(ContactPartition(contactHash), rowKey, cancellationToken: cancellationToken);
+            var count = row?.GetInt32("Count") ?? 0;
+            if (count >= max)
+            {
+                return new DateTimeOffset(day.AddDays(1), TimeSpan.Zero);
+            }
+
+            try
+            {
+                var counted = new TableEntity(ContactPartition(contactHash), rowKey) { ["Count"] = count + 1 };
+                if (row is null)
+                {
+                    await table.AddEntityAsync(counted, cancellationToken);
+                }
+                else
+                {
+                    await table.UpdateEntityAsync(counted, row.ETag, TableUpdateMode.Replace, cancellationToken);
+                }
+
+                return null;
+            }
+            catch (Exception e) when (e is StorageConflictException or StoragePreconditionFailedException && attempt < MaxConcurrencyRetries)
+            {
+                // Two requests for the same contact at once: count again.
+            }
+        }
+    }
+
+    /// <summary>The fingerprint stored for an Idempotency-Key of this contact within the last day, if any.</summary>
+    public async Task<string?> IdempotentRequestAsync(string contactHash, string key, CancellationToken cancellationToken)
+    {
+        var table = await storage.TableAsync(TableName, cancellationToken);
+        var row = await table.GetEntityIfExistsAsync(ContactPartition(contactHash), IdempotencyRow(key), cancellationToken: cancellationToken);
+        return row is not null && row.GetDateTimeOffset("At") > time.GetUtcNow().AddDays(-1) ? row.GetString("Fingerprint") : null;
+    }
+
+    public async Task RememberRequestAsync(string contactHash, string key, string fingerprint, CancellationToken cancellationToken)
+    {
+        var table = await storage.TableAsync(TableName, cancellationToken);
+        await table.UpsertEntityAsync(new TableEntity(ContactPartition(contactHash), IdempotencyRow(key)) { ["Fingerprint"] = fingerprint, ["At"] = time.GetUtcNow() }, TableUpdateMode.Replace, cancellationToken);
+    }
+
+    /// <summary>
+    /// Records a delivery attempt: a success clears the failure count, a failure adds one and quarantines the
+    /// subscriber at <paramref name="quarantineAfter"/>. True when this attempt quarantined it.
+    /// </summary>
+    public async Task<bool> RecordAttemptAsync(string id, string? failure, int quarantineAfter, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; attempt <= MaxConcurrencyRetries; attempt++)
+        {
+            if (await GetAsync(id, cancellationToken) is not { } found || found.Subscriber.Status == SubscriberStatus.Pending)
+            {
+                return false;
+            }
+
+            var (subscriber, etag) = found;
+            if (failure is null && subscriber.Failures == 0)
+            {
+                return false;
+            }
+
+            var failures = failure is null ? 0 : subscriber.Failures + 1;
+            var quarantine = failure is not null && failures >= quarantineAfter && subscriber.Status == SubscriberStatus.Confirmed;
+            var updated = subscriber with
+            {
+                Failures = failures,
+                LastError = failure ?? subscriber.LastError,
+                Status = quarantine ? SubscriberStatus.Quarantined : subscriber.Status,
+                QuarantinedAt = quarantine ? time.GetUtcNow() : subscriber.QuarantinedAt,
+            };
+            try
+            {
+                await ReplaceAsync(updated, etag, cancellationToken);
+                return quarantine;
+            }
+            catch (Exception e) when (e is StoragePreconditionFailedException or StorageNotFoundException)
+            {
+                // Changed meanwhile (another attempt, an admin): read again.
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Subscribers of one shard that an update of <paramref name="crisisId"/> reaches, after row key <paramref name="after"/>, in key order.</summary>
+    public async IAsyncEnumerable<(string Id, string Topics)> ReachedAsync(int shard, string crisisId, string after, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var table = await storage.TableAsync(TableName, cancellationToken);
+        var partition = SubscriberIds.Partition(shard);
+        var confirmed = nameof(SubscriberStatus.Confirmed);
+        var filter = TableFilter.Of($"PartitionKey eq {partition} and RowKey gt {after} and Status eq {confirmed} and (Scope eq {crisisId} or Scope eq {Subscriber.AllCrises})");
+        await foreach (var row in table.QueryAsync(filter, ["RowKey", "Topics"], cancellationToken: cancellationToken))
+        {
+            yield return (row.RowKey, row.GetString("Topics") ?? "");
+        }
+    }
+
+    /// <summary>Subscribers whose scope covers <paramref name="crisisId"/>, optionally by status and channel, a page at a time across shards.</summary>
+    public async Task<SubscriberPage> ListInScopeAsync(string crisisId, SubscriberStatus? status, OutboxChannel? channel, int pageSize, string? continuationToken, CancellationToken cancellationToken)
+    {
+        var table = await storage.TableAsync(TableName, cancellationToken);
+        var (shard, token) = ParseContinuation(continuationToken);
+        var subscribers = new List<Subscriber>();
+        while (shard < Outbox.Shards && subscribers.Count < pageSize)
+        {
+            var page = await table.QueryPageAsync(InScope(shard, crisisId, status, channel), null, pageSize - subscribers.Count, token, cancellationToken);
+            subscribers.AddRange(page.Entities.Select(FromRow));
+            token = page.ContinuationToken;
+            if (token is null)
+            {
+                shard++;
+            }
+        }
+
+        return new SubscriberPage(subscribers, shard >= Outbox.Shards ? null : string.Create(CultureInfo.InvariantCulture, $"{shard}~{token}"));
+    }
+
+    /// <summary>Every subscriber whose scope covers <paramref name="crisisId"/>, only the columns counted.</summary>
+    public async IAsyncEnumerable<(SubscriberStatus Status, OutboxChannel Channel, string Language)> CountableAsync(string crisisId, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var table = await storage.TableAsync(TableName, cancellationToken);
+        for (var shard = 0; shard < Outbox.Shards; shard++)
+        {
+            await foreach (var row in table.QueryAsync(InScope(shard, crisisId, null, null), ["Status", "Channel", "Language"], cancellationToken: cancellationToken))
+            {
+                yield return (Enum.Parse<SubscriberStatus>(row.GetString("Status")!), Enum.Parse<OutboxChannel>(row.GetString("Channel")!), row.GetString("Language")!);
+            }
+        }
+    }
+
+    private static TableFilter InScope(int shard, string crisisId, SubscriberStatus? status, OutboxChannel? channel)
+    {
+        var partition = SubscriberIds.Partition(shard);
+        var filter = TableFilter.Of($"PartitionKey eq {partition} and (Scope eq {crisisId} or Scope eq {Subscriber.AllCrises})");
+        if (status is { } s)
+        {
+            filter = filter.And(TableFilter.Of($"Status eq {s.ToString()}"));
+        }
+
+        if (channel is { } c)
+        {
+            filter = filter.And(TableFilter.Of($"Channel eq {c.ToString()}"));
+        }
+
+        return filter;
+    }
+
+    private static (int Shard, string? Token) ParseContinuation(string? continuationToken)
+    {
+        if (continuationToken is null)
+        {
+            return (0, null);
+        }
+
+        var separator = continuationToken.IndexOf('~', StringComparison.Ordinal);
+        if (separator < 1 || !int.TryParse(continuationToken.AsSpan(0, separator), NumberStyles.None, CultureInfo.InvariantCulture, out var shard) || shard >= Outbox.Shards)
+        {
+            throw new FormatException("The continuation token is not valid.");
+        }
+
+        var token = continuationToken[(separator + 1)..];
+        return (shard, token.Length == 0 ? null : token);
+    }
+
+    private static async Task IgnoreChangedAsync(Func<Task> write)
+    {
+        try
+        {
+            await write();
+        }
+        catch (Exception e) when (e is StoragePreconditionFailedException or StorageNotFoundException)
+        {
+            // Someone else changed or removed it first.
+        }
+    }
+
+    private static string ContactPartition(string contactHash) => "c|" + contactHash;
+
+    private static string IdempotencyRow(string key) => "i|" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
+
+    private static TableEntity ToRow(Subscriber s) => new(SubscriberIds.Partition(SubscriberIds.Shard(s.Id)), s.Id)
+    {
+        ["Channel"] = s.Channel.ToString(),
+        ["Address"] = s.Address,
+        ["ContactHash"] = s.ContactHash,
+        ["Scope"] = s.Scope,
+        ["Language"] = s.Language,
+        ["Topics"] = string.Join(',', s.Topics),
+        ["Status"] = s.Status.ToString(),
+        ["Nonce"] = s.Nonce,
+        ["CreatedAt"] = s.CreatedAt,
+        ["ConfirmedAt"] = s.ConfirmedAt,
+        ["Failures"] = s.Failures,
+        ["LastError"] = s.LastError,
+        ["QuarantinedAt"] = s.QuarantinedAt,
+    };
+
+    private static Subscriber FromRow(TableEntity row) => new()
+    {
+        Id = row.RowKey,
+        Channel = Enum.Parse<OutboxChannel>(row.GetString("Channel")!),
+        Address = row.GetString("Address")!,
+        ContactHash = row.GetString("ContactHash")!,
+        Scope = row.GetString("Scope")!,
+        Language = row.GetString("Language")!,
+        Topics = [.. (row.GetString("Topics") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries)],
+        Status = Enum.Parse<SubscriberStatus>(row.GetString("Status")!),
+        Nonce = row.GetString("Nonce"),
+        CreatedAt = row.GetDateTimeOffset("CreatedAt")!.Value,
+        ConfirmedAt = row.GetDateTimeOffset("ConfirmedAt"),
+        Failures = row.GetInt32("Failures") ?? 0,
+        LastError = row.GetString("LastError"),
+        QuarantinedAt = row.GetDateTimeOffset("QuarantinedAt"),
+    };
+}

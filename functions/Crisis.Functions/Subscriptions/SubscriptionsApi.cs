@@ -1,0 +1,508 @@
+using System.Globalization;
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Crisis.Functions.Common;
+using Crisis.Functions.Crises;
+using Crisis.Functions.Hosting;
+using Crisis.Functions.Notifications;
+using Crisis.Functions.Storage;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
+
+namespace Crisis.Functions.Subscriptions;
+
+/// <summary>A request to subscribe: exactly one contact; scope "all" (the default) or a crisis id; language; optional topics.</summary>
+public sealed record SubscribeRequest(string? Email = null, string? Phone = null, string? WebhookUrl = null, string? Scope = null, string? Language = null, List<string>? Topics = null);
+
+/// <summary>A change from the manage link; absent fields stay as they are.</summary>
+public sealed record ManageRequest(string? Scope = null, string? Language = null, List<string>? Topics = null);
+
+public sealed record SubscribeAccepted(string Status, string Detail);
+
+/// <summary>A subscription as its owner (with the manage link) or an admin sees it: the contact masked.</summary>
+public sealed record SubscriptionView(string Id, OutboxChannel Channel, string Contact, string Scope, string Language, IReadOnlyList<string> Topics, SubscriberStatus Status,
+    DateTimeOffset CreatedAt, DateTimeOffset? ConfirmedAt, int Failures, string? LastError, DateTimeOffset? QuarantinedAt)
+{
+    public static SubscriptionView Of(Subscriber s)
+    {
+        ArgumentNullException.ThrowIfNull(s);
+        return new(s.Id, s.Channel, ContactMask.Mask(s.Channel, s.Address), s.Scope == Subscriber.AllCrises ? "all" : s.Scope, s.Language, s.Topics, s.Status,
+            s.CreatedAt, s.ConfirmedAt, s.Failures, s.LastError, s.QuarantinedAt);
+    }
+}
+
+public sealed record Erased(string Status, int Subscriptions, int DeliveryRecords);
+
+/// <summary>
+/// The public side of subscriptions: subscribe (always 202, the same answer whoever asks), confirm, manage,
+/// one-click unsubscribe (RFC 8058) and erase. Every action after subscribing needs a signed, expiring,
+/// single-purpose link; GETs only show a page, so mail scanners that follow links change nothing.
+/// </summary>
+public static partial class SubscriptionsApi
+{
+    public const string SubscribePolicy = "public-subscribe";
+    private const int MaxBody = 4 * 1024;
+    private const int MaxTopics = 10;
+    private const string Accepted = "If this contact can receive messages, a confirmation is on its way; nothing else is sent until it is confirmed.";
+
+    public static IEndpointRouteBuilder MapSubscriptions(this IEndpointRouteBuilder routes)
+    {
+        var subscribe = routes.MapPublicGroup("/api/subscriptions", SubscribePolicy, "Subscriptions");
+        subscribe.MapPost("", Subscribe).AsFunction("Subscribe", FunctionAuthLevel.Anonymous);
+
+        var links = routes.MapPublicGroup("/api/subscriptions", Feedback.FeedbackApi.WritePolicy, "Subscriptions");
+        links.MapGet("/confirm", ConfirmPage).AsFunction("GetConfirmSubscriptionPage", FunctionAuthLevel.Anonymous);
+        links.MapPost("/confirm", Confirm).AsFunction("ConfirmSubscription", FunctionAuthLevel.Anonymous);
+        links.MapGet("/manage", Get).AsFunction("GetSubscription", FunctionAuthLevel.Anonymous);
+        links.MapPatch("/manage", Change).AsFunction("UpdateSubscription", FunctionAuthLevel.Anonymous);
+        links.MapDelete("/manage", Erase).AsFunction("EraseSubscriberData", FunctionAuthLevel.Anonymous);
+        links.MapGet("/unsubscribe", UnsubscribePage).AsFunction("GetUnsubscribePage", FunctionAuthLevel.Anonymous);
+        links.MapPost("/unsubscribe", Unsubscribe).AsFunction("Unsubscribe", FunctionAuthLevel.Anonymous);
+        return routes;
+    }
+
+    public static async Task<Results<Accepted<SubscribeAccepted>, ValidationProblem, ProblemHttpResult>> Subscribe(
+        HttpRequest request, SubscriberStore store, CrisisStore crises, ContactHasher hasher, Outbox outbox, OutboxKick kick,
+        IOptions<SubscriptionOptions> options, IOptions<WebhookOptions> webhooks, TimeProvider time, ILogger<SubscriberStore> logger, CancellationToken cancellationToken)
+    {
+        var idempotencyKey = request.Headers["Idempotency-Key"].ToString();
+        if (idempotencyKey.Length > 255 || idempotencyKey.Any(c => c is < '!' or > '~'))
+        {
+            return Problems.Create(400, Problems.ValidationFailed, "Invalid Idempotency-Key", "Idempotency-Key must be 1 to 255 visible ASCII characters.");
+        }
+
+        var body = await JsonBody.ReadAsync<SubscribeRequest>(request, MaxBody, cancellationToken);
+        if (!body.IsValid)
+        {
+            return body.Problem!;
+        }
+
+        var input = body.Value!;
+        var validation = new Validation();
+        var contact = ReadContact(input, validation, webhooks.Value);
+        if (contact is { Channel: OutboxChannel.Webhook } && validation.IsValid && !await ResolvesPubliclyAsync(contact.Value.Address, webhooks.Value, cancellationToken))
+        {
+            validation.Add("webhookUrl", "must point at a public address (its host resolves to none).");
+        }
+
+        var language = input.Language is null ? Languages.Normalise(request.Headers.AcceptLanguage.ToString().Split(',')[0].Split(';')[0].Trim()) ?? "en" : Languages.Normalise(input.Language);
+        if (language is null)
+        {
+            validation.Add("language", "must be a known language tag, e.g. \"en\" or \"pt-BR\".");
+        }
+
+        var scope = ReadScope(input.Scope, validation);
+        ReadTopics(input.Topics, validation);
+        if (!validation.IsValid)
+        {
+            return validation.ToProblem();
+        }
+
+        if (scope != Subscriber.AllCrises && (await crises.GetAsync(scope, cancellationToken))?.Crisis is not { IsPublic: true })
+        {
+            return Problems.Create(404, Problems.NotFound, "Not found", $"There is no public crisis '{scope}'.");
+        }
+
+        var (channel, address) = contact!.Value;
+        var hash = hasher.Hash(channel, Normalise(channel, address));
+        var topics = (input.Topics ?? []).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        var fingerprint = Fingerprint(hash, scope, language!, topics);
+        if (idempotencyKey.Length > 0 && await store.IdempotentRequestAsync(hash, idempotencyKey, cancellationToken) is { } seen)
+        {
+            return seen == fingerprint
+                ? TypedResults.Accepted((string?)null, new SubscribeAccepted("accepted", Accepted))
+                : Problems.Create(422, Problems.IdempotencyKeyReused, "Idempotency-Key reused", "This Idempotency-Key was used with a different request.");
+        }
+
+        if (await store.CountConfirmationAsync(hash, options.Value.MaxConfirmationsPerContactPerDay, cancellationToken) is { } next)
+        {
+            var wait = (int)Math.Ceiling((next - time.GetUtcNow()).TotalSeconds);
+            request.HttpContext.Response.Headers.RetryAfter = wait.ToString(CultureInfo.InvariantCulture);
+            return Problems.Create(429, Problems.RateLimited, "Too many requests", $"Too many confirmation messages for this contact today; try again in {wait} s.");
+        }
+
+        var subscriber = await SaveRequestAsync(store, hash, channel, address, scope, language!, topics, time.GetUtcNow(), cancellationToken);
+        await outbox.EnqueueAsync(new DeferredMessage($"confirm|{subscriber.Id}|{SubscriberIds.NewNonce()}", ConfirmationMessages.KindName, subscriber.Id, subscriber.Id), cancellationToken);
+        if (idempotencyKey.Length > 0)
+        {
+            await store.RememberRequestAsync(hash, idempotencyKey, fingerprint, cancellationToken);
+        }
+
+        logger.LogInformation("Subscription request for contact {ContactHash}… ({Channel}, scope {Scope}): subscriber {SubscriberId} is {Status}",
+            hash[..8], channel, scope, subscriber.Id, subscriber.Status);
+        kick.Dispatch();
+        return TypedResults.Accepted((string?)null, new SubscribeAccepted("accepted", Accepted));
+    }
+
+    /// <summary>Creates the pending subscription, or refreshes the one that exists (a new confirmation for a quarantined one).</summary>
+    private static async Task<Subscriber> SaveRequestAsync(SubscriberStore store, string hash, OutboxChannel channel, string address, string scope, string language, List<string> topics, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var existing = await store.FindAsync(hash, scope, cancellationToken);
+            if (existing is null)
+            {
+                var created = new Subscriber
+                {
+                    Id = SubscriberIds.New(), Channel = channel, Address = address, ContactHash = hash, Scope = scope, Language = language, Topics = topics,
+                    Status = SubscriberStatus.Pending, Nonce = SubscriberIds.NewNonce(), CreatedAt = now,
+                };
+                await store.CreateAsync(created, cancellationToken);
+                return created;
+            }
+
+            var (subscriber, etag) = existing.Value;
+            if (subscriber.Status == SubscriberStatus.Confirmed)
+            {
+                return subscriber;
+            }
+
+            var refreshed = subscriber.Status == SubscriberStatus.Quarantined
+                ? subscriber with { Status = SubscriberStatus.Pending, Nonce = SubscriberIds.NewNonce(), Failures = 0, LastError = null, QuarantinedAt = null, Address = address, Language = language, Topics = topics }
+                : subscriber with { Address = address, Language = language, Topics = topics };
+            try
+            {
+                await store.ReplaceAsync(refreshed, etag, cancellationToken);
+                return refreshed;
+            }
+            catch (StoragePreconditionFailedException) when (attempt < 3)
+            {
+                // Changed meanwhile (confirmed, or another request): look again.
+            }
+        }
+    }
+
+    public static ContentHttpResult ConfirmPage([FromQuery] string? token, SignedTokens tokens)
+    {
+        var check = tokens.Verify(token, SubscriptionLinks.ConfirmPurpose, out _);
+        return check == TokenCheck.Valid
+            ? SubscriptionPages.Form("Confirm your subscription", "Press the button to start receiving updates.", "Confirm", null)
+            : SubscriptionPages.Message(StatusOf(check), "This link cannot be used", MessageOf(check));
+    }
+
+    public static async Task<IResult> Confirm(
+        [FromQuery] string? token, HttpRequest request, SignedTokens tokens, SubscriberStore store, SubscriptionLinks links, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var check = tokens.Verify(token, SubscriptionLinks.ConfirmPurpose, out var claims);
+        var parts = claims?.Subject.Split('|');
+        if (check != TokenCheck.Valid || parts is not { Length: 2 })
+        {
+            return Answer(request, TokenProblem(check == TokenCheck.Valid ? TokenCheck.Malformed : check));
+        }
+
+        if (await store.GetAsync(parts[0], cancellationToken) is not var (subscriber, etag))
+        {
+            return Answer(request, Gone());
+        }
+
+        if (subscriber.Status != SubscriberStatus.Pending || subscriber.Nonce is null || !CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(subscriber.Nonce), Encoding.UTF8.GetBytes(parts[1])))
+        {
+            return Answer(request, Problems.Create(409, Problems.TokenUsed, "Link already used", "This confirmation link was already used or replaced by a newer one; nothing was changed."));
+        }
+
+        var confirmed = subscriber with { Status = SubscriberStatus.Confirmed, ConfirmedAt = time.GetUtcNow(), Nonce = null };
+        try
+        {
+            await store.ReplaceAsync(confirmed, etag, cancellationToken);
+        }
+        catch (Exception e) when (e is StoragePreconditionFailedException or StorageNotFoundException)
+        {
+            return Answer(request, Problems.Create(409, Problems.TokenUsed, "Link already used", "The subscription changed meanwhile; nothing was changed."));
+        }
+
+        return WantsHtml(request)
+            ? SubscriptionPages.Message(200, "Subscription confirmed", "You will receive updates from now on. Every message has a link to change or stop them.")
+            : TypedResults.Ok(new { status = "confirmed", subscription = SubscriptionView.Of(confirmed), links = new { manage = links.Manage(confirmed.Id), unsubscribe = links.Unsubscribe(confirmed.Id) } });
+    }
+
+    public static async Task<Results<Ok<SubscriptionView>, ProblemHttpResult>> Get([FromQuery] string? token, SignedTokens tokens, SubscriberStore store, CancellationToken cancellationToken)
+    {
+        var (found, problem) = await ResolveAsync(token, SubscriptionLinks.ManagePurpose, tokens, store, cancellationToken);
+        return problem ?? (Results<Ok<SubscriptionView>, ProblemHttpResult>)TypedResults.Ok(SubscriptionView.Of(found!.Value.Subscriber));
+    }
+
+    public static async Task<Results<Ok<SubscriptionView>, ValidationProblem, ProblemHttpResult>> Change(
+        [FromQuery] string? token, HttpRequest request, SignedTokens tokens, SubscriberStore store, CrisisStore crises, CancellationToken cancellationToken)
+    {
+        var body = await JsonBody.ReadAsync<ManageRequest>(request, MaxBody, cancellationToken);
+        if (!body.IsValid)
+        {
+            return body.Problem!;
+        }
+
+        var (found, problem) = await ResolveAsync(token, SubscriptionLinks.ManagePurpose, tokens, store, cancellationToken);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        var input = body.Value!;
+        var validation = new Validation();
+        var language = input.Language is null ? null : Languages.Normalise(input.Language);
+        if (input.Language is not null && language is null)
+        {
+            validation.Add("language", "must be a known language tag, e.g. \"en\" or \"pt-BR\".");
+        }
+
+        var scope = input.Scope is null ? null : ReadScope(input.Scope, validation);
+        ReadTopics(input.Topics, validation);
+        if (!validation.IsValid)
+        {
+            return validation.ToProblem();
+        }
+
+        if (scope is not null && scope != Subscriber.AllCrises && (await crises.GetAsync(scope, cancellationToken))?.Crisis is not { IsPublic: true })
+        {
+            return Problems.Create(404, Problems.NotFound, "Not found", $"There is no public crisis '{scope}'.");
+        }
+
+        var (before, etag) = found!.Value;
+        var after = before with
+        {
+            Language = language ?? before.Language,
+            Topics = input.Topics is null ? before.Topics : [.. input.Topics.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)],
+            Scope = scope ?? before.Scope,
+        };
+        try
+        {
+            if (after.Scope != before.Scope)
+            {
+                if (await store.FindAsync(before.ContactHash, after.Scope, cancellationToken) is not null)
+                {
+                    return Problems.Create(409, Problems.Conflict, "Already subscribed", "This contact already has a subscription with that scope; change or remove that one.");
+                }
+
+                await store.MoveAsync(before, after, etag, cancellationToken);
+            }
+            else
+            {
+                await store.ReplaceAsync(after, etag, cancellationToken);
+            }
+        }
+        catch (Exception e) when (e is StoragePreconditionFailedException or StorageNotFoundException)
+        {
+            return Problems.Create(412, Problems.PreconditionFailed, "Changed meanwhile", "The subscription changed meanwhile; read it again.");
+        }
+
+        return TypedResults.Ok(SubscriptionView.Of(after));
+    }
+
+    /// <summary>Erase my data: every subscription of this contact, its counters and remembered requests, and every delivery record.</summary>
+    public static async Task<Results<Ok<Erased>, ProblemHttpResult>> Erase(
+        [FromQuery] string? token, SignedTokens tokens, SubscriberStore store, Outbox outbox, ILogger<SubscriberStore> logger, CancellationToken cancellationToken)
+    {
+        var (found, problem) = await ResolveAsync(token, SubscriptionLinks.ManagePurpose, tokens, store, cancellationToken);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        var subscriber = found!.Value.Subscriber;
+        var ids = (await store.EraseContactAsync(subscriber.ContactHash, cancellationToken)).Append(subscriber.Id).Distinct(StringComparer.Ordinal).ToList();
+        await store.DeleteAsync(subscriber, cancellationToken);
+        var records = 0;
+        foreach (var id in ids)
+        {
+            records += await outbox.ForgetRecipientAsync(id, cancellationToken);
+        }
+
+        logger.LogInformation("Contact {ContactHash}… erased: {Subscriptions} subscriptions, {Records} delivery records", subscriber.ContactHash[..8], ids.Count, records);
+        return TypedResults.Ok(new Erased("erased", ids.Count, records));
+    }
+
+    public static ContentHttpResult UnsubscribePage([FromQuery] string? token, SignedTokens tokens)
+    {
+        var check = tokens.Verify(token, SubscriptionLinks.UnsubscribePurpose, out _);
+        return check == TokenCheck.Valid
+            ? SubscriptionPages.Form("Unsubscribe", "Press the button to stop receiving these updates.", "Unsubscribe", "List-Unsubscribe=One-Click")
+            : SubscriptionPages.Message(StatusOf(check), "This link cannot be used", MessageOf(check));
+    }
+
+    /// <summary>RFC 8058 one-click unsubscribe: a POST whose form body holds <c>List-Unsubscribe=One-Click</c>.</summary>
+    public static async Task<IResult> Unsubscribe([FromQuery] string? token, HttpRequest request, SignedTokens tokens, SubscriberStore store, ILogger<SubscriberStore> logger, CancellationToken cancellationToken)
+    {
+        if (!request.HasFormContentType)
+        {
+            return Answer(request, Problems.Create(415, Problems.UnsupportedMediaType, "Unsupported media type", "Send List-Unsubscribe=One-Click as a form (RFC 8058)."));
+        }
+
+        IFormCollection form;
+        try
+        {
+            if (request.ContentLength > MaxBody)
+            {
+                throw new RequestBodyTooLargeException(MaxBody);
+            }
+
+            form = await request.ReadFormAsync(new Microsoft.AspNetCore.Http.Features.FormOptions { ValueCountLimit = 10, ValueLengthLimit = 1024, MultipartBodyLengthLimit = MaxBody }, cancellationToken);
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException)
+        {
+            return Answer(request, Problems.Create(400, Problems.InvalidJson, "Malformed form", "The body could not be read as a form."));
+        }
+
+        if (form["List-Unsubscribe"] != "One-Click")
+        {
+            return Answer(request, Problems.Create(400, Problems.ValidationFailed, "Not a one-click unsubscribe", "The form must hold List-Unsubscribe=One-Click (RFC 8058)."));
+        }
+
+        var (found, problem) = await ResolveAsync(token, SubscriptionLinks.UnsubscribePurpose, tokens, store, cancellationToken);
+        if (problem is not null)
+        {
+            return Answer(request, problem);
+        }
+
+        var subscriber = found!.Value.Subscriber;
+        await store.DeleteAsync(subscriber, cancellationToken);
+        logger.LogInformation("Subscriber {SubscriberId} unsubscribed", subscriber.Id);
+        return WantsHtml(request)
+            ? SubscriptionPages.Message(200, "Unsubscribed", "You will receive no more of these updates.")
+            : TypedResults.Ok(new { status = "unsubscribed" });
+    }
+
+    /// <summary>Checks a link and finds its subscription; tampered, expired or foreign links are 4xx, and so is a link to a subscription that is gone.</summary>
+    private static async Task<((Subscriber Subscriber, Azure.ETag ETag)? Found, ProblemHttpResult? Problem)> ResolveAsync(
+        string? token, string purpose, SignedTokens tokens, SubscriberStore store, CancellationToken cancellationToken)
+    {
+        var check = tokens.Verify(token, purpose, out var claims);
+        if (check != TokenCheck.Valid)
+        {
+            return (null, TokenProblem(check));
+        }
+
+        var found = await store.GetAsync(claims!.Subject, cancellationToken);
+        return found is null ? (null, Gone()) : (found, null);
+    }
+
+    private static ProblemHttpResult Gone() =>
+        Problems.Create(410, Problems.NotFound, "Subscription gone", "This subscription no longer exists (unsubscribed or erased); nothing was changed.");
+
+    private static ProblemHttpResult TokenProblem(TokenCheck check) => Problems.Create(StatusOf(check),
+        check == TokenCheck.Expired ? Problems.TokenExpired : Problems.InvalidToken, check == TokenCheck.Expired ? "Link expired" : "Invalid link", MessageOf(check));
+
+    private static int StatusOf(TokenCheck check) => check == TokenCheck.Expired ? 410 : 400;
+
+    private static string MessageOf(TokenCheck check) => check == TokenCheck.Expired
+        ? "This link has expired. Subscribe again, or use the link in a newer message."
+        : "This link is not valid.";
+
+    /// <summary>Browsers (the pages' forms) get a page; API clients get JSON problems.</summary>
+    private static IResult Answer(HttpRequest request, ProblemHttpResult problem) =>
+        WantsHtml(request) ? SubscriptionPages.Message(problem.StatusCode, problem.ProblemDetails.Title ?? "Error", problem.ProblemDetails.Detail ?? "") : problem;
+
+    private static bool WantsHtml(HttpRequest request) =>
+        request.Headers.Accept.ToString().Contains("text/html", StringComparison.OrdinalIgnoreCase);
+
+    private static (OutboxChannel Channel, string Address)? ReadContact(SubscribeRequest input, Validation validation, WebhookOptions webhooks)
+    {
+        var given = new[] { input.Email, input.Phone, input.WebhookUrl }.Count(c => c is not null);
+        if (given != 1)
+        {
+            validation.Add("contact", "give exactly one of email, phone or webhookUrl.");
+            return null;
+        }
+
+        if (input.Email is { } email)
+        {
+            validation.Email("email", email);
+            return (OutboxChannel.Email, email);
+        }
+
+        if (input.Phone is { } phone)
+        {
+            if (!E164().IsMatch(phone))
+            {
+                validation.Add("phone", "must be an E.164 number, e.g. +447700900123.");
+            }
+
+            return (OutboxChannel.Sms, phone);
+        }
+
+        if (WebhookSender.Validate(input.WebhookUrl, webhooks.AllowedPrivateHosts) is { } why)
+        {
+            validation.Add("webhookUrl", why);
+        }
+
+        return (OutboxChannel.Webhook, input.WebhookUrl!);
+    }
+
+    /// <summary>Resolves the webhook's host now too, so an address that only resolves to private ones is refused up front (it is checked again at every connect).</summary>
+    private static async Task<bool> ResolvesPubliclyAsync(string url, WebhookOptions webhooks, CancellationToken cancellationToken)
+    {
+        var uri = new Uri(url);
+        if (webhooks.AllowedPrivateHosts.Contains(uri.Host, StringComparer.OrdinalIgnoreCase))
+        {
+            return true;
+        }
+
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(TimeSpan.FromSeconds(5));
+            var addresses = await Dns.GetHostAddressesAsync(uri.DnsSafeHost, timeout.Token);
+            return addresses.Any(WebhookSender.IsPublic);
+        }
+        catch (Exception e) when (e is System.Net.Sockets.SocketException or OperationCanceledException or ArgumentException)
+        {
+            return false;
+        }
+    }
+
+    private static string ReadScope(string? scope, Validation validation)
+    {
+        if (scope is null or "all")
+        {
+            return Subscriber.AllCrises;
+        }
+
+        if (!CrisisIds.IsWellFormed(scope))
+        {
+            validation.Add("scope", "must be \"all\" or a crisis id.");
+        }
+
+        return scope;
+    }
+
+    private static void ReadTopics(List<string>? topics, Validation validation)
+    {
+        validation.Count("topics", topics, MaxTopics);
+        foreach (var (topic, i) in (topics ?? []).Select((t, i) => (t, i)))
+        {
+            if (!Topics.IsValid(topic))
+            {
+                validation.Add($"topics[{i}]", Topics.Rule);
+            }
+        }
+    }
+
+    /// <summary>What the contact hash is taken of: email addresses case-folded, numbers and URLs as given.</summary>
+    private static string Normalise(OutboxChannel channel, string address) =>
+        channel == OutboxChannel.Email ? address.ToUpperInvariant().ToLowerInvariant() : address;
+
+    private static string Fingerprint(string hash, string scope, string language, List<string> topics) =>
+        Convert.ToHexStringLower(SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(new { hash, scope, language, topics })));
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^\+[1-9][0-9]{6,14}$")]
+    private static partial System.Text.RegularExpressions.Regex E164();
+}
+
+/// <summary>The small HTML pages behind the links in messages: escaped text, a form that POSTs back, no scripts.</summary>
+public static class SubscriptionPages
+{
+    public static ContentHttpResult Form(string title, string text, string button, string? hiddenField)
+    {
+        var hidden = hiddenField is null ? "" : $"<input type=\"hidden\" name=\"{Encode(hiddenField.Split('=')[0])}\" value=\"{Encode(hiddenField.Split('=')[1])}\">";
+        return Page(200, title, $"<p>{Encode(text)}</p><form method=\"post\">{hidden}<button type=\"submit\">{Encode(button)}</button></form>");
+    }
+
+    public static ContentHttpResult Message(int status, string title, string text) => Page(status, title, $"<p>{Encode(text)}</p>");
+
+    private static ContentHttpResult Page(int status, string title, string body) => TypedResults.Content(
+        $"<!doctype html><html><head><meta charset=\"utf-8\"><meta name=\"robots\" content=\"noindex\"><meta name=\"viewport\" content=\"width=device-width\"><title>{Encode(title)}</title></head><body><h1>{Encode(title)}</h1>{body}</body></html>",
+        "text/html", Encoding.UTF8, status);
+
+    private static string Encode(string text) => WebUtility.HtmlEncode(text);
+}
