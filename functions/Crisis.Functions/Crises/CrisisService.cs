@@ -15,7 +15,7 @@ public sealed class VersionMismatchException(string message) : Exception(message
 /// What admins do to crises, in one place for the HTTP API and the demo content: every change is validated by
 /// the caller, written with its audit entry, and republished when the public can see it.
 /// </summary>
-public sealed class CrisisService(CrisisStore store, ContentStore contents, PagePublisher publisher, Subscriptions.FanoutKick fanout, TimeProvider time, ILogger<CrisisService> logger)
+public sealed class CrisisService(CrisisStore store, ContentStore contents, PagePublisher publisher, Notifications.OutboxKick notify, TimeProvider time, ILogger<CrisisService> logger)
 {
     private const int MaxConcurrencyRetries = 5;
 
@@ -134,7 +134,7 @@ public sealed class CrisisService(CrisisStore store, ContentStore contents, Page
         if (publish)
         {
             await publisher.PublishAsync(id, cancellationToken);
-            fanout.Start();
+            notify.Dispatch();
         }
 
         return update;
@@ -161,7 +161,7 @@ public sealed class CrisisService(CrisisStore store, ContentStore contents, Page
         }
 
         await publisher.PublishAsync(id, cancellationToken);
-        fanout.Start();
+        notify.Dispatch();
         return published;
     }
 

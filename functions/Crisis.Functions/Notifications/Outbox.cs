@@ -68,6 +68,9 @@ public sealed class OutboxOptions
     /// <summary>How many shards one instance sends from at once.</summary>
     [Range(1, 16)]
     public int Parallelism { get; set; } = 8;
+
+    /// <summary>Send right after a change queues messages, besides the timers' runs.</summary>
+    public bool SendInBackground { get; set; } = true;
 }
 
 /// <summary>

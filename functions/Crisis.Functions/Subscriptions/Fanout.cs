@@ -34,9 +34,12 @@ public sealed record NotificationStatus(
 /// repeats a subscriber. Claims expire after <see cref="ClaimTimeout"/>; a worker that stops cleanly releases its claims.
 /// </summary>
 public sealed class FanoutService(CrisisStore crises, SubscriberStore subscribers, Outbox outbox, CrisisStorage storage, TimeProvider time, ILogger<FanoutService> logger)
+    : IOutboxFeeder
 {
     public static readonly TimeSpan ClaimTimeout = TimeSpan.FromMinutes(1);
     private const int BatchSize = 99;
+
+    public Task FeedAsync(CancellationToken cancellationToken) => RunAsync(int.MaxValue, cancellationToken);
 
     /// <summary>Queues the subscribers of pending jobs, about <paramref name="budget"/> at most (whole batches); the rest waits for the next run.</summary>
     public async Task<FanoutResult> RunAsync(int budget, CancellationToken cancellationToken)
@@ -135,6 +138,7 @@ public sealed class FanoutService(CrisisStore crises, SubscriberStore subscriber
 
             var finished = Progress(checkpoint, "");
             finished["Done"] = true;
+            finished["Last"] = "";
             finished["FinishedAt"] = time.GetUtcNow();
             etag = await table.UpdateEntityAsync(finished, etag, TableUpdateMode.Merge, cancellationToken);
             complete = true;
@@ -235,46 +239,4 @@ public sealed class FanoutService(CrisisStore crises, SubscriberStore subscriber
     }
 
     private static string CheckpointKey(string crisisId, string updateId) => string.Create(CultureInfo.InvariantCulture, $"f|{crisisId}|{updateId}");
-}
-
-/// <summary>
-/// Starts notifying subscribers right after a publish, in the background: queue, then send until nothing is
-/// due. The Notifications timer finishes whatever this misses. One pump per instance; a request that arrives
-/// while it runs makes it go round once more.
-/// </summary>
-public sealed class FanoutKick(FanoutService fanout, Outbox outbox, Microsoft.Extensions.Options.IOptions<SubscriptionOptions> options, IHostApplicationLifetime lifetime, ILogger<FanoutKick> logger)
-{
-    private int _requests;
-
-    public void Start()
-    {
-        if (!options.Value.StartFanoutOnPublish || Interlocked.Increment(ref _requests) > 1)
-        {
-            return;
-        }
-
-        _ = Task.Run(async () =>
-        {
-            var stopping = lifetime.ApplicationStopping;
-            do
-            {
-                Volatile.Write(ref _requests, 1);
-                try
-                {
-                    await fanout.RunAsync(int.MaxValue, stopping);
-                    DispatchResult sent;
-                    do
-                    {
-                        sent = await outbox.DispatchAsync(1000, stopping);
-                    }
-                    while (sent.Sent + sent.Failed > 0 && !stopping.IsCancellationRequested);
-                }
-                catch (Exception e) when (e is not OutOfMemoryException)
-                {
-                    logger.LogWarning(e, "Background notification run failed; the timer will continue it");
-                }
-            }
-            while (Interlocked.Decrement(ref _requests) > 0 && !stopping.IsCancellationRequested);
-        });
-    }
 }

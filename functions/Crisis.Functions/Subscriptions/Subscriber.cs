@@ -79,9 +79,6 @@ public sealed class SubscriptionOptions
     /// <summary>Failed attempts in a row after which a subscriber is quarantined.</summary>
     [Range(1, 1000)]
     public int QuarantineAfterFailures { get; set; } = 10;
-
-    /// <summary>Start the fan-out in the background as soon as an update is published (the timer finishes whatever this leaves).</summary>
-    public bool StartFanoutOnPublish { get; set; } = true;
 }
 
 /// <summary>Finds contacts by a keyed hash (HMAC-SHA256), so neither keys nor logs hold an address.</summary>

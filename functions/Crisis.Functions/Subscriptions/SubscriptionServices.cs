@@ -17,7 +17,7 @@ public static class SubscriptionServices
         services.AddSingleton<IDeferredMessages, ConfirmationMessages>();
         services.AddSingleton<IDeferredMessages, UpdateNotifications>();
         services.AddSingleton<FanoutService>();
-        services.AddSingleton<FanoutKick>();
+        services.AddSingleton<IOutboxFeeder>(sp => sp.GetRequiredService<FanoutService>());
         services.AddTimerFunction<NotificationsTimer>();
         return services;
     }

@@ -133,13 +133,7 @@ public class InfraTests
     public void Every_table_and_container_the_app_uses_is_provisioned()
     {
         var storage = File.ReadAllText(Path.Combine(Root, "modules", "storage.bicep"));
-        foreach (var name in new[]
-        {
-            CrisisStore.TableName, FeedbackStore.TableName, HeartbeatTimer.Table, StakeholderStore.StakeholderTable, StakeholderStore.ExpectedUpdateTable,
-            StakeholderStore.DueTable, SourceOfTruthStore.SubscriberTable, Outbox.TableName,
-            TouchpointStore.OverrideTable,
-            ContentStore.ContainerName, PagePublisher.ContainerName, SourceOfTruthStore.ContainerName, TouchpointStore.ContainerName,
-        })
+        foreach (var name in AppStorageNames.Tables.Concat(AppStorageNames.Containers))
         {
             Assert.Contains($"'{name}'", storage, StringComparison.Ordinal);
         }

@@ -28,7 +28,7 @@ public class StakeholderChannelTests
         var message = Assert.Single(smtp.Messages());
         Assert.Contains("To: maryam@example.org", message, StringComparison.Ordinal);
         Assert.Contains("Message-ID: <remind|", message, StringComparison.Ordinal);
-        var decoded = DecodeMime(message);
+        var decoded = Mime.Decode(message);
         Assert.Contains("2026-11-23 12:30 (Asia/Tehran)", decoded, StringComparison.Ordinal);
         Assert.Contains("/api/stakeholder-actions?token=", decoded, StringComparison.Ordinal);
         Assert.Contains("text/html", message, StringComparison.Ordinal);
@@ -157,11 +157,4 @@ public class StakeholderChannelTests
 
     private static async Task<bool> VerifiesAsync(string id, string timestamp, string signature, string body) =>
         (await NodeScript.RunAsync("verify-webhook.mjs", [JsonSerializer.Serialize(new { secret = CrisisAppFactory.WebhookSecret, id, timestamp, signature, body })])).ExitCode == 0;
-
-    /// <summary>The message with every base64 MIME part decoded in place.</summary>
-    private static string DecodeMime(string message) =>
-        System.Text.RegularExpressions.Regex.Replace(
-            message.Replace("\r\n", "\n", StringComparison.Ordinal),
-            @"Content-Transfer-Encoding: base64\n\n(?<data>[A-Za-z0-9+/=\n]+)",
-            m => System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(m.Groups["data"].Value.Replace("\n", "", StringComparison.Ordinal))));
 }

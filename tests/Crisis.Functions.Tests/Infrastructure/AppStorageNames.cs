@@ -1,0 +1,26 @@
+using Crisis.Functions.Crises;
+using Crisis.Functions.Feedback;
+using Crisis.Functions.Health;
+using Crisis.Functions.Notifications;
+using Crisis.Functions.PublicPages;
+using Crisis.Functions.SourceOfTruth;
+using Crisis.Functions.Stakeholders;
+using Crisis.Functions.Subscriptions;
+using Crisis.Functions.Touchpoints;
+
+namespace Crisis.Functions.Tests.Infrastructure;
+
+/// <summary>Every table and container the app uses, by logical name.</summary>
+public static class AppStorageNames
+{
+    public static readonly string[] Tables =
+    [
+        CrisisStore.TableName, FeedbackStore.TableName, HeartbeatTimer.Table, StakeholderStore.StakeholderTable, StakeholderStore.ExpectedUpdateTable,
+        StakeholderStore.DueTable, SourceOfTruthStore.SubscriberTable, Outbox.TableName, TouchpointStore.OverrideTable, SubscriberStore.TableName,
+    ];
+
+    public static readonly string[] Containers =
+    [
+        ContentStore.ContainerName, PagePublisher.ContainerName, SourceOfTruthStore.ContainerName, TouchpointStore.ContainerName,
+    ];
+}

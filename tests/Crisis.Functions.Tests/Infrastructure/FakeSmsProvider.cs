@@ -1,0 +1,71 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Crisis.Functions.Hosting;
+using Crisis.Functions.Notifications;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace Crisis.Functions.Tests.Infrastructure;
+
+public sealed record ReceivedSms(string From, string To, string Message, bool SignatureValid);
+
+/// <summary>
+/// FAKE: a local stand-in for the Azure Communication Services SMS API (we cannot send real texts here). It
+/// accepts <c>POST /sms?api-version=2021-03-07</c>, checks the HMAC-SHA256 request signature with
+/// <see cref="AccessKey"/> and the body hash, records each message and answers as the service does (202,
+/// one result per recipient).
+/// </summary>
+public sealed class FakeSmsProvider : IAsyncDisposable
+{
+    public const string AccessKey = "ZmFrZS1zbXMtcHJvdmlkZXItYWNjZXNzLWtleS0zMi1ieXRlcw==";
+    private readonly WebApplication _app;
+    private readonly ConcurrentQueue<ReceivedSms> _received = new();
+
+    private FakeSmsProvider(WebApplication app, int port)
+    {
+        _app = app;
+        Endpoint = $"http://127.0.0.1:{port}";
+    }
+
+    public string Endpoint { get; }
+
+    public IReadOnlyList<ReceivedSms> Received => [.. _received];
+
+    public static async Task<FakeSmsProvider> StartAsync()
+    {
+        var port = LoopbackPorts.Free();
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
+        builder.Logging.ClearProviders();
+        var app = builder.Build();
+        var fake = new FakeSmsProvider(app, port);
+        app.MapPost("/sms", async (HttpRequest request) =>
+        {
+            using var buffer = new MemoryStream();
+            await request.Body.CopyToAsync(buffer);
+            var body = buffer.ToArray();
+            var hash = Convert.ToBase64String(SHA256.HashData(body));
+            var date = request.Headers["x-ms-date"].ToString();
+            var expected = "HMAC-SHA256 SignedHeaders=x-ms-date;host;x-ms-content-sha256&Signature="
+                + AcsSmsSender.Sign(AccessKey, "POST", request.Path + request.QueryString, date, request.Host.Value!, hash);
+            var valid = request.Headers["x-ms-content-sha256"] == hash && request.Headers.Authorization == expected && request.Query["api-version"] == "2021-03-07";
+            using var json = JsonDocument.Parse(body);
+            var to = json.RootElement.GetProperty("smsRecipients")[0].GetProperty("to").GetString()!;
+            fake._received.Enqueue(new ReceivedSms(json.RootElement.GetProperty("from").GetString()!, to, json.RootElement.GetProperty("message").GetString()!, valid));
+            return valid
+                ? Results.Json(new { value = new[] { new { to, messageId = Guid.NewGuid().ToString(), httpStatusCode = 202, successful = true } } }, statusCode: 202)
+                : Results.StatusCode(401);
+        });
+        await app.StartAsync();
+        return fake;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}

@@ -1,0 +1,40 @@
+using System.Text;
+using Crisis.Functions.Storage;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Crisis.Functions.Tests.Infrastructure;
+
+/// <summary>Everything an app instance stored (every entity of every table, every blob of every container), as one text to search.</summary>
+public static class StorageDump
+{
+    public static async Task<string> TextAsync(CrisisAppFactory app)
+    {
+        var storage = app.Services.GetRequiredService<CrisisStorage>();
+        var text = new StringBuilder();
+        foreach (var name in AppStorageNames.Tables)
+        {
+            var table = await storage.TableAsync(name);
+            await foreach (var entity in table.QueryAsync())
+            {
+                text.Append(entity.PartitionKey).Append(' ').Append(entity.RowKey).Append(' ');
+                foreach (var (key, value) in entity)
+                {
+                    text.Append(key).Append('=').Append(value).Append(' ');
+                }
+
+                text.AppendLine();
+            }
+        }
+
+        foreach (var name in AppStorageNames.Containers)
+        {
+            var container = await storage.ContainerAsync(name);
+            await foreach (var blob in container.GetBlobsAsync())
+            {
+                text.AppendLine(blob.Name).AppendLine((await container.GetBlobClient(blob.Name).DownloadContentAsync()).Content.ToString());
+            }
+        }
+
+        return text.ToString();
+    }
+}

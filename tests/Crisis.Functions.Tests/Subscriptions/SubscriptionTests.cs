@@ -1,0 +1,283 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Crisis.Functions.Hosting;
+using Crisis.Functions.Tests.Infrastructure;
+
+namespace Crisis.Functions.Tests.Subscriptions;
+
+public sealed class SubscriptionTests : IAsyncLifetime
+{
+    private static readonly string[] Refunds = ["refunds"];
+    private SubscriptionFixture _f = null!;
+
+    public async Task InitializeAsync() => _f = await SubscriptionFixture.StartAsync();
+
+    public async Task DisposeAsync() => await _f.DisposeAsync();
+
+    [Fact]
+    public async Task An_email_subscriber_confirms_gets_each_update_once_in_their_language_with_links_and_one_click_headers_then_unsubscribes()
+    {
+        var subscribed = await _f.SubscribeAsync(new { email = "leila@example.org", scope = _f.CrisisId, language = "fa" });
+        Assert.Equal(HttpStatusCode.Accepted, subscribed.StatusCode);
+        await _f.RunTimerAsync();
+        var confirmation = Assert.Single(_f.Smtp.Messages());
+        Assert.Equal("leila@example.org", Mime.Header(confirmation, "To"));
+        var confirmLink = SubscriptionFixture.LinkIn(Mime.Decode(confirmation), "confirm");
+
+        var page = await _f.Client.GetAsync(confirmLink);
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Contains("<form method=\"post\">", await page.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        await _f.RunTimerAsync();
+        Assert.Single(_f.Smtp.Messages());
+
+        var published = await _f.PublishUpdateAsync("Depots reopen on Monday.", "انبارها دوشنبه باز می‌شوند.");
+        Assert.Empty(await PendingUpdateMailsAsync());
+        var confirmed = await _f.Client.PostAsync(confirmLink, null);
+        Assert.Equal("confirmed", (await confirmed.ReadJsonAsync()).GetProperty("status").GetString());
+
+        var second = await _f.PublishUpdateAsync("Deliveries resume.", "ارسال‌ها از سر گرفته می‌شود.");
+        await _f.RunTimerAsync();
+        await _f.RunTimerAsync();
+
+        var update = Assert.Single(await PendingUpdateMailsAsync());
+        var decoded = Mime.Decode(update);
+        Assert.Contains("ارسال‌ها از سر گرفته می‌شود.", decoded, StringComparison.Ordinal);
+        Assert.DoesNotContain("Depots reopen", decoded, StringComparison.Ordinal);
+        Assert.Contains($"/api/crises/{_f.CrisisId}?lang=fa", decoded, StringComparison.Ordinal);
+        Assert.Equal("fa", Mime.Header(update, "Content-Language"));
+        Assert.Contains("text/html", update, StringComparison.Ordinal);
+        Assert.Contains("/api/subscriptions/manage?token=", decoded, StringComparison.Ordinal);
+        Assert.Equal("List-Unsubscribe=One-Click", Mime.Header(update, "List-Unsubscribe-Post"));
+        var listUnsubscribe = Mime.Header(update, "List-Unsubscribe")!;
+        Assert.StartsWith("<http://localhost:7071/api/subscriptions/unsubscribe?token=", listUnsubscribe, StringComparison.Ordinal);
+        Assert.Contains($"Message-ID: <u|{_f.CrisisId}|{second}|", update, StringComparison.Ordinal);
+        Assert.NotEqual(published, second);
+
+        var unsubscribe = SubscriptionFixture.PathOf(listUnsubscribe.Trim('<', '>'));
+        var oneClick = await _f.Client.PostAsync(unsubscribe, new FormUrlEncodedContent([new("List-Unsubscribe", "One-Click")]));
+        Assert.Equal(HttpStatusCode.OK, oneClick.StatusCode);
+        var replay = await _f.Client.PostAsync(unsubscribe, new FormUrlEncodedContent([new("List-Unsubscribe", "One-Click")]));
+        Assert.Equal(HttpStatusCode.Gone, replay.StatusCode);
+
+        await _f.PublishUpdateAsync("Back to normal.", "به حالت عادی برگشت.");
+        await _f.RunTimerAsync();
+        Assert.Single(await PendingUpdateMailsAsync());
+    }
+
+    [Fact]
+    public async Task A_webhook_subscriber_gets_one_signed_update_that_the_standard_webhooks_library_verifies()
+    {
+        var confirmed = await _f.SubscribeWebhookAsync("hooks/a", language: "en");
+        Assert.Equal("confirmed", confirmed.GetProperty("status").GetString());
+        Assert.Equal("webhook", confirmed.GetProperty("subscription").GetProperty("channel").GetString());
+        Assert.Equal("http://127.0.0.1/***", confirmed.GetProperty("subscription").GetProperty("contact").GetString());
+
+        var updateId = await _f.PublishUpdateAsync("Depots reopen on Monday.", "انبارها دوشنبه باز می‌شوند.");
+        await _f.RunTimerAsync();
+        await _f.RunTimerAsync();
+
+        var call = Assert.Single(_f.DeliveredTo("hooks/a"), d => SubscriptionFixture.Type(d) == "crisis.update");
+        Assert.True(call.SignatureValid);
+        var body = SubscriptionFixture.Json(call);
+        Assert.Equal(updateId, body.GetProperty("update").GetProperty("id").GetString());
+        Assert.Equal("Depots reopen on Monday.", body.GetProperty("update").GetProperty("text").GetString());
+        Assert.Equal("en", body.GetProperty("language").GetString());
+        Assert.Contains("/api/subscriptions/unsubscribe?token=", body.GetProperty("links").GetProperty("unsubscribe").GetString(), StringComparison.Ordinal);
+        Assert.Equal($"u|{_f.CrisisId}|{updateId}|{confirmed.GetProperty("subscription").GetProperty("id").GetString()}", call.Id);
+        var verified = await NodeScript.RunAsync("verify-webhook.mjs",
+            [JsonSerializer.Serialize(new { secret = CrisisAppFactory.WebhookSecret, id = call.Id, timestamp = call.Timestamp, signature = "v1," + Crisis.Functions.Notifications.WebhookSender.Sign(CrisisAppFactory.WebhookSecret, call.Id, call.Timestamp, Encoding.UTF8.GetBytes(call.Body)), body = call.Body })]);
+        Assert.Equal(0, verified.ExitCode);
+    }
+
+    [Fact]
+    public async Task An_sms_subscriber_confirms_and_gets_a_short_text_with_the_page_and_stop_links_through_the_provider_stand_in()
+    {
+        (await _f.SubscribeAsync(new { phone = "+447700900123", scope = _f.CrisisId, language = "en" })).EnsureSuccessStatusCode();
+        await _f.RunTimerAsync();
+        var confirmation = Assert.Single(_f.Sms.Received);
+        Assert.True(confirmation.SignatureValid);
+        Assert.Equal("+447700900123", confirmation.To);
+        Assert.Equal("+447700900000", confirmation.From);
+        await _f.Client.PostAsync(SubscriptionFixture.LinkIn(confirmation.Message, "confirm"), null);
+
+        await _f.PublishUpdateAsync("Depots reopen on Monday.", "انبارها دوشنبه باز می‌شوند.");
+        await _f.RunTimerAsync();
+        await _f.RunTimerAsync();
+
+        Assert.Equal(2, _f.Sms.Received.Count);
+        var text = _f.Sms.Received[1].Message;
+        Assert.Contains("Depots reopen on Monday.", text, StringComparison.Ordinal);
+        Assert.Contains($"/api/crises/{_f.CrisisId}?lang=en", text, StringComparison.Ordinal);
+        Assert.Contains("Stop: http://localhost:7071/api/subscriptions/unsubscribe?token=", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Subscribing_answers_the_same_whether_or_not_the_contact_is_subscribed_and_a_subscribed_contact_gets_its_manage_link_instead()
+    {
+        var first = await _f.SubscribeAsync(new { webhookUrl = _f.Receiver.Url("hooks/same") });
+        var firstBody = await first.Content.ReadAsStringAsync();
+        await _f.RunTimerAsync();
+        await _f.ConfirmAsync(SubscriptionFixture.Json(_f.DeliveredTo("hooks/same").Single()).GetProperty("confirmUrl").GetString()!);
+
+        var again = await _f.SubscribeAsync(new { webhookUrl = _f.Receiver.Url("hooks/same") });
+        var stranger = await _f.SubscribeAsync(new { webhookUrl = _f.Receiver.Url("hooks/other") });
+
+        Assert.Equal(first.StatusCode, again.StatusCode);
+        Assert.Equal(first.StatusCode, stranger.StatusCode);
+        Assert.Equal(firstBody, await again.Content.ReadAsStringAsync());
+        Assert.Equal(firstBody, await stranger.Content.ReadAsStringAsync());
+        await _f.RunTimerAsync();
+        var notice = _f.DeliveredTo("hooks/same").Last();
+        Assert.Equal("subscription.active", SubscriptionFixture.Type(notice));
+        Assert.False(SubscriptionFixture.Json(notice).TryGetProperty("confirmUrl", out _));
+        Assert.Equal(1, await CountAsync("confirmed"));
+        Assert.Equal(1, await CountAsync("pending"));
+    }
+
+    [Fact]
+    public async Task Confirmation_links_expire_cannot_be_tampered_with_replayed_or_used_for_another_purpose()
+    {
+        (await _f.SubscribeAsync(new { webhookUrl = _f.Receiver.Url("hooks/c") })).EnsureSuccessStatusCode();
+        await _f.RunTimerAsync();
+        var confirmUrl = SubscriptionFixture.Json(_f.DeliveredTo("hooks/c").Single()).GetProperty("confirmUrl").GetString()!;
+        var path = SubscriptionFixture.PathOf(confirmUrl);
+        var token = Uri.UnescapeDataString(path[(path.IndexOf("token=", StringComparison.Ordinal) + 6)..]);
+        var manage = SubscriptionFixture.PathOf(SubscriptionFixture.Json(_f.DeliveredTo("hooks/c").Single()).GetProperty("links").GetProperty("manage").GetString()!);
+
+        var tampered = token[..^2] + (token[^2] == 'A' ? "B" : "A") + token[^1];
+        await (await _f.Client.PostAsync("/api/subscriptions/confirm?token=" + Uri.EscapeDataString(tampered), null)).AssertProblemAsync(HttpStatusCode.BadRequest, Problems.InvalidToken);
+        await (await _f.Client.PostAsync("/api/subscriptions/confirm", null)).AssertProblemAsync(HttpStatusCode.BadRequest, Problems.InvalidToken);
+        await (await _f.Client.PostAsync("/api/subscriptions/confirm" + manage[manage.IndexOf('?', StringComparison.Ordinal)..], null)).AssertProblemAsync(HttpStatusCode.BadRequest, Problems.InvalidToken);
+        await (await _f.Client.PostAsync("/api/subscriptions/confirm?token=" + new string('a', 5000), null)).AssertProblemAsync(HttpStatusCode.BadRequest, Problems.InvalidToken);
+        Assert.Equal(1, await CountAsync("pending"));
+
+        _f.Clock.Advance(TimeSpan.FromHours(49));
+        await (await _f.Client.PostAsync(path, null)).AssertProblemAsync(HttpStatusCode.Gone, Problems.TokenExpired);
+        Assert.Equal(HttpStatusCode.Gone, (await _f.Client.GetAsync(path)).StatusCode);
+        Assert.Equal(1, await CountAsync("pending"));
+
+        _f.Clock.Advance(TimeSpan.FromHours(-49));
+        Assert.Equal("confirmed", (await _f.ConfirmAsync(confirmUrl)).GetProperty("status").GetString());
+        await (await _f.Client.PostAsync(path, null)).AssertProblemAsync(HttpStatusCode.Conflict, Problems.TokenUsed);
+        Assert.Equal(1, await CountAsync("confirmed"));
+    }
+
+    [Fact]
+    public async Task The_manage_link_reads_and_changes_language_topics_and_scope_and_refuses_bad_changes()
+    {
+        var confirmed = await _f.SubscribeWebhookAsync("hooks/m");
+        var manage = SubscriptionFixture.PathOf(confirmed.GetProperty("links").GetProperty("manage").GetString()!);
+
+        var read = await (await _f.Client.GetAsync(manage)).ReadJsonAsync();
+        Assert.Equal("all", read.GetProperty("scope").GetString());
+        Assert.Equal("confirmed", read.GetProperty("status").GetString());
+
+        var changed = await (await _f.Client.PatchAsJsonAsync(manage, new { language = "fa", topics = Refunds, scope = _f.CrisisId })).ReadJsonAsync();
+        Assert.Equal("fa", changed.GetProperty("language").GetString());
+        Assert.Equal(_f.CrisisId, changed.GetProperty("scope").GetString());
+        Assert.Equal("refunds", changed.GetProperty("topics")[0].GetString());
+
+        foreach (var bad in new[] { """{"language":"xx-nope"}""", """{"scope":"../etc"}""", """{"topics":["Refunds!"]}""", """{"colour":"red"}""", """{"topics":"refunds"}""", "[1,2]", "{" })
+        {
+            var response = await _f.Client.PatchAsync(manage, new StringContent(bad, Encoding.UTF8, "application/json"));
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        }
+
+        Assert.Equal(HttpStatusCode.NotFound, (await _f.Client.PatchAsJsonAsync(manage, new { scope = "no-such-crisis" })).StatusCode);
+        await (await _f.Client.GetAsync("/api/subscriptions/manage?token=x.y.z")).AssertProblemAsync(HttpStatusCode.BadRequest, Problems.InvalidToken);
+        Assert.Equal("fa", (await (await _f.Client.GetAsync(manage)).ReadJsonAsync()).GetProperty("language").GetString());
+
+        await _f.PublishUpdateAsync("About deliveries.", "درباره ارسال‌ها.", topic: "deliveries");
+        await _f.PublishUpdateAsync("About refunds.", "درباره بازپرداخت.", topic: "refunds");
+        await _f.PublishUpdateAsync("For everyone.", "برای همه.");
+        await _f.RunTimerAsync();
+
+        var texts = _f.DeliveredTo("hooks/m").Where(d => SubscriptionFixture.Type(d) == "crisis.update")
+            .Select(d => SubscriptionFixture.Json(d).GetProperty("update").GetProperty("text").GetString()).Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(["برای همه.", "درباره بازپرداخت."], texts);
+    }
+
+    [Fact]
+    public async Task Erasing_leaves_no_trace_of_the_contact_in_any_table_or_blob()
+    {
+        (await _f.SubscribeAsync(new { email = "erase.me@example.org", language = "en" })).EnsureSuccessStatusCode();
+        (await _f.SubscribeAsync(new { email = "Erase.Me@example.org", scope = _f.CrisisId }, idempotencyKey: "k-1")).EnsureSuccessStatusCode();
+        await _f.RunTimerAsync();
+        var mails = _f.Smtp.Messages();
+        Assert.Equal(2, mails.Count);
+        foreach (var mail in mails)
+        {
+            await _f.Client.PostAsync(SubscriptionFixture.LinkIn(Mime.Decode(mail), "confirm"), null);
+        }
+
+        await _f.PublishUpdateAsync("Depots reopen on Monday.", "انبارها دوشنبه باز می‌شوند.");
+        await _f.RunTimerAsync();
+        Assert.Equal(4, _f.Smtp.Messages().Count);
+        var manage = SubscriptionFixture.LinkIn(Mime.Decode(_f.Smtp.Messages()[^1]), "manage");
+        var ids = (await (await _f.Admin.GetAsync($"/api/admin/crises/{_f.CrisisId}/subscribers")).ReadJsonAsync()).GetProperty("subscribers").EnumerateArray().Select(s => s.GetProperty("id").GetString()!).ToList();
+        Assert.Equal(2, ids.Count);
+        var before = await StorageDump.TextAsync(_f.App);
+        var holding = before.Split('\n').Where(l => l.Contains("erase.me@", StringComparison.OrdinalIgnoreCase)).ToList();
+        Assert.Equal(2, holding.Count);
+        Assert.All(holding, line => Assert.Matches("^s[0-9]{2} sub[0-9a-f]{20} Channel=Email Address=", line));
+
+        var erased = await (await _f.Client.DeleteAsync(manage)).ReadJsonAsync();
+
+        Assert.Equal(2, erased.GetProperty("subscriptions").GetInt32());
+        var after = await StorageDump.TextAsync(_f.App);
+        Assert.DoesNotContain("erase.me", after, StringComparison.OrdinalIgnoreCase);
+        Assert.All(ids, id => Assert.DoesNotContain(id, after, StringComparison.Ordinal));
+        var contactHash = Convert.ToHexStringLower(System.Security.Cryptography.HMACSHA256.HashData(
+            Convert.FromBase64String(CrisisAppFactory.ContactHashKey), Encoding.UTF8.GetBytes("email:erase.me@example.org")));
+        Assert.Contains(contactHash, before, StringComparison.Ordinal);
+        Assert.DoesNotContain(contactHash, after, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Gone, (await _f.Client.DeleteAsync(manage)).StatusCode);
+        Assert.Equal(HttpStatusCode.Gone, (await _f.Client.GetAsync(manage)).StatusCode);
+    }
+
+    [Fact]
+    public async Task An_idempotency_key_sends_one_confirmation_and_refuses_reuse_with_another_request()
+    {
+        var body = new { email = "ida@example.org" };
+        Assert.Equal(HttpStatusCode.Accepted, (await _f.SubscribeAsync(body, "key-42")).StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, (await _f.SubscribeAsync(body, "key-42")).StatusCode);
+        await (await _f.SubscribeAsync(new { email = "ida@example.org", language = "fa" }, "key-42")).AssertProblemAsync((HttpStatusCode)422, Problems.IdempotencyKeyReused);
+        await (await _f.SubscribeAsync(body, "bad key with spaces")).AssertProblemAsync(HttpStatusCode.BadRequest, Problems.ValidationFailed);
+
+        await _f.RunTimerAsync();
+        Assert.Single(_f.Smtp.Messages());
+    }
+
+    [Fact]
+    public async Task A_contact_gets_at_most_three_confirmations_a_day_then_429_with_retry_after()
+    {
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal(HttpStatusCode.Accepted, (await _f.SubscribeAsync(new { email = "flood@example.org" })).StatusCode);
+        }
+
+        var refused = await _f.SubscribeAsync(new { email = "FLOOD@example.org" });
+        await refused.AssertProblemAsync(HttpStatusCode.TooManyRequests, Problems.RateLimited);
+        var midnight = _f.Clock.Now.UtcDateTime.Date.AddDays(1);
+        Assert.Equal(midnight - _f.Clock.Now.UtcDateTime, refused.Headers.RetryAfter!.Delta);
+        await _f.RunTimerAsync();
+        Assert.Equal(3, _f.Smtp.Messages().Count);
+
+        _f.Clock.Set(new DateTimeOffset(midnight, TimeSpan.Zero));
+        Assert.Equal(HttpStatusCode.Accepted, (await _f.SubscribeAsync(new { email = "flood@example.org" })).StatusCode);
+    }
+
+    private async Task<List<string>> PendingUpdateMailsAsync()
+    {
+        await _f.RunTimerAsync();
+        return [.. _f.Smtp.Messages().Where(m => m.Contains("Message-ID: <u|", StringComparison.Ordinal))];
+    }
+
+    private async Task<int> CountAsync(string status)
+    {
+        var counts = await (await _f.Admin.GetAsync($"/api/admin/crises/{_f.CrisisId}/subscribers/counts")).ReadJsonAsync();
+        return counts.GetProperty("byStatus").TryGetProperty(status, out var n) ? n.GetInt32() : 0;
+    }
+}
