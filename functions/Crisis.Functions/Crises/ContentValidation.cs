@@ -91,6 +91,6 @@ public static partial class ContentValidation
         }
     }
 
-    [GeneratedRegex("^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")]
+    [GeneratedRegex("^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?\\z")]
     private static partial Regex KeyPattern();
 }

@@ -48,9 +48,9 @@ public static partial class CrisisIds
     /// <summary>Whether a route value can be a child id (FAQ entry, update, question): letters, digits, '-', '_'.</summary>
     public static bool IsWellFormedChild(string? id) => id is not null && ChildWellFormed().IsMatch(id);
 
-    [GeneratedRegex("^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")]
+    [GeneratedRegex("^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?\\z")]
     private static partial Regex WellFormed();
 
-    [GeneratedRegex("^[A-Za-z0-9_-]{1,64}$")]
+    [GeneratedRegex("^[A-Za-z0-9_-]{1,64}\\z")]
     private static partial Regex ChildWellFormed();
 }

@@ -94,6 +94,6 @@ public static partial class Topics
 
     public static bool IsValid(string? topic) => topic is not null && Pattern().IsMatch(topic);
 
-    [System.Text.RegularExpressions.GeneratedRegex("^[a-z0-9][a-z0-9-]{0,39}$")]
+    [System.Text.RegularExpressions.GeneratedRegex("^[a-z0-9][a-z0-9-]{0,39}\\z")]
     private static partial System.Text.RegularExpressions.Regex Pattern();
 }

@@ -67,6 +67,6 @@ public static partial class TouchpointValidation
         }
     }
 
-    [GeneratedRegex("^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")]
+    [GeneratedRegex("^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?\\z")]
     private static partial Regex Id();
 }

@@ -180,7 +180,7 @@ public class CrisisLifecycleTests : IAsyncLifetime
     {
         await (await _admin.GetAsync("/api/admin/crises/no-such-crisis")).AssertProblemAsync(HttpStatusCode.NotFound, Problems.NotFound);
         await (await _admin.PostAsync("/api/admin/crises/no-such-crisis/activate", null)).AssertProblemAsync(HttpStatusCode.NotFound, Problems.NotFound);
-        foreach (var id in new[] { "it's", "a%2Fb", "UPPER", "a%22b", new string('a', 65), "a%0Ab" })
+        foreach (var id in new[] { "it's", "a%2Fb", "UPPER", "a%22b", new string('a', 65), "a%0Ab", "abc%0A" })
         {
             await (await _admin.GetAsync($"/api/admin/crises/{id}")).AssertProblemAsync(HttpStatusCode.BadRequest, Problems.InvalidId);
         }

@@ -122,7 +122,7 @@ public sealed partial class BlobContainerClient
         while (!string.IsNullOrEmpty(marker));
     }
 
-    [GeneratedRegex("^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")]
+    [GeneratedRegex("^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\\z")]
     private static partial Regex ContainerName();
 }
 

@@ -18,6 +18,6 @@ public sealed partial class TableServiceClient(StoragePipeline pipeline)
         }
     }
 
-    [GeneratedRegex("^[A-Za-z][A-Za-z0-9]{2,62}$")]
+    [GeneratedRegex("^[A-Za-z][A-Za-z0-9]{2,62}\\z")]
     private static partial Regex TableName();
 }
