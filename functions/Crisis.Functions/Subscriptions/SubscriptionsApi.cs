@@ -485,7 +485,7 @@ public static partial class SubscriptionsApi
     private static string Fingerprint(string hash, string scope, string language, List<string> topics) =>
         Convert.ToHexStringLower(SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(new { hash, scope, language, topics })));
 
-    [System.Text.RegularExpressions.GeneratedRegex(@"^\+[1-9][0-9]{6,14}$")]
+    [System.Text.RegularExpressions.GeneratedRegex(@"^\+[1-9][0-9]{6,14}\z")]
     private static partial System.Text.RegularExpressions.Regex E164();
 }
 
