@@ -205,7 +205,7 @@ public sealed class Outbox(
                 }
 
                 token.ThrowIfCancellationRequested();
-                switch (await DeliverAsync(table, marker, token))
+                switch (await DeliverAsync(table, marker))
                 {
                     case "sent": Interlocked.Increment(ref sent); break;
                     case "retry": Interlocked.Increment(ref retried); break;
@@ -223,7 +223,7 @@ public sealed class Outbox(
         return new DispatchResult(sent, retried, failed, skipped);
     }
 
-    private async Task<string> DeliverAsync(TableClient table, TableEntity marker, CancellationToken cancellationToken)
+    private async Task<string> DeliverAsync(TableClient table, TableEntity marker)
     {
         var now = time.GetUtcNow();
         if (marker.GetString("Status") == "sending" && marker.GetDateTimeOffset("ClaimedAt") > now - ClaimTimeout)
@@ -236,7 +236,9 @@ public sealed class Outbox(
         ETag claim;
         try
         {
-            claim = await table.UpdateEntityAsync(claimRow, marker.ETag, TableUpdateMode.Merge, cancellationToken);
+            // From the claim on, a message is finished whatever happens to the run: a claim cancelled in flight
+            // could be stored without our knowing, and would hold the message back for the claim timeout.
+            claim = await table.UpdateEntityAsync(claimRow, marker.ETag, TableUpdateMode.Merge, CancellationToken.None);
         }
         catch (Exception e) when (e is StoragePreconditionFailedException or StorageNotFoundException)
         {
