@@ -5,4 +5,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 bash functions/install-deps
-dotnet run --project tests/bench/ReminderBenchmark -c Release
+dotnet run --project tests/bench/Benchmarks -c Release -- reminders

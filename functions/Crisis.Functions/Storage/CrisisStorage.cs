@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Azure.Core;
+using Azure.Core.Pipeline;
 using Azure.Identity;
 using Crisis.Functions.Storage.Blobs;
 using Crisis.Functions.Storage.Tables;
@@ -109,6 +110,13 @@ public static class StorageServiceCollectionExtensions
         var options = services.GetRequiredService<IOptions<StorageOptions>>().Value;
         var clientOptions = new StorageClientOptions();
         clientOptions.Retry.NetworkTimeout = options.NetworkTimeout;
+
+        // Policies registered by the host (metering, e.g. the benchmarks' request counter) see every request once.
+        foreach (var policy in services.GetServices<HttpPipelinePolicy>())
+        {
+            clientOptions.AddPolicy(policy, HttpPipelinePosition.PerCall);
+        }
+
         return new StoragePipeline(services.GetRequiredService<StorageAccount>(), service, clientOptions, services.GetRequiredService<TimeProvider>());
     }
 }

@@ -22,7 +22,7 @@ internal static class ReminderBenchmark
     private const int Due = 50;
     private static readonly string[] English = ["en"];
 
-    public static async Task<int> Main()
+    public static async Task<int> RunAsync()
     {
         await using var azurite = await EmbeddedAzurite.StartAsync();
         Console.WriteLine($"{"expected updates",16} {"populate s",11} {"run (50 due) ms",16} {"idle run ms",12} {"entries read",13}");
@@ -107,27 +107,5 @@ internal static class ReminderBenchmark
         {
             gate.Release();
         }
-    }
-}
-
-/// <summary>The app in process, on the benchmark's Azurite, with a fresh name prefix and its timers off.</summary>
-internal sealed class BenchApp(string connectionString) : WebApplicationFactory<Program>
-{
-    public const string AdminKey = "bench-admin-key";
-
-    protected override void ConfigureWebHost(IWebHostBuilder builder)
-    {
-        builder.UseSetting("Storage:ConnectionString", connectionString);
-        builder.UseSetting("Storage:NamePrefix", "b" + Guid.NewGuid().ToString("N")[..10]);
-        builder.UseSetting("Hosting:LocalScheduler", "false");
-        builder.UseSetting("Access:ApiKeys:0:Name", "bench");
-        builder.UseSetting("Access:ApiKeys:0:Role", "admin");
-        builder.UseSetting("Access:ApiKeys:0:Sha256", ApiKeyAuthenticationHandler.Hash(AdminKey));
-        builder.UseSetting("Tokens:SigningKeys:0:Id", "bench");
-        builder.UseSetting("Tokens:SigningKeys:0:Secret", Convert.ToBase64String(new byte[32]));
-        builder.UseSetting("Webhooks:SigningSecret", "whsec_" + Convert.ToBase64String(new byte[32]));
-        builder.UseSetting("Subscriptions:ContactHashKey", Convert.ToBase64String(new byte[32]));
-        builder.UseSetting("Logging:LogLevel:Default", "Warning");
-        builder.UseSetting("Logging:LogLevel:Microsoft.Hosting.Lifetime", "Warning");
     }
 }
