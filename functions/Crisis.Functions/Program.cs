@@ -1,4 +1,5 @@
 using Crisis.Functions.Access;
+using Crisis.Functions.CannedResponses;
 using Crisis.Functions.Common;
 using Crisis.Functions.Crises;
 using Crisis.Functions.Demo;
@@ -61,6 +62,7 @@ builder.Services.AddSingleton<TouchpointStore>();
 builder.Services.AddSingleton<TouchpointRestorer>();
 builder.Services.AddTimerFunction<ExpiryTimer>();
 builder.Services.AddCrisisSubscriptions();
+builder.Services.AddSingleton<CannedResponseStore>();
 
 var app = builder.Build();
 
@@ -84,6 +86,7 @@ app.MapSourceOfTruth();
 app.MapTouchpoints();
 app.MapSubscriptions();
 app.MapSubscriberAdmin();
+app.MapCannedResponses();
 app.MapTimerFunctions();
 
 if (local is not null)

@@ -16,6 +16,7 @@ param tableNames array = [
   'outbox'
   'touchpointoverrides'
   'subscribers'
+  'cannedresponses'
 ]
 
 @description('Blob containers the app uses.')

@@ -73,13 +73,15 @@ public sealed class TouchpointRestorer(TouchpointStore touchpoints, CrisisStore 
 
 /// <summary>
 /// The expiry timer: for every crisis ended longer ago than the grace period, restores the touchpoints it
-/// overrides and archives it (archived crises leave the public pages and FAQ). Each step checks the state it
+/// overrides, archives its canned responses (kept, hidden from agents) and archives it (archived crises leave the
+/// public pages and FAQ). Each step checks the state it
 /// changes, so replays and concurrent runs change nothing more, and a crashed run is finished by the next.
 /// </summary>
 public sealed class ExpiryTimer(
     CrisisStore crises,
     CrisisService crisisService,
     TouchpointRestorer restorer,
+    CannedResponses.CannedResponseStore responses,
     IOptions<ExpiryOptions> options,
     TimeProvider time,
     ILogger<ExpiryTimer> logger) : ITimerFunction
@@ -100,6 +102,11 @@ public sealed class ExpiryTimer(
         {
             cancellationToken.ThrowIfCancellationRequested();
             restored += await restorer.RestoreCrisisAsync(crisis.Id, Actor, cancellationToken);
+            var responsesArchived = await responses.ArchiveAllAsync(crisis.Id, Actor, cancellationToken);
+            if (responsesArchived > 0)
+            {
+                await crises.AuditAsync(crisis.Id, Actor, "canned-response.archive", null, $"{responsesArchived} canned responses archived with the crisis", cancellationToken);
+            }
             try
             {
                 await crisisService.MoveAsync(crisis.Id, CrisisStatus.Archived, crisis.Version, Actor, cancellationToken);

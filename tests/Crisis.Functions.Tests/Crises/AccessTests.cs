@@ -28,7 +28,8 @@ public class AccessTests : IAsyncLifetime
                     .Replace("{expectedUpdateId}", "e1", StringComparison.Ordinal)
                     .Replace("{subscriberId}", "b1", StringComparison.Ordinal)
                     .Replace("{version}", "1", StringComparison.Ordinal)
-                    .Replace("{touchpointId}", "t1", StringComparison.Ordinal))))];
+                    .Replace("{touchpointId}", "t1", StringComparison.Ordinal)
+                    .Replace("{responseId}", "r1", StringComparison.Ordinal))))];
 
     [Fact]
     public async Task Every_admin_route_refuses_requests_without_a_credential()

@@ -1,3 +1,4 @@
+using Crisis.Functions.CannedResponses;
 using Crisis.Functions.Crises;
 using Crisis.Functions.Feedback;
 using Crisis.Functions.Health;
@@ -17,6 +18,7 @@ public static class AppStorageNames
     [
         CrisisStore.TableName, FeedbackStore.TableName, HeartbeatTimer.Table, StakeholderStore.StakeholderTable, StakeholderStore.ExpectedUpdateTable,
         StakeholderStore.DueTable, SourceOfTruthStore.SubscriberTable, Outbox.TableName, TouchpointStore.OverrideTable, SubscriberStore.TableName,
+        CannedResponseStore.TableName,
     ];
 
     public static readonly string[] Containers =

@@ -1,0 +1,156 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Crisis.Functions.Hosting;
+using Crisis.Functions.Tests.Infrastructure;
+using Crisis.Functions.Tests.Stakeholders;
+
+namespace Crisis.Functions.Tests.CannedResponses;
+
+public sealed class CannedResponseTests : IAsyncLifetime
+{
+    private static readonly object AllChecked = new { empathy = true, clarity = true, consistency = true, realism = true, helpfulness = true };
+    private static readonly string[] OneSnippet = ["Changed."];
+    private ReminderFixture _f = null!;
+    private HttpClient _agent = null!;
+
+    public async Task InitializeAsync()
+    {
+        _f = await ReminderFixture.StartAsync(new Dictionary<string, string?> { ["Expiry:GracePeriod"] = "02:00:00" });
+        _agent = _f.App.CreateAgentClient();
+    }
+
+    public async Task DisposeAsync()
+    {
+        _agent.Dispose();
+        await _f.DisposeAsync();
+    }
+
+    private string Base => $"/api/admin/crises/{_f.CrisisId}/canned-responses";
+
+    private string AgentBase => $"/api/agent/crises/{_f.CrisisId}/canned-responses";
+
+    private async Task<string> CreateAsync(string name = "COVID refund", object? tags = null)
+    {
+        var created = await _f.Admin.PostAsJsonAsync(Base, new
+        {
+            name,
+            snippets = new Dictionary<string, string[]>
+            {
+                ["en"] = ["We are sorry your trip was cancelled.", "You can ask for a full refund within 30 days."],
+                ["fa"] = ["متأسفیم که سفر شما لغو شد.", "می‌توانید تا ۳۰ روز درخواست بازپرداخت کامل کنید."],
+            },
+            tags,
+        });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        return (await created.ReadJsonAsync()).GetProperty("id").GetString()!;
+    }
+
+    [Fact]
+    public async Task Agents_see_a_response_only_once_an_expert_approved_it_with_the_checklist_and_every_rendering_ends_with_the_page_link()
+    {
+        var expert = await _f.AddStakeholderAsync("maryam", "expert");
+        var communicator = await _f.AddStakeholderAsync("tom", "communicator");
+        var id = await CreateAsync();
+
+        await (await _agent.GetAsync($"{AgentBase}/{id}")).AssertProblemAsync(HttpStatusCode.NotFound, Problems.NotFound);
+        Assert.Empty((await (await _agent.GetAsync(AgentBase)).ReadJsonAsync()).GetProperty("responses").EnumerateArray());
+        await (await _f.Admin.PostAsJsonAsync($"{Base}/{id}/approve", new { checklist = AllChecked, stakeholderId = expert })).AssertProblemAsync(HttpStatusCode.Conflict, Problems.IllegalTransition);
+
+        Assert.Equal("in-review", (await (await _f.Admin.PostAsync($"{Base}/{id}/submit", null)).ReadJsonAsync()).GetProperty("status").GetString());
+        await (await _agent.GetAsync($"{AgentBase}/{id}")).AssertProblemAsync(HttpStatusCode.NotFound, Problems.NotFound);
+        await (await _f.Admin.PostAsJsonAsync($"{Base}/{id}/approve", new { checklist = AllChecked, stakeholderId = communicator })).AssertProblemAsync(HttpStatusCode.Forbidden, Problems.Forbidden);
+        await (await _f.Admin.PostAsJsonAsync($"{Base}/{id}/approve", new { checklist = AllChecked, stakeholderId = "nobody" })).AssertProblemAsync(HttpStatusCode.NotFound, Problems.NotFound);
+        var incomplete = await (await _f.Admin.PostAsJsonAsync($"{Base}/{id}/approve", new { checklist = new { empathy = true, clarity = true, consistency = true, realism = false, helpfulness = true }, stakeholderId = expert }))
+            .AssertProblemAsync(HttpStatusCode.BadRequest, Problems.ValidationFailed);
+        Assert.True(incomplete.GetProperty("errors").TryGetProperty("checklist.realism", out _));
+        await (await _f.Admin.PostAsJsonAsync($"{Base}/{id}/approve", new { stakeholderId = expert })).AssertProblemAsync(HttpStatusCode.BadRequest, Problems.InvalidJson);
+        Assert.Equal("in-review", (await (await _f.Admin.GetAsync($"{Base}/{id}")).ReadJsonAsync()).GetProperty("status").GetString());
+        await (await _agent.GetAsync($"{AgentBase}/{id}")).AssertProblemAsync(HttpStatusCode.NotFound, Problems.NotFound);
+
+        var approved = await (await _f.Admin.PostAsJsonAsync($"{Base}/{id}/approve", new { checklist = AllChecked, stakeholderId = expert, notes = "Matches the refund policy." })).ReadJsonAsync();
+        Assert.Equal("approved", approved.GetProperty("status").GetString());
+        Assert.Equal("stakeholder:" + expert, approved.GetProperty("approval").GetProperty("approvedBy").GetString());
+        Assert.True(approved.GetProperty("approval").GetProperty("checklist").GetProperty("realism").GetBoolean());
+
+        var found = (await (await _agent.GetAsync(AgentBase + "?q=REFUND")).ReadJsonAsync()).GetProperty("responses");
+        Assert.Equal(id, Assert.Single(found.EnumerateArray()).GetProperty("id").GetString());
+        Assert.Empty((await (await _agent.GetAsync(AgentBase + "?q=delivery")).ReadJsonAsync()).GetProperty("responses").EnumerateArray());
+
+        var persian = await (await _agent.GetAsync($"{AgentBase}/{id}?lang=fa")).ReadJsonAsync();
+        Assert.Equal("fa", persian.GetProperty("language").GetString());
+        Assert.Equal("rtl", persian.GetProperty("dir").GetString());
+        Assert.Equal($"متأسفیم که سفر شما لغو شد.\n\nمی‌توانید تا ۳۰ روز درخواست بازپرداخت کامل کنید.\n\nhttp://localhost:7071/api/crises/{_f.CrisisId}?lang=fa", persian.GetProperty("text").GetString());
+        var fallback = await (await _agent.GetAsync($"{AgentBase}/{id}?lang=cy")).ReadJsonAsync();
+        Assert.Equal("en", fallback.GetProperty("language").GetString());
+        Assert.EndsWith($"?lang=en", fallback.GetProperty("text").GetString(), StringComparison.Ordinal);
+        Assert.Equal(2, fallback.GetProperty("uses").GetInt32());
+        Assert.Equal(2, (await (await _f.Admin.GetAsync($"{Base}/{id}")).ReadJsonAsync()).GetProperty("uses").GetInt32());
+
+        await _f.Admin.PutAsJsonAsync($"{Base}/{id}", new { name = "COVID refund", snippets = new { en = OneSnippet } });
+        await (await _agent.GetAsync($"{AgentBase}/{id}")).AssertProblemAsync(HttpStatusCode.NotFound, Problems.NotFound);
+        var actions = await CrisisFixtures.AuditActionsAsync(_f.Admin, _f.CrisisId);
+        Assert.Contains("canned-response.approve", actions);
+        Assert.Contains("canned-response.edit", actions);
+        await (await _agent.PostAsJsonAsync(Base, new { name = "x", snippets = new { en = OneSnippet } })).AssertProblemAsync(HttpStatusCode.Forbidden, Problems.Forbidden);
+    }
+
+    [Theory]
+    [InlineData("""{"name":"x","snippets":{"fa":["a"]}}""", "snippets")]
+    [InlineData("""{"name":"x","snippets":{"en":["a"],"de":["b"]}}""", "snippets.de")]
+    [InlineData("""{"name":"x","snippets":{"en":[]}}""", "snippets.en")]
+    [InlineData("""{"name":"x","snippets":{"en":["a","a","a","a","a","a","a","a","a","a","a"]}}""", "snippets.en")]
+    [InlineData("""{"name":"a\u0000b","snippets":{"en":["a"]}}""", "name")]
+    [InlineData("""{"name":"","snippets":{"en":["a"]}}""", "name")]
+    [InlineData("""{"name":"x","snippets":{"en":["a"]},"tags":["Not A Tag"]}""", "tags[0]")]
+    public async Task Invalid_responses_are_refused_and_nothing_is_stored(string body, string field)
+    {
+        var response = await _f.Admin.PostAsync(Base, new StringContent(body, Encoding.UTF8, "application/json"));
+
+        var problem = await response.AssertProblemAsync(HttpStatusCode.BadRequest, Problems.ValidationFailed);
+        Assert.True(problem.GetProperty("errors").TryGetProperty(field, out _), $"expected an error on {field}: {problem}");
+        Assert.Empty((await (await _f.Admin.GetAsync(Base)).ReadJsonAsync()).GetProperty("responses").EnumerateArray());
+    }
+
+    [Fact]
+    public async Task Malformed_oversized_and_unknown_are_refused()
+    {
+        await (await _f.Admin.PostAsync(Base, new StringContent("{\"name\":", Encoding.UTF8, "application/json"))).AssertProblemAsync(HttpStatusCode.BadRequest, Problems.InvalidJson);
+        await (await _f.Admin.PostAsync(Base, new StringContent("""{"name":5,"snippets":{}}""", Encoding.UTF8, "application/json"))).AssertProblemAsync(HttpStatusCode.BadRequest, Problems.InvalidJson);
+        var huge = JsonSerializer.Serialize(new { name = "x", snippets = new { en = new[] { new string('a', 70_000) } } });
+        await (await _f.Admin.PostAsync(Base, new StringContent(huge, Encoding.UTF8, "application/json"))).AssertProblemAsync(HttpStatusCode.RequestEntityTooLarge, Problems.PayloadTooLarge);
+        await (await _f.Admin.GetAsync($"{Base}/nope")).AssertProblemAsync(HttpStatusCode.NotFound, Problems.NotFound);
+        await (await _f.Admin.PostAsync($"{Base}/nope/submit", null)).AssertProblemAsync(HttpStatusCode.NotFound, Problems.NotFound);
+        await (await _agent.GetAsync($"{AgentBase}/x'or'1'eq'1")).AssertProblemAsync(HttpStatusCode.BadRequest, Problems.InvalidId);
+        await (await _agent.GetAsync($"{AgentBase}?q={new string('q', 300)}")).AssertProblemAsync(HttpStatusCode.BadRequest, Problems.InvalidQuery);
+        await (await _agent.GetAsync($"{AgentBase}/nope?lang=zz-notreal")).AssertProblemAsync(HttpStatusCode.BadRequest, Problems.InvalidQuery);
+    }
+
+    [Fact]
+    public async Task The_expiry_timer_archives_a_crisis_responses_once_hiding_them_from_agents_and_keeping_them()
+    {
+        var id = await CreateAsync();
+        await _f.Admin.PostAsync($"{Base}/{id}/submit", null);
+        await _f.Admin.PostAsJsonAsync($"{Base}/{id}/approve", new { checklist = AllChecked });
+        (await _agent.GetAsync($"{AgentBase}/{id}")).EnsureSuccessStatusCode();
+
+        await CrisisFixtures.PostAsync(_f.Admin, $"/api/admin/crises/{_f.CrisisId}/end");
+        (await _agent.GetAsync($"{AgentBase}/{id}")).EnsureSuccessStatusCode();
+        _f.Clock.Advance(TimeSpan.FromHours(3));
+        await Task.WhenAll(RunExpiryAsync(), RunExpiryAsync());
+        await RunExpiryAsync();
+
+        var kept = await (await _f.Admin.GetAsync($"{Base}/{id}")).ReadJsonAsync();
+        Assert.Equal("archived", kept.GetProperty("status").GetString());
+        Assert.Equal(CrisisAppFactory.AdminName, kept.GetProperty("approval").GetProperty("approvedBy").GetString());
+        await (await _agent.GetAsync($"{AgentBase}/{id}")).AssertProblemAsync(HttpStatusCode.NotFound, Problems.NotFound);
+        Assert.Empty((await (await _agent.GetAsync(AgentBase)).ReadJsonAsync()).GetProperty("responses").EnumerateArray());
+        var actions = await CrisisFixtures.AuditActionsAsync(_f.Admin, _f.CrisisId);
+        Assert.Single(actions, a => a == "canned-response.archive");
+        await (await _f.Admin.PostAsJsonAsync(Base, new { name = "late", snippets = new { en = OneSnippet } })).AssertProblemAsync(HttpStatusCode.Conflict, Problems.Conflict);
+    }
+
+    private Task<HttpResponseMessage> RunExpiryAsync() =>
+        _f.Client.PostAsync("/CrisisExpiry", new StringContent("""{"Data":{"timer":{"IsPastDue":false}},"Metadata":{}}""", Encoding.UTF8, "application/json"));
+}
