@@ -13,6 +13,7 @@ using Crisis.Functions.Stakeholders;
 using Crisis.Functions.Storage;
 using Crisis.Functions.Subscriptions;
 using Crisis.Functions.Touchpoints;
+using Crisis.Functions.Triage;
 
 // `hash-key`: prints the SHA-256 to configure for an API key read from standard input.
 if (args is ["hash-key"])
@@ -63,6 +64,7 @@ builder.Services.AddSingleton<TouchpointRestorer>();
 builder.Services.AddTimerFunction<ExpiryTimer>();
 builder.Services.AddCrisisSubscriptions();
 builder.Services.AddSingleton<CannedResponseStore>();
+builder.Services.AddSingleton<TriageStore>();
 
 var app = builder.Build();
 
@@ -87,6 +89,7 @@ app.MapTouchpoints();
 app.MapSubscriptions();
 app.MapSubscriberAdmin();
 app.MapCannedResponses();
+app.MapTriage();
 app.MapTimerFunctions();
 
 if (local is not null)

@@ -17,6 +17,7 @@ param tableNames array = [
   'touchpointoverrides'
   'subscribers'
   'cannedresponses'
+  'triagecounts'
 ]
 
 @description('Blob containers the app uses.')
@@ -25,6 +26,7 @@ param containerNames array = [
   'pages'
   'source-of-truth'
   'touchpoints'
+  'triage'
 ]
 
 @description('Where Flex Consumption reads the deployment package from.')

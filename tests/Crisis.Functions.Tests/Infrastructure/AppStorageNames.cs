@@ -8,6 +8,7 @@ using Crisis.Functions.SourceOfTruth;
 using Crisis.Functions.Stakeholders;
 using Crisis.Functions.Subscriptions;
 using Crisis.Functions.Touchpoints;
+using Crisis.Functions.Triage;
 
 namespace Crisis.Functions.Tests.Infrastructure;
 
@@ -18,11 +19,11 @@ public static class AppStorageNames
     [
         CrisisStore.TableName, FeedbackStore.TableName, HeartbeatTimer.Table, StakeholderStore.StakeholderTable, StakeholderStore.ExpectedUpdateTable,
         StakeholderStore.DueTable, SourceOfTruthStore.SubscriberTable, Outbox.TableName, TouchpointStore.OverrideTable, SubscriberStore.TableName,
-        CannedResponseStore.TableName,
+        CannedResponseStore.TableName, TriageStore.CountTable,
     ];
 
     public static readonly string[] Containers =
     [
-        ContentStore.ContainerName, PagePublisher.ContainerName, SourceOfTruthStore.ContainerName, TouchpointStore.ContainerName,
+        ContentStore.ContainerName, PagePublisher.ContainerName, SourceOfTruthStore.ContainerName, TouchpointStore.ContainerName, TriageStore.ContainerName,
     ];
 }
