@@ -8,6 +8,7 @@ using Crisis.Functions.Health;
 using Crisis.Functions.Hosting;
 using Crisis.Functions.Notifications;
 using Crisis.Functions.PublicPages;
+using Crisis.Functions.Review;
 using Crisis.Functions.SourceOfTruth;
 using Crisis.Functions.Stakeholders;
 using Crisis.Functions.Storage;
@@ -53,6 +54,8 @@ builder.Services.AddSingleton<CrisisService>();
 builder.Services.AddSingleton<PagePublisher>();
 builder.Services.AddSingleton<PublishedPageCache>();
 builder.Services.AddSingleton<FeedbackStore>();
+builder.Services.AddSingleton<FaqViews>();
+builder.Services.AddHostedService(sp => sp.GetRequiredService<FaqViews>());
 builder.Services.AddCrisisNotifications();
 builder.Services.AddSingleton<StakeholderStore>();
 builder.Services.AddSingleton<ExpectedUpdateService>();
@@ -65,6 +68,7 @@ builder.Services.AddTimerFunction<ExpiryTimer>();
 builder.Services.AddCrisisSubscriptions();
 builder.Services.AddSingleton<CannedResponseStore>();
 builder.Services.AddSingleton<TriageStore>();
+builder.Services.AddSingleton<ReviewService>();
 
 var app = builder.Build();
 
@@ -90,6 +94,7 @@ app.MapSubscriptions();
 app.MapSubscriberAdmin();
 app.MapCannedResponses();
 app.MapTriage();
+app.MapReview();
 app.MapTimerFunctions();
 
 if (local is not null)

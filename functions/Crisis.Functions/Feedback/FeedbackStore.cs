@@ -51,6 +51,47 @@ public sealed class FeedbackStore(CrisisStorage storage, TimeProvider time)
         return [.. counts.OrderBy(c => c.Key, StringComparer.Ordinal).Select(c => new VoteCount(c.Key, c.Value.Yes, c.Value.No))];
     }
 
+    /// <summary>Adds <paramref name="views"/> to the FAQ view count of one language; concurrent adds are each kept.</summary>
+    public async Task AddFaqViewsAsync(string crisisId, string language, long views, CancellationToken cancellationToken)
+    {
+        var table = await storage.TableAsync(TableName, cancellationToken);
+        for (var attempt = 1; ; attempt++)
+        {
+            var row = await table.GetEntityIfExistsAsync(crisisId, "views|" + language, cancellationToken: cancellationToken);
+            var counted = new TableEntity(crisisId, "views|" + language) { ["Count"] = (row?.GetInt64("Count") ?? 0) + views };
+            try
+            {
+                if (row is null)
+                {
+                    await table.AddEntityAsync(counted, cancellationToken);
+                }
+                else
+                {
+                    await table.UpdateEntityAsync(counted, row.ETag, TableUpdateMode.Replace, cancellationToken);
+                }
+
+                return;
+            }
+            catch (Exception e) when (e is StorageConflictException or StoragePreconditionFailedException && attempt < 10)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(System.Random.Shared.Next(5, 20 * attempt)), time, cancellationToken);
+            }
+        }
+    }
+
+    /// <summary>FAQ views per language.</summary>
+    public async Task<IReadOnlyDictionary<string, long>> CountFaqViewsAsync(string crisisId, CancellationToken cancellationToken)
+    {
+        var table = await storage.TableAsync(TableName, cancellationToken);
+        var views = new SortedDictionary<string, long>(StringComparer.Ordinal);
+        await foreach (var row in table.QueryAsync(TableFilter.PartitionWithRowKeyPrefix(crisisId, "views|"), cancellationToken: cancellationToken))
+        {
+            views[row.RowKey[6..]] = row.GetInt64("Count") ?? 0;
+        }
+
+        return views;
+    }
+
     public async Task<Question> AddQuestionAsync(string crisisId, string text, string language, string? contact, CancellationToken cancellationToken)
     {
         var table = await storage.TableAsync(TableName, cancellationToken);

@@ -51,7 +51,8 @@ public interface IDeferredMessages
 
     Task<Rendering> RenderAsync(string reference, CancellationToken cancellationToken);
 
-    Task AfterAttemptAsync(string reference, Rendering rendering, string? failure, CancellationToken cancellationToken);
+    /// <summary>Hears how an attempt went; true when the recipient is quarantined now, which ends the message unsent.</summary>
+    Task<bool> AfterAttemptAsync(string reference, Rendering rendering, string? failure, CancellationToken cancellationToken);
 }
 
 public sealed record DispatchResult(int Sent, int Retried, int Failed, int Skipped);
@@ -268,9 +269,10 @@ public sealed class Outbox(
             error = "timed out";
         }
 
-        if (source is not null)
+        if (source is not null && await source.AfterAttemptAsync(marker.GetString("Ref")!, rendering, error, CancellationToken.None))
         {
-            await source.AfterAttemptAsync(marker.GetString("Ref")!, rendering, error, CancellationToken.None);
+            await CompleteAsync(table, marker, claim, recordKey, "quarantined", attempts, error, message.Channel);
+            return "quarantined";
         }
 
         if (error is null || attempts >= MaxAttempts)

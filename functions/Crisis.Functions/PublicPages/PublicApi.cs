@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Crisis.Functions.Common;
 using Crisis.Functions.Crises;
+using Crisis.Functions.Feedback;
 using Crisis.Functions.Hosting;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
@@ -59,22 +60,25 @@ public static class PublicApi
     public static Task<IResult> GetFeed(string id, [FromQuery] string? lang, HttpRequest request, PublishedPageCache cache, IOptions<PublicPagesOptions> options, CancellationToken cancellationToken) =>
         ServeAsync(id, lang, "feed.atom", request, cache, options.Value, cancellationToken);
 
-    public static async Task<IResult> GetFaq(string id, [FromQuery] string? lang, [FromQuery] string? q, HttpRequest request, PublishedPageCache cache, IOptions<PublicPagesOptions> options, CancellationToken cancellationToken)
+    /// <summary>The FAQ, or the entries matching <paramref name="q"/>; each read counts as a view of the FAQ in its language.</summary>
+    public static async Task<IResult> GetFaq(
+        string id, [FromQuery] string? lang, [FromQuery] string? q, HttpRequest request, PublishedPageCache cache, FaqViews views, IOptions<PublicPagesOptions> options, CancellationToken cancellationToken)
     {
         if (q is not null && (q.Length > MaxQueryLength || q.Any(char.IsControl)))
         {
             return Problems.Create(400, Problems.InvalidQuery, "Invalid search", $"q must be at most {MaxQueryLength} characters without control characters.");
         }
 
-        if (string.IsNullOrWhiteSpace(q))
-        {
-            return await ServeAsync(id, lang, "faq.json", request, cache, options.Value, cancellationToken);
-        }
-
         var (document, language, problem) = await FindAsync(id, lang, "faq.json", request, cache, cancellationToken);
         if (problem is not null)
         {
             return problem;
+        }
+
+        views.Count(id, language!);
+        if (string.IsNullOrWhiteSpace(q))
+        {
+            return new CachedDocumentResult(document!, language, options.Value.MaxAgeSeconds);
         }
 
         var results = JsonSerializer.SerializeToUtf8Bytes(document!.FaqIndex.Search(q.Trim()), JsonBody.Options);

@@ -24,6 +24,29 @@ public sealed record OccurrenceOutcome(string CrisisId, string ExpectedUpdateId,
 
 public sealed record StakeholderRecord(string StakeholderId, int OnTime, int Late, int Overdue, int Missed, IReadOnlyList<OccurrenceOutcome> Occurrences);
 
+/// <summary>How owed updates went: each occurrence on time, late, overdue (open, past its grace period), missed (closed unanswered) or open.</summary>
+public static class OccurrenceOutcomes
+{
+    public static IEnumerable<OccurrenceOutcome> Of(ExpectedUpdate update, bool crisisOver, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(update);
+        var closed = update.Status != ExpectedUpdateStatus.Active || crisisOver;
+        foreach (var occurrence in update.Occurrences)
+        {
+            var deadline = occurrence.DueAt + update.GracePeriod;
+            var outcome = occurrence.SatisfiedAt is { } at
+                ? at <= deadline ? "on-time" : "late"
+                : closed ? "missed" : now > deadline ? "overdue" : "open";
+            yield return new OccurrenceOutcome(update.CrisisId, update.Id, update.Topic, occurrence.Number, occurrence.DueAt, occurrence.SatisfiedAt, outcome);
+        }
+    }
+
+    public static StakeholderRecord Record(string stakeholderId, IReadOnlyCollection<OccurrenceOutcome> outcomes) => new(stakeholderId,
+        outcomes.Count(o => o.Outcome == "on-time"), outcomes.Count(o => o.Outcome == "late"),
+        outcomes.Count(o => o.Outcome == "overdue"), outcomes.Count(o => o.Outcome == "missed"),
+        [.. outcomes.OrderBy(o => o.DueAt)]);
+}
+
 public static class StakeholderAdminApi
 {
     private const int MaxBody = 16 * 1024;
@@ -103,21 +126,10 @@ public static class StakeholderAdminApi
         foreach (var update in await store.ListExpectedByOwnerAsync(stakeholderId, cancellationToken))
         {
             var crisisOver = (await crises.GetAsync(update.CrisisId, cancellationToken))?.Crisis.Status is not (CrisisStatus.Active or CrisisStatus.Draft);
-            var closed = update.Status != ExpectedUpdateStatus.Active || crisisOver;
-            foreach (var occurrence in update.Occurrences)
-            {
-                var deadline = occurrence.DueAt + update.GracePeriod;
-                var outcome = occurrence.SatisfiedAt is { } at
-                    ? at <= deadline ? "on-time" : "late"
-                    : closed ? "missed" : now > deadline ? "overdue" : "open";
-                outcomes.Add(new OccurrenceOutcome(update.CrisisId, update.Id, update.Topic, occurrence.Number, occurrence.DueAt, occurrence.SatisfiedAt, outcome));
-            }
+            outcomes.AddRange(OccurrenceOutcomes.Of(update, crisisOver, now));
         }
 
-        return TypedResults.Ok(new StakeholderRecord(stakeholderId,
-            outcomes.Count(o => o.Outcome == "on-time"), outcomes.Count(o => o.Outcome == "late"),
-            outcomes.Count(o => o.Outcome == "overdue"), outcomes.Count(o => o.Outcome == "missed"),
-            [.. outcomes.OrderBy(o => o.DueAt)]));
+        return TypedResults.Ok(OccurrenceOutcomes.Record(stakeholderId, outcomes));
     }
 
     public static async Task<Ok<ExpectedUpdateList>> ListExpected(string id, CrisisService crises, StakeholderStore store, CancellationToken cancellationToken)

@@ -10,8 +10,6 @@ namespace Crisis.Functions.Subscriptions;
 
 public sealed record SubscriberList(IReadOnlyList<SubscriptionView> Subscribers, string? ContinuationToken);
 
-public sealed record SubscriberCounts(int Total, IReadOnlyDictionary<string, int> ByStatus, IReadOnlyDictionary<string, int> ByChannel, IReadOnlyDictionary<string, int> ByLanguage);
-
 public sealed record RecipientList(IReadOnlyList<Delivery> Recipients, string? ContinuationToken);
 
 /// <summary>Admins' view of subscribers (contacts masked) and of each update's notifications.</summary>
@@ -57,19 +55,7 @@ public static class SubscriberAdminApi
     public static async Task<Ok<SubscriberCounts>> Counts(string id, CrisisService crises, SubscriberStore store, CancellationToken cancellationToken)
     {
         await crises.GetAsync(id, cancellationToken);
-        var byStatus = new SortedDictionary<string, int>(StringComparer.Ordinal);
-        var byChannel = new SortedDictionary<string, int>(StringComparer.Ordinal);
-        var byLanguage = new SortedDictionary<string, int>(StringComparer.Ordinal);
-        var total = 0;
-        await foreach (var (state, via, language) in store.CountableAsync(id, cancellationToken))
-        {
-            total++;
-            Add(byStatus, Kebab(state.ToString()));
-            Add(byChannel, Kebab(via.ToString()));
-            Add(byLanguage, language);
-        }
-
-        return TypedResults.Ok(new SubscriberCounts(total, byStatus, byChannel, byLanguage));
+        return TypedResults.Ok(await store.CountAsync(id, cancellationToken));
     }
 
     public static async Task<Ok<NotificationStatus>> Status(string id, string updateId, CrisisStore crises, FanoutService fanout, CancellationToken cancellationToken)
@@ -152,8 +138,6 @@ public static class SubscriberAdminApi
 
         return false;
     }
-
-    private static void Add(SortedDictionary<string, int> counts, string key) => counts[key] = counts.GetValueOrDefault(key) + 1;
 
     private static string Kebab(string name) => name.ToLowerInvariant();
 }

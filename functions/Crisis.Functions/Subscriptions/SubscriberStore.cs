@@ -11,6 +11,8 @@ namespace Crisis.Functions.Subscriptions;
 
 public sealed record SubscriberPage(IReadOnlyList<Subscriber> Subscribers, string? ContinuationToken);
 
+public sealed record SubscriberCounts(int Total, IReadOnlyDictionary<string, int> ByStatus, IReadOnlyDictionary<string, int> ByChannel, IReadOnlyDictionary<string, int> ByLanguage);
+
 /// <summary>
 /// Subscribers, in table <c>subscribers</c>. A subscription is row <c>(s{shard}, {id})</c>, spread over 16 shards so
 /// that no partition carries a whole fan-out. Everything about one contact lives in partition <c>c|{contact hash}</c>:
@@ -242,18 +244,29 @@ public sealed class SubscriberStore(CrisisStorage storage, TimeProvider time)
         return new SubscriberPage(subscribers, shard >= Outbox.Shards ? null : string.Create(CultureInfo.InvariantCulture, $"{shard}~{token}"));
     }
 
-    /// <summary>Every subscriber whose scope covers <paramref name="crisisId"/>, only the columns counted.</summary>
-    public async IAsyncEnumerable<(SubscriberStatus Status, OutboxChannel Channel, string Language)> CountableAsync(string crisisId, [EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <summary>Subscribers whose scope covers <paramref name="crisisId"/>, counted by status, channel and language (only those columns are read).</summary>
+    public async Task<SubscriberCounts> CountAsync(string crisisId, CancellationToken cancellationToken)
     {
         var table = await storage.TableAsync(TableName, cancellationToken);
+        var byStatus = new SortedDictionary<string, int>(StringComparer.Ordinal);
+        var byChannel = new SortedDictionary<string, int>(StringComparer.Ordinal);
+        var byLanguage = new SortedDictionary<string, int>(StringComparer.Ordinal);
+        var total = 0;
         for (var shard = 0; shard < Outbox.Shards; shard++)
         {
             await foreach (var row in table.QueryAsync(InScope(shard, crisisId, null, null), ["Status", "Channel", "Language"], cancellationToken: cancellationToken))
             {
-                yield return (Enum.Parse<SubscriberStatus>(row.GetString("Status")!), Enum.Parse<OutboxChannel>(row.GetString("Channel")!), row.GetString("Language")!);
+                total++;
+                Add(byStatus, row.GetString("Status")!.ToLowerInvariant());
+                Add(byChannel, row.GetString("Channel")!.ToLowerInvariant());
+                Add(byLanguage, row.GetString("Language")!);
             }
         }
+
+        return new SubscriberCounts(total, byStatus, byChannel, byLanguage);
     }
+
+    private static void Add(SortedDictionary<string, int> counts, string key) => counts[key] = counts.GetValueOrDefault(key) + 1;
 
     private static TableFilter InScope(int shard, string crisisId, SubscriberStatus? status, OutboxChannel? channel)
     {

@@ -65,7 +65,7 @@ public sealed class ConfirmationMessages(SubscriberStore store, CrisisStore cris
         return new Rendering(SubscriptionMessages.Compose(key, subscriber, "You are already subscribed", already, $"Already subscribed to {what}. Manage: {manage}", body, null, manage, unsubscribe));
     }
 
-    public Task AfterAttemptAsync(string reference, Rendering rendering, string? failure, CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task<bool> AfterAttemptAsync(string reference, Rendering rendering, string? failure, CancellationToken cancellationToken) => Task.FromResult(false);
 }
 
 /// <summary>
@@ -130,19 +130,22 @@ public sealed class UpdateNotifications(SubscriberStore store, CrisisStore crise
             PriorFailures: subscriber.Failures);
     }
 
-    public async Task AfterAttemptAsync(string reference, Rendering rendering, string? failure, CancellationToken cancellationToken)
+    public async Task<bool> AfterAttemptAsync(string reference, Rendering rendering, string? failure, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(rendering);
         if (failure is null && rendering.PriorFailures == 0)
         {
-            return;
+            return false;
         }
 
         var subscriberId = reference.Split('|')[2];
-        if (await store.RecordAttemptAsync(subscriberId, failure, options.Value.QuarantineAfterFailures, cancellationToken))
+        if (!await store.RecordAttemptAsync(subscriberId, failure, options.Value.QuarantineAfterFailures, cancellationToken))
         {
-            logger.LogWarning("Subscriber {SubscriberId} quarantined after {Failures} failed deliveries in a row: {Error}", subscriberId, options.Value.QuarantineAfterFailures, failure);
+            return false;
         }
+
+        logger.LogWarning("Subscriber {SubscriberId} quarantined after {Failures} failed deliveries in a row: {Error}", subscriberId, options.Value.QuarantineAfterFailures, failure);
+        return true;
     }
 
     private Task<(CrisisRecord, CrisisUpdate)?> UpdateAsync(string crisisId, string updateId, CancellationToken cancellationToken)
