@@ -58,23 +58,16 @@ public static class CannedResponsesApi
     public static async Task<Results<Created<CannedResponse>, ValidationProblem, ProblemHttpResult>> Create(
         string id, HttpRequest request, ClaimsPrincipal user, CrisisService crises, CrisisStore audit, CannedResponseStore store, TimeProvider time, CancellationToken cancellationToken)
     {
-        var crisis = await EditableAsync(crises, id, cancellationToken);
-        var body = await JsonBody.ReadAsync<CannedResponseRequest>(request, MaxBody, cancellationToken);
-        if (!body.IsValid)
+        var (input, problem, invalid) = await ReadAsync(request, await EditableAsync(crises, id, cancellationToken), cancellationToken);
+        if (input is null)
         {
-            return body.Problem!;
-        }
-
-        var validation = CannedResponseValidation.Validate(body.Value!, crisis);
-        if (!validation.IsValid)
-        {
-            return validation.ToProblem();
+            return problem is not null ? problem : invalid!;
         }
 
         var now = time.GetUtcNow();
         var response = new CannedResponse
         {
-            Id = CrisisIds.New(body.Value!.Name), CrisisId = id, Name = body.Value.Name.Trim(), Snippets = body.Value.Snippets, Tags = body.Value.Tags ?? [],
+            Id = CrisisIds.New(input.Name), CrisisId = id, Name = input.Name.Trim(), Snippets = input.Snippets, Tags = input.Tags ?? [],
             Status = ResponseStatus.Draft, Version = 1, CreatedAt = now, UpdatedAt = now, UpdatedBy = user.Actor(),
         };
         await store.AddAsync(response, cancellationToken);
@@ -86,20 +79,12 @@ public static class CannedResponsesApi
     public static async Task<Results<Ok<CannedResponse>, ValidationProblem, ProblemHttpResult>> Edit(
         string id, string responseId, HttpRequest request, ClaimsPrincipal user, CrisisService crises, CrisisStore audit, CannedResponseStore store, TimeProvider time, CancellationToken cancellationToken)
     {
-        var crisis = await EditableAsync(crises, id, cancellationToken);
-        var body = await JsonBody.ReadAsync<CannedResponseRequest>(request, MaxBody, cancellationToken);
-        if (!body.IsValid)
+        var (input, problem, invalid) = await ReadAsync(request, await EditableAsync(crises, id, cancellationToken), cancellationToken);
+        if (input is null)
         {
-            return body.Problem!;
+            return problem is not null ? problem : invalid!;
         }
 
-        var validation = CannedResponseValidation.Validate(body.Value!, crisis);
-        if (!validation.IsValid)
-        {
-            return validation.ToProblem();
-        }
-
-        var input = body.Value!;
         return await ChangeAsync(store, audit, user, id, responseId, "canned-response.edit", ResponseStatus.Draft, current => current.Status == ResponseStatus.Archived
             ? "An archived response cannot be edited."
             : null, current => current with
@@ -252,6 +237,19 @@ public static class CannedResponsesApi
             await audit.AuditAsync(crisisId, user.Actor(), action, $"{responseId} v{current.Version} {Name(current.Status)}", $"{responseId} v{updated.Version} {Name(to)}", cancellationToken);
             return TypedResults.Ok(updated);
         }
+    }
+
+    /// <summary>Reads and validates a response's text; the input, or the problem that explains why not.</summary>
+    private static async Task<(CannedResponseRequest? Input, ProblemHttpResult? Problem, ValidationProblem? Invalid)> ReadAsync(HttpRequest request, CrisisRecord crisis, CancellationToken cancellationToken)
+    {
+        var body = await JsonBody.ReadAsync<CannedResponseRequest>(request, MaxBody, cancellationToken);
+        if (!body.IsValid)
+        {
+            return (null, body.Problem, null);
+        }
+
+        var validation = CannedResponseValidation.Validate(body.Value!, crisis);
+        return validation.IsValid ? (body.Value, null, null) : (null, null, validation.ToProblem());
     }
 
     private static async Task<(CannedResponse Response, Azure.ETag ETag)> FindAsync(CannedResponseStore store, string crisisId, string responseId, CancellationToken cancellationToken) =>

@@ -55,28 +55,7 @@ public sealed class FeedbackStore(CrisisStorage storage, TimeProvider time)
     public async Task AddFaqViewsAsync(string crisisId, string language, long views, CancellationToken cancellationToken)
     {
         var table = await storage.TableAsync(TableName, cancellationToken);
-        for (var attempt = 1; ; attempt++)
-        {
-            var row = await table.GetEntityIfExistsAsync(crisisId, "views|" + language, cancellationToken: cancellationToken);
-            var counted = new TableEntity(crisisId, "views|" + language) { ["Count"] = (row?.GetInt64("Count") ?? 0) + views };
-            try
-            {
-                if (row is null)
-                {
-                    await table.AddEntityAsync(counted, cancellationToken);
-                }
-                else
-                {
-                    await table.UpdateEntityAsync(counted, row.ETag, TableUpdateMode.Replace, cancellationToken);
-                }
-
-                return;
-            }
-            catch (Exception e) when (e is StorageConflictException or StoragePreconditionFailedException && attempt < 10)
-            {
-                await Task.Delay(TimeSpan.FromMilliseconds(System.Random.Shared.Next(5, 20 * attempt)), time, cancellationToken);
-            }
-        }
+        await table.AddAsync(crisisId, "views|" + language, views, time, cancellationToken);
     }
 
     /// <summary>FAQ views per language.</summary>

@@ -122,37 +122,9 @@ public sealed class SubscriberStore(CrisisStorage storage, TimeProvider time)
     public async Task<DateTimeOffset?> CountConfirmationAsync(string contactHash, int max, CancellationToken cancellationToken)
     {
         var table = await storage.TableAsync(TableName, cancellationToken);
-        var now = time.GetUtcNow();
-        var day = now.UtcDateTime.Date;
-        var rowKey = "d|" + day.ToString("yyyyMMdd", CultureInfo.InvariantCulture);
-        for (var attempt = 1; ; attempt++)
-        {
-            var row = await table.GetEntityIfExistsAsync(ContactPartition(contactHash), rowKey, cancellationToken: cancellationToken);
-            var count = row?.GetInt32("Count") ?? 0;
-            if (count >= max)
-            {
-                return new DateTimeOffset(day.AddDays(1), TimeSpan.Zero);
-            }
-
-            try
-            {
-                var counted = new TableEntity(ContactPartition(contactHash), rowKey) { ["Count"] = count + 1 };
-                if (row is null)
-                {
-                    await table.AddEntityAsync(counted, cancellationToken);
-                }
-                else
-                {
-                    await table.UpdateEntityAsync(counted, row.ETag, TableUpdateMode.Replace, cancellationToken);
-                }
-
-                return null;
-            }
-            catch (Exception e) when (e is StorageConflictException or StoragePreconditionFailedException && attempt < MaxConcurrencyRetries)
-            {
-                // Two requests for the same contact at once: count again.
-            }
-        }
+        var day = time.GetUtcNow().UtcDateTime.Date;
+        var counted = await table.TryAddAsync(ContactPartition(contactHash), "d|" + day.ToString("yyyyMMdd", CultureInfo.InvariantCulture), 1, max, time, cancellationToken);
+        return counted is null ? new DateTimeOffset(day.AddDays(1), TimeSpan.Zero) : null;
     }
 
     /// <summary>The fingerprint stored for an Idempotency-Key of this contact within the last day, if any.</summary>

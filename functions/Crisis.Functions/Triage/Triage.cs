@@ -108,7 +108,6 @@ public sealed class TriageStore(CrisisStorage storage, TimeProvider time)
 {
     public const string ContainerName = "triage";
     public const string CountTable = "triagecounts";
-    private const int MaxConcurrencyRetries = 8;
     private readonly VersionedBlobs _blobs = new(storage, ContainerName, time);
 
     public Task<(Versioned<TriageRules> Document, ETag ETag)?> GetRulesAsync(string crisisId, CancellationToken cancellationToken) =>
@@ -124,28 +123,7 @@ public sealed class TriageStore(CrisisStorage storage, TimeProvider time)
         var hour = time.GetUtcNow().ToString("yyyyMMddHH", CultureInfo.InvariantCulture);
         foreach (var tag in tags)
         {
-            for (var attempt = 1; ; attempt++)
-            {
-                var row = await table.GetEntityIfExistsAsync(crisisId, $"{hour}|{tag}", cancellationToken: cancellationToken);
-                var counted = new TableEntity(crisisId, $"{hour}|{tag}") { ["Count"] = (row?.GetInt32("Count") ?? 0) + 1 };
-                try
-                {
-                    if (row is null)
-                    {
-                        await table.AddEntityAsync(counted, cancellationToken);
-                    }
-                    else
-                    {
-                        await table.UpdateEntityAsync(counted, row.ETag, TableUpdateMode.Replace, cancellationToken);
-                    }
-
-                    break;
-                }
-                catch (Exception e) when (e is StorageConflictException or StoragePreconditionFailedException && attempt < MaxConcurrencyRetries)
-                {
-                    await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(5, 20 * attempt)), time, cancellationToken);
-                }
-            }
+            await table.AddAsync(crisisId, $"{hour}|{tag}", 1, time, cancellationToken);
         }
     }
 
@@ -156,7 +134,7 @@ public sealed class TriageStore(CrisisStorage storage, TimeProvider time)
         await foreach (var row in table.QueryAsync(TableFilter.Of($"PartitionKey eq {crisisId}"), cancellationToken: cancellationToken))
         {
             var parts = row.RowKey.Split('|');
-            counts.Add(new TagCount(DateTimeOffset.ParseExact(parts[0], "yyyyMMddHH", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal), parts[1], row.GetInt32("Count") ?? 0));
+            counts.Add(new TagCount(DateTimeOffset.ParseExact(parts[0], "yyyyMMddHH", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal), parts[1], (int)(row.GetInt64("Count") ?? 0)));
         }
 
         return counts;

@@ -10,7 +10,6 @@ namespace Crisis.Functions.Tests.CannedResponses;
 
 public sealed class CannedResponseTests : IAsyncLifetime
 {
-    private static readonly object AllChecked = new { empathy = true, clarity = true, consistency = true, realism = true, helpfulness = true };
     private static readonly string[] OneSnippet = ["Changed."];
     private ReminderFixture _f = null!;
     private HttpClient _agent = null!;
@@ -56,12 +55,12 @@ public sealed class CannedResponseTests : IAsyncLifetime
 
         await (await _agent.GetAsync($"{AgentBase}/{id}")).AssertProblemAsync(HttpStatusCode.NotFound, Problems.NotFound);
         Assert.Empty((await (await _agent.GetAsync(AgentBase)).ReadJsonAsync()).GetProperty("responses").EnumerateArray());
-        await (await _f.Admin.PostAsJsonAsync($"{Base}/{id}/approve", new { checklist = AllChecked, stakeholderId = expert })).AssertProblemAsync(HttpStatusCode.Conflict, Problems.IllegalTransition);
+        await (await _f.Admin.PostAsJsonAsync($"{Base}/{id}/approve", new { checklist = CannedResponseFixtures.AllChecked, stakeholderId = expert })).AssertProblemAsync(HttpStatusCode.Conflict, Problems.IllegalTransition);
 
         Assert.Equal("in-review", (await (await _f.Admin.PostAsync($"{Base}/{id}/submit", null)).ReadJsonAsync()).GetProperty("status").GetString());
         await (await _agent.GetAsync($"{AgentBase}/{id}")).AssertProblemAsync(HttpStatusCode.NotFound, Problems.NotFound);
-        await (await _f.Admin.PostAsJsonAsync($"{Base}/{id}/approve", new { checklist = AllChecked, stakeholderId = communicator })).AssertProblemAsync(HttpStatusCode.Forbidden, Problems.Forbidden);
-        await (await _f.Admin.PostAsJsonAsync($"{Base}/{id}/approve", new { checklist = AllChecked, stakeholderId = "nobody" })).AssertProblemAsync(HttpStatusCode.NotFound, Problems.NotFound);
+        await (await _f.Admin.PostAsJsonAsync($"{Base}/{id}/approve", new { checklist = CannedResponseFixtures.AllChecked, stakeholderId = communicator })).AssertProblemAsync(HttpStatusCode.Forbidden, Problems.Forbidden);
+        await (await _f.Admin.PostAsJsonAsync($"{Base}/{id}/approve", new { checklist = CannedResponseFixtures.AllChecked, stakeholderId = "nobody" })).AssertProblemAsync(HttpStatusCode.NotFound, Problems.NotFound);
         var incomplete = await (await _f.Admin.PostAsJsonAsync($"{Base}/{id}/approve", new { checklist = new { empathy = true, clarity = true, consistency = true, realism = false, helpfulness = true }, stakeholderId = expert }))
             .AssertProblemAsync(HttpStatusCode.BadRequest, Problems.ValidationFailed);
         Assert.True(incomplete.GetProperty("errors").TryGetProperty("checklist.realism", out _));
@@ -69,7 +68,7 @@ public sealed class CannedResponseTests : IAsyncLifetime
         Assert.Equal("in-review", (await (await _f.Admin.GetAsync($"{Base}/{id}")).ReadJsonAsync()).GetProperty("status").GetString());
         await (await _agent.GetAsync($"{AgentBase}/{id}")).AssertProblemAsync(HttpStatusCode.NotFound, Problems.NotFound);
 
-        var approved = await (await _f.Admin.PostAsJsonAsync($"{Base}/{id}/approve", new { checklist = AllChecked, stakeholderId = expert, notes = "Matches the refund policy." })).ReadJsonAsync();
+        var approved = await (await _f.Admin.PostAsJsonAsync($"{Base}/{id}/approve", new { checklist = CannedResponseFixtures.AllChecked, stakeholderId = expert, notes = "Matches the refund policy." })).ReadJsonAsync();
         Assert.Equal("approved", approved.GetProperty("status").GetString());
         Assert.Equal("stakeholder:" + expert, approved.GetProperty("approval").GetProperty("approvedBy").GetString());
         Assert.True(approved.GetProperty("approval").GetProperty("checklist").GetProperty("realism").GetBoolean());
@@ -132,7 +131,7 @@ public sealed class CannedResponseTests : IAsyncLifetime
     {
         var id = await CreateAsync();
         await _f.Admin.PostAsync($"{Base}/{id}/submit", null);
-        await _f.Admin.PostAsJsonAsync($"{Base}/{id}/approve", new { checklist = AllChecked });
+        await _f.Admin.PostAsJsonAsync($"{Base}/{id}/approve", new { checklist = CannedResponseFixtures.AllChecked });
         (await _agent.GetAsync($"{AgentBase}/{id}")).EnsureSuccessStatusCode();
 
         await CrisisFixtures.PostAsync(_f.Admin, $"/api/admin/crises/{_f.CrisisId}/end");

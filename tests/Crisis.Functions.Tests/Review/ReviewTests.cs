@@ -11,7 +11,6 @@ namespace Crisis.Functions.Tests.Review;
 
 public sealed class ReviewTests : IAsyncLifetime
 {
-    private static readonly object AllChecked = new { empathy = true, clarity = true, consistency = true, realism = true, helpfulness = true };
     private static readonly string[] RefundTag = ["refund"];
     private SubscriptionFixture _f = null!;
 
@@ -77,9 +76,7 @@ public sealed class ReviewTests : IAsyncLifetime
             (await agent.PostAsJsonAsync($"/api/agent/crises/{id}/triage", new { text = message })).EnsureSuccessStatusCode();
         }
 
-        var response = (await (await _f.Admin.PostAsJsonAsync($"/api/admin/crises/{id}/canned-responses", new { name = "Refund policy", snippets = new Dictionary<string, string[]> { ["en"] = ["Yes, in full."] }, tags = RefundTag })).ReadJsonAsync()).GetProperty("id").GetString();
-        await _f.Admin.PostAsync($"/api/admin/crises/{id}/canned-responses/{response}/submit", null);
-        (await _f.Admin.PostAsJsonAsync($"/api/admin/crises/{id}/canned-responses/{response}/approve", new { checklist = AllChecked })).EnsureSuccessStatusCode();
+        var response = await CannedResponseFixtures.CreateApprovedAsync(_f.Admin, id, "Refund policy", RefundTag);
         (await agent.GetAsync($"/api/agent/crises/{id}/canned-responses/{response}")).EnsureSuccessStatusCode();
         (await agent.GetAsync($"/api/agent/crises/{id}/canned-responses/{response}")).EnsureSuccessStatusCode();
 

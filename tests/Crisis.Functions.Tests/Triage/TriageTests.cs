@@ -11,7 +11,6 @@ namespace Crisis.Functions.Tests.Triage;
 
 public sealed class TriageTests : IAsyncLifetime
 {
-    private static readonly object AllChecked = new { empathy = true, clarity = true, consistency = true, realism = true, helpfulness = true };
     private static readonly string[] RefundTag = ["refund"];
     private ReminderFixture _f = null!;
     private HttpClient _agent = null!;
@@ -63,8 +62,8 @@ public sealed class TriageTests : IAsyncLifetime
     [Fact]
     public async Task Triage_suggests_approved_responses_for_the_tags_recommends_the_channel_for_the_need_and_counts_tags_per_hour()
     {
-        var draft = await CreateResponseAsync("Refund draft", approve: false);
-        var approved = await CreateResponseAsync("Refund policy", approve: true);
+        var draft = await CannedResponseFixtures.CreateApprovedAsync(_f.Admin, _f.CrisisId, "Refund draft", RefundTag, approve: false);
+        var approved = await CannedResponseFixtures.CreateApprovedAsync(_f.Admin, _f.CrisisId, "Refund policy", RefundTag);
 
         var refund = await ClassifyAsync(new { text = "Can I get a refund?", language = "en", channel = "email" });
         var suggested = Assert.Single(refund.GetProperty("suggestions").EnumerateArray());
@@ -128,19 +127,6 @@ public sealed class TriageTests : IAsyncLifetime
 
     private async Task<JsonElement> ClassifyAsync(object body) =>
         await (await _agent.PostAsJsonAsync($"/api/agent/crises/{_f.CrisisId}/triage", body)).ReadJsonAsync();
-
-    private async Task<string> CreateResponseAsync(string name, bool approve)
-    {
-        var created = await (await _f.Admin.PostAsJsonAsync($"/api/admin/crises/{_f.CrisisId}/canned-responses", new { name, snippets = new Dictionary<string, string[]> { ["en"] = [name] }, tags = RefundTag })).ReadJsonAsync();
-        var id = created.GetProperty("id").GetString()!;
-        if (approve)
-        {
-            await _f.Admin.PostAsync($"/api/admin/crises/{_f.CrisisId}/canned-responses/{id}/submit", null);
-            (await _f.Admin.PostAsJsonAsync($"/api/admin/crises/{_f.CrisisId}/canned-responses/{id}/approve", new { checklist = AllChecked })).EnsureSuccessStatusCode();
-        }
-
-        return id;
-    }
 
     private static StringContent Json(string body) => new(body, Encoding.UTF8, "application/json");
 }

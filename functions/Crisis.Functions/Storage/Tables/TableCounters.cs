@@ -1,0 +1,48 @@
+namespace Crisis.Functions.Storage.Tables;
+
+/// <summary>
+/// Counters kept in one entity's <c>Count</c> property, added to with optimistic concurrency: read, then insert or
+/// replace guarded by the ETag, again (after a short random pause) when another writer came first. Every
+/// concurrent add is kept; none is counted twice.
+/// </summary>
+public static class TableCounters
+{
+    private const int MaxAttempts = 10;
+
+    /// <summary>Adds <paramref name="by"/> unless the count would pass <paramref name="max"/>; the new count, or null when refused.</summary>
+    public static async Task<long?> TryAddAsync(this TableClient table, string partitionKey, string rowKey, long by, long? max, TimeProvider time, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(table);
+        for (var attempt = 1; ; attempt++)
+        {
+            var row = await table.GetEntityIfExistsAsync(partitionKey, rowKey, ["Count"], cancellationToken);
+            var count = (row?.GetInt64("Count") ?? 0) + by;
+            if (count > max)
+            {
+                return null;
+            }
+
+            var counted = new TableEntity(partitionKey, rowKey) { ["Count"] = count };
+            try
+            {
+                if (row is null)
+                {
+                    await table.AddEntityAsync(counted, cancellationToken);
+                }
+                else
+                {
+                    await table.UpdateEntityAsync(counted, row.ETag, TableUpdateMode.Replace, cancellationToken);
+                }
+
+                return count;
+            }
+            catch (Exception e) when (e is StorageConflictException or StoragePreconditionFailedException && attempt < MaxAttempts)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(5, 20 * attempt)), time, cancellationToken);
+            }
+        }
+    }
+
+    public static async Task<long> AddAsync(this TableClient table, string partitionKey, string rowKey, long by, TimeProvider time, CancellationToken cancellationToken) =>
+        (await table.TryAddAsync(partitionKey, rowKey, by, null, time, cancellationToken))!.Value;
+}
