@@ -5,7 +5,6 @@ using System.Threading.RateLimiting;
 using Crisis.Functions.Feedback;
 using Crisis.Functions.PublicPages;
 using Microsoft.AspNetCore.HttpOverrides;
-using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
 
 namespace Crisis.Functions.Hosting;

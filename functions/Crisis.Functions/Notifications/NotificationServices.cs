@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Options;
-
 namespace Crisis.Functions.Notifications;
 
 public static class NotificationServices

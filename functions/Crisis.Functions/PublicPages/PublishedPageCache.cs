@@ -3,7 +3,6 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using Azure;
 using Crisis.Functions.Common;
-using Crisis.Functions.Crises;
 using Crisis.Functions.Storage;
 using Crisis.Functions.Storage.Blobs;
 using Microsoft.Extensions.Options;

@@ -3,7 +3,6 @@ using System.Text.Json;
 using Crisis.Functions.Access;
 using Crisis.Functions.Common;
 using Crisis.Functions.Crises;
-using Crisis.Functions.Feedback;
 using Crisis.Functions.Hosting;
 using Crisis.Functions.PublicPages;
 using Crisis.Functions.Storage;

@@ -1,4 +1,3 @@
-using System.Net.Http.Json;
 using Crisis.Functions.Tests.Infrastructure;
 
 namespace Crisis.Functions.Tests.Crises;

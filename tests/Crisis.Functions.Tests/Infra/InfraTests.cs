@@ -1,12 +1,4 @@
 using System.Text.Json;
-using Crisis.Functions.Crises;
-using Crisis.Functions.Feedback;
-using Crisis.Functions.Health;
-using Crisis.Functions.Notifications;
-using Crisis.Functions.SourceOfTruth;
-using Crisis.Functions.Stakeholders;
-using Crisis.Functions.Touchpoints;
-using Crisis.Functions.PublicPages;
 using Crisis.Functions.Tests.Infrastructure;
 
 namespace Crisis.Functions.Tests.Infra;

@@ -1,12 +1,9 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text.Json;
-using Crisis.Functions.Hosting;
 using Crisis.Functions.Notifications;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
 
 namespace Crisis.Functions.Tests.Infrastructure;
 
@@ -36,11 +33,7 @@ public sealed class FakeSmsProvider : IAsyncDisposable
 
     public static async Task<FakeSmsProvider> StartAsync()
     {
-        var port = LoopbackPorts.Free();
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
-        builder.Logging.ClearProviders();
-        var app = builder.Build();
+        var (app, port) = LoopbackApp.Create();
         var fake = new FakeSmsProvider(app, port);
         app.MapPost("/sms", async (HttpRequest request) =>
         {

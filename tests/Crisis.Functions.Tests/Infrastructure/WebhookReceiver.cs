@@ -1,11 +1,8 @@
 using System.Collections.Concurrent;
 using System.Text;
-using Crisis.Functions.Hosting;
 using Crisis.Functions.Notifications;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
 
 namespace Crisis.Functions.Tests.Infrastructure;
 
@@ -41,11 +38,7 @@ public sealed class WebhookReceiver : IAsyncDisposable
 
     public static async Task<WebhookReceiver> StartAsync()
     {
-        var port = LoopbackPorts.Free();
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
-        builder.Logging.ClearProviders();
-        var app = builder.Build();
+        var (app, port) = LoopbackApp.Create();
         var receiver = new WebhookReceiver(app, port);
         app.MapPost("/{**path}", async (HttpRequest request) =>
         {

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Crisis.Functions.Tests.Infrastructure;
 using Crisis.Functions.Tests.Stakeholders;

@@ -1,8 +1,6 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Crisis.Functions.Storage;
-using Crisis.Functions.Storage.Blobs;
 using Crisis.Functions.Tests.Infrastructure;
 
 namespace Crisis.Functions.Tests.Storage;

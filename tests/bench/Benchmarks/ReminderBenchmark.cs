@@ -3,14 +3,11 @@ using System.Globalization;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
-using Crisis.Functions.Access;
 using Crisis.Functions.Common;
 using Crisis.Functions.Hosting;
 using Crisis.Functions.Stakeholders;
 using Crisis.Functions.Storage;
 using Crisis.Functions.Storage.Tables;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 
 /// <summary>

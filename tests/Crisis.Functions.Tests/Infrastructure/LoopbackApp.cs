@@ -1,0 +1,20 @@
+using Crisis.Functions.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Crisis.Functions.Tests.Infrastructure;
+
+/// <summary>A small real HTTP server on a free loopback port, for the stand-ins of external services.</summary>
+public static class LoopbackApp
+{
+    /// <summary>Builds the app on a free port; the caller maps its routes, then starts it.</summary>
+    public static (WebApplication App, int Port) Create()
+    {
+        var port = LoopbackPorts.Free();
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
+        builder.Logging.ClearProviders();
+        return (builder.Build(), port);
+    }
+}
