@@ -55,9 +55,16 @@ public sealed class FanoutService(CrisisStore crises, SubscriberStore subscriber
             }
 
             var update = (await crises.GetUpdateAsync(crisisId, updateId, cancellationToken))?.Update;
-            if (update?.PublishedAt is null)
+            var crisis = (await crises.GetAsync(crisisId, cancellationToken))?.Crisis;
+            if (update?.PublishedAt is null || crisis is null)
             {
                 await crises.CompleteFanoutAsync(crisisId, updateId, cancellationToken);
+                continue;
+            }
+
+            if (crisis.Status == CrisisStatus.Draft)
+            {
+                // Not public yet: its subscribers hear of the update once the crisis is activated.
                 continue;
             }
 

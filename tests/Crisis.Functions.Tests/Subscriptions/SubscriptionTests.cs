@@ -238,6 +238,23 @@ public sealed class SubscriptionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_update_published_on_a_draft_crisis_reaches_subscribers_only_once_the_crisis_is_public()
+    {
+        await _f.SubscribeWebhookAsync("hooks/all");
+        var draft = await CrisisFixtures.CreateAsync(_f.Admin, CrisisFixtures.NewCrisis("en"));
+        (await _f.Admin.PostAsJsonAsync($"/api/admin/crises/{draft}/updates", new { text = new { en = "Prepared in advance." }, publish = true })).EnsureSuccessStatusCode();
+
+        await _f.RunTimerAsync();
+        Assert.DoesNotContain(_f.DeliveredTo("hooks/all"), d => SubscriptionFixture.Type(d) == "crisis.update");
+
+        await CrisisFixtures.PostAsync(_f.Admin, $"/api/admin/crises/{draft}/activate");
+        await _f.RunTimerAsync();
+        await _f.RunTimerAsync();
+        var update = Assert.Single(_f.DeliveredTo("hooks/all"), d => SubscriptionFixture.Type(d) == "crisis.update");
+        Assert.Equal(draft, SubscriptionFixture.Json(update).GetProperty("crisis").GetProperty("id").GetString());
+    }
+
+    [Fact]
     public async Task An_idempotency_key_sends_one_confirmation_and_refuses_reuse_with_another_request()
     {
         var body = new { email = "ida@example.org" };
