@@ -255,6 +255,41 @@ public sealed class SubscriptionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Signing_keys_rotate_links_signed_with_a_retired_key_work_while_it_verifies_and_fail_once_it_is_removed()
+    {
+        var confirmed = await _f.SubscribeWebhookAsync("hooks/r");
+        var manage = SubscriptionFixture.PathOf(confirmed.GetProperty("links").GetProperty("manage").GetString()!);
+        const string NewSecret = "bmV3LXRva2VuLXNpZ25pbmcta2V5LWZvci1yb3RhdGlvbiE=";
+        var azurite = (await TestAzurite.GetAsync()).ConnectionString;
+
+        await using (var rotated = new CrisisAppFactory(azurite, new Dictionary<string, string?>
+        {
+            ["Storage:NamePrefix"] = _f.App.NamePrefix,
+            ["Tokens:SigningKeys:0:Id"] = "k2",
+            ["Tokens:SigningKeys:0:Secret"] = NewSecret,
+            ["Tokens:SigningKeys:1:Id"] = "test",
+            ["Tokens:SigningKeys:1:Secret"] = CrisisAppFactory.TokenSecret,
+        }, _f.Clock))
+        {
+            using var client = rotated.CreateClient();
+            Assert.Equal(HttpStatusCode.OK, (await client.GetAsync(manage)).StatusCode);
+            (await _f.SubscribeAsync(new { webhookUrl = _f.Receiver.Url("hooks/r") }, client: client)).EnsureSuccessStatusCode();
+            await _f.RunTimerAsync(client);
+            var fresh = SubscriptionFixture.Json(_f.DeliveredTo("hooks/r").Last()).GetProperty("links").GetProperty("manage").GetString()!;
+            Assert.Contains("token=k2.", fresh, StringComparison.Ordinal);
+        }
+
+        await using var retired = new CrisisAppFactory(azurite, new Dictionary<string, string?>
+        {
+            ["Storage:NamePrefix"] = _f.App.NamePrefix,
+            ["Tokens:SigningKeys:0:Id"] = "k2",
+            ["Tokens:SigningKeys:0:Secret"] = NewSecret,
+        }, _f.Clock);
+        using var after = retired.CreateClient();
+        await (await after.GetAsync(manage)).AssertProblemAsync(HttpStatusCode.BadRequest, Problems.InvalidToken);
+    }
+
+    [Fact]
     public async Task An_idempotency_key_sends_one_confirmation_and_refuses_reuse_with_another_request()
     {
         var body = new { email = "ida@example.org" };
