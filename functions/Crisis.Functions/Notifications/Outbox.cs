@@ -423,7 +423,7 @@ public sealed class Outbox(
     private static Delivery ToDelivery(TableEntity row) => new(
         row.GetString("Key") ?? row.RowKey[2..],
         row.GetString("Recipient"),
-        row.GetString("Channel"),
+        row.GetString("Channel")?.ToLowerInvariant(),
         row.GetString("Status") ?? "queued",
         row.GetInt32("Attempts") ?? 0,
         row.GetString("LastError"),

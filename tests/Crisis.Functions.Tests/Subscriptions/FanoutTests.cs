@@ -166,7 +166,7 @@ public sealed class FanoutTests : IAsyncLifetime
         var recipients = await (await _f.Admin.GetAsync($"/api/admin/crises/{_f.CrisisId}/updates/{updateId}/notifications/recipients")).ReadJsonAsync();
         var only = Assert.Single(recipients.GetProperty("recipients").EnumerateArray());
         Assert.Equal("sent", only.GetProperty("status").GetString());
-        Assert.Equal("Webhook", only.GetProperty("channel").GetString());
+        Assert.Equal("webhook", only.GetProperty("channel").GetString());
 
         var webhookId = (await (await _f.Admin.GetAsync($"/api/admin/crises/{_f.CrisisId}/subscribers?channel=webhook")).ReadJsonAsync()).GetProperty("subscribers")[0].GetProperty("id").GetString();
         Assert.Equal(HttpStatusCode.NoContent, (await _f.Admin.DeleteAsync($"/api/admin/subscribers/{webhookId}")).StatusCode);
