@@ -1,14 +1,16 @@
 using System.Globalization;
 using Crisis.Functions.Hosting;
 using Crisis.Functions.Notifications;
+using Microsoft.Extensions.Options;
 
 namespace Crisis.Functions.Subscriptions;
 
 /// <summary>
 /// The notifications timer: queues the subscribers of published updates (resuming any job a crash or a
-/// budget left unfinished), then sends what the outbox holds. Safe to replay and to run on several instances.
+/// budget left unfinished), then sends what the outbox holds, then deletes subscriptions never confirmed whose
+/// confirmation links have expired. Safe to replay and to run on several instances.
 /// </summary>
-public sealed class NotificationsTimer(FanoutService fanout, Outbox outbox) : ITimerFunction
+public sealed class NotificationsTimer(FanoutService fanout, Outbox outbox, SubscriberStore subscribers, IOptions<SubscriptionOptions> options, TimeProvider time) : ITimerFunction
 {
     public const string FunctionName = "Notifications";
     public const int MaxQueuedPerRun = 500_000;
@@ -22,7 +24,8 @@ public sealed class NotificationsTimer(FanoutService fanout, Outbox outbox) : IT
     {
         var queued = await fanout.RunAsync(MaxQueuedPerRun, cancellationToken);
         var sent = await outbox.DispatchAsync(MaxSendsPerRun, cancellationToken);
+        var purged = await subscribers.PurgeUnconfirmedAsync(time.GetUtcNow() - options.Value.ConfirmLinkLifetime, cancellationToken);
         return string.Create(CultureInfo.InvariantCulture,
-            $"{queued.Jobs} notification jobs, {queued.Queued} messages queued, {queued.Finished} jobs fully queued; {sent.Sent} sent, {sent.Retried} to retry, {sent.Failed} not delivered");
+            $"{queued.Jobs} notification jobs, {queued.Queued} messages queued, {queued.Finished} jobs fully queued; {sent.Sent} sent, {sent.Retried} to retry, {sent.Failed} not delivered; {purged} unconfirmed subscriptions deleted");
     }
 }

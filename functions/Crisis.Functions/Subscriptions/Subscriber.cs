@@ -46,6 +46,9 @@ public sealed record Subscriber
 
     public required DateTimeOffset CreatedAt { get; init; }
 
+    /// <summary>When confirmation was last asked for; a subscription still pending when its links have expired is deleted.</summary>
+    public DateTimeOffset? RequestedAt { get; init; }
+
     public DateTimeOffset? ConfirmedAt { get; init; }
 
     /// <summary>Failed delivery attempts in a row.</summary>

@@ -18,6 +18,8 @@ public sealed record SubscriberCounts(int Total, IReadOnlyDictionary<string, int
 /// that no partition carries a whole fan-out. Everything about one contact lives in partition <c>c|{contact hash}</c>:
 /// <c>s|{scope}</c> points at its subscription for that scope, <c>d|{day}</c> counts confirmations sent that day,
 /// <c>i|{key hash}</c> remembers an Idempotency-Key. Erasing a contact deletes that partition and its subscriptions.
+/// Partition <c>pending</c> lists subscriptions awaiting confirmation (row = id, with when it was last asked for),
+/// to delete those never confirmed once their links have expired.
 /// </summary>
 public sealed class SubscriberStore(CrisisStorage storage, TimeProvider time)
 {
@@ -54,6 +56,45 @@ public sealed class SubscriberStore(CrisisStorage storage, TimeProvider time)
         await table.AddEntityAsync(ToRow(subscriber), cancellationToken);
     }
 
+    /// <summary>Notes that confirmation of the subscription was asked for (see <see cref="PurgeUnconfirmedAsync"/>).</summary>
+    public async Task NotePendingAsync(Subscriber subscriber, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(subscriber);
+        var table = await storage.TableAsync(TableName, cancellationToken);
+        await table.UpsertEntityAsync(new TableEntity(PendingPartition, subscriber.Id) { ["At"] = subscriber.RequestedAt ?? subscriber.CreatedAt }, TableUpdateMode.Replace, cancellationToken);
+    }
+
+    /// <summary>Forgets that the subscription awaits confirmation (it was confirmed or deleted).</summary>
+    public async Task ClearPendingAsync(string id, CancellationToken cancellationToken)
+    {
+        var table = await storage.TableAsync(TableName, cancellationToken);
+        await table.DeleteEntityAsync(PendingPartition, id, cancellationToken: cancellationToken);
+    }
+
+    /// <summary>
+    /// Deletes subscriptions still pending whose last confirmation request is older than <paramref name="before"/>
+    /// (their links have expired: they can never be confirmed). Reads only the pending list. Returns how many it deleted.
+    /// </summary>
+    public async Task<int> PurgeUnconfirmedAsync(DateTimeOffset before, CancellationToken cancellationToken)
+    {
+        var table = await storage.TableAsync(TableName, cancellationToken);
+        var deleted = 0;
+        await foreach (var row in table.QueryAsync(TableFilter.Of($"PartitionKey eq {PendingPartition} and At lt {before}"), ["RowKey"], cancellationToken: cancellationToken))
+        {
+            if (await GetAsync(row.RowKey, cancellationToken) is { Subscriber: { Status: SubscriberStatus.Pending } subscriber }
+                && (subscriber.RequestedAt ?? subscriber.CreatedAt) < before)
+            {
+                deleted += await DeleteAsync(subscriber, cancellationToken) ? 1 : 0;
+            }
+            else
+            {
+                await ClearPendingAsync(row.RowKey, cancellationToken);
+            }
+        }
+
+        return deleted;
+    }
+
     /// <summary>Replaces the subscription if unchanged since <paramref name="etag"/>; <see cref="StoragePreconditionFailedException"/> otherwise.</summary>
     public async Task<ETag> ReplaceAsync(Subscriber subscriber, ETag etag, CancellationToken cancellationToken)
     {
@@ -82,6 +123,7 @@ public sealed class SubscriberStore(CrisisStorage storage, TimeProvider time)
         var table = await storage.TableAsync(TableName, cancellationToken);
         var deleted = await table.DeleteEntityAsync(SubscriberIds.Partition(SubscriberIds.Shard(subscriber.Id)), subscriber.Id, cancellationToken: cancellationToken);
         await RemoveIndexAsync(table, subscriber, cancellationToken);
+        await table.DeleteEntityAsync(PendingPartition, subscriber.Id, cancellationToken: cancellationToken);
         return deleted;
     }
 
@@ -107,6 +149,7 @@ public sealed class SubscriberStore(CrisisStorage storage, TimeProvider time)
             {
                 ids.Add(id);
                 await table.DeleteEntityAsync(SubscriberIds.Partition(SubscriberIds.Shard(id)), id, cancellationToken: cancellationToken);
+                await table.DeleteEntityAsync(PendingPartition, id, cancellationToken: cancellationToken);
             }
 
             await table.DeleteEntityAsync(partition, row.RowKey, cancellationToken: cancellationToken);
@@ -286,6 +329,8 @@ public sealed class SubscriberStore(CrisisStorage storage, TimeProvider time)
         }
     }
 
+    private const string PendingPartition = "pending";
+
     private static string ContactPartition(string contactHash) => "c|" + contactHash;
 
     private static string IdempotencyRow(string key) => "i|" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
@@ -301,6 +346,7 @@ public sealed class SubscriberStore(CrisisStorage storage, TimeProvider time)
         ["Status"] = s.Status.ToString(),
         ["Nonce"] = s.Nonce,
         ["CreatedAt"] = s.CreatedAt,
+        ["RequestedAt"] = s.RequestedAt,
         ["ConfirmedAt"] = s.ConfirmedAt,
         ["Failures"] = s.Failures,
         ["LastError"] = s.LastError,
@@ -319,6 +365,7 @@ public sealed class SubscriberStore(CrisisStorage storage, TimeProvider time)
         Status = Enum.Parse<SubscriberStatus>(row.GetString("Status")!),
         Nonce = row.GetString("Nonce"),
         CreatedAt = row.GetDateTimeOffset("CreatedAt")!.Value,
+        RequestedAt = row.GetDateTimeOffset("RequestedAt"),
         ConfirmedAt = row.GetDateTimeOffset("ConfirmedAt"),
         Failures = row.GetInt32("Failures") ?? 0,
         LastError = row.GetString("LastError"),

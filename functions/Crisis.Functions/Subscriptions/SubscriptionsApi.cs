@@ -148,8 +148,9 @@ public static partial class SubscriptionsApi
                 var created = new Subscriber
                 {
                     Id = SubscriberIds.New(), Channel = channel, Address = address, ContactHash = hash, Scope = scope, Language = language, Topics = topics,
-                    Status = SubscriberStatus.Pending, Nonce = SubscriberIds.NewNonce(), CreatedAt = now,
+                    Status = SubscriberStatus.Pending, Nonce = SubscriberIds.NewNonce(), CreatedAt = now, RequestedAt = now,
                 };
+                await store.NotePendingAsync(created, cancellationToken);
                 await store.CreateAsync(created, cancellationToken);
                 return created;
             }
@@ -161,10 +162,11 @@ public static partial class SubscriptionsApi
             }
 
             var refreshed = subscriber.Status == SubscriberStatus.Quarantined
-                ? subscriber with { Status = SubscriberStatus.Pending, Nonce = SubscriberIds.NewNonce(), Failures = 0, LastError = null, QuarantinedAt = null, Address = address, Language = language, Topics = topics }
-                : subscriber with { Address = address, Language = language, Topics = topics };
+                ? subscriber with { Status = SubscriberStatus.Pending, Nonce = SubscriberIds.NewNonce(), Failures = 0, LastError = null, QuarantinedAt = null, Address = address, Language = language, Topics = topics, RequestedAt = now }
+                : subscriber with { Address = address, Language = language, Topics = topics, RequestedAt = now };
             try
             {
+                await store.NotePendingAsync(refreshed, cancellationToken);
                 await store.ReplaceAsync(refreshed, etag, cancellationToken);
                 return refreshed;
             }
@@ -213,6 +215,7 @@ public static partial class SubscriptionsApi
             return Answer(request, Problems.Create(409, Problems.TokenUsed, "Link already used", "The subscription changed meanwhile; nothing was changed."));
         }
 
+        await store.ClearPendingAsync(confirmed.Id, cancellationToken);
         return WantsHtml(request)
             ? SubscriptionPages.Message(200, "Subscription confirmed", "You will receive updates from now on. Every message has a link to change or stop them.")
             : TypedResults.Ok(new { status = "confirmed", subscription = SubscriptionView.Of(confirmed), links = new { manage = links.Manage(confirmed.Id), unsubscribe = links.Unsubscribe(confirmed.Id) } });

@@ -290,6 +290,27 @@ public sealed class SubscriptionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_subscription_never_confirmed_is_deleted_once_its_latest_confirmation_link_has_expired()
+    {
+        (await _f.SubscribeAsync(new { email = "undecided@example.org" })).EnsureSuccessStatusCode();
+        await _f.SubscribeWebhookAsync("hooks/decided");
+
+        _f.Clock.Advance(TimeSpan.FromHours(47));
+        await _f.RunTimerAsync();
+        Assert.Equal(1, await CountAsync("pending"));
+        (await _f.SubscribeAsync(new { email = "undecided@example.org" })).EnsureSuccessStatusCode();
+        _f.Clock.Advance(TimeSpan.FromHours(2));
+        await _f.RunTimerAsync();
+        Assert.Equal(1, await CountAsync("pending"));
+
+        _f.Clock.Advance(TimeSpan.FromHours(47));
+        await _f.RunTimerAsync();
+        Assert.Equal(0, await CountAsync("pending"));
+        Assert.Equal(1, await CountAsync("confirmed"));
+        Assert.DoesNotContain("undecided@example.org", await StorageDump.TextAsync(_f.App), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task An_idempotency_key_sends_one_confirmation_and_refuses_reuse_with_another_request()
     {
         var body = new { email = "ida@example.org" };
