@@ -160,13 +160,20 @@ public sealed class SubscriberStore(CrisisStorage storage, TimeProvider time)
 
     /// <summary>
     /// Counts one confirmation message for the contact today unless <paramref name="max"/> were already sent;
-    /// returns when the next one is allowed, or null when this one is.
+    /// returns when the next one is allowed, or null when this one is. Counts of earlier days are dropped.
     /// </summary>
     public async Task<DateTimeOffset?> CountConfirmationAsync(string contactHash, int max, CancellationToken cancellationToken)
     {
         var table = await storage.TableAsync(TableName, cancellationToken);
         var day = time.GetUtcNow().UtcDateTime.Date;
-        var counted = await table.TryAddAsync(ContactPartition(contactHash), "d|" + day.ToString("yyyyMMdd", CultureInfo.InvariantCulture), 1, max, time, cancellationToken);
+        var partition = ContactPartition(contactHash);
+        var today = "d|" + day.ToString("yyyyMMdd", CultureInfo.InvariantCulture);
+        await foreach (var earlier in table.QueryAsync(TableFilter.Of($"PartitionKey eq {partition} and RowKey ge {"d|"} and RowKey lt {today}"), ["RowKey"], cancellationToken: cancellationToken))
+        {
+            await table.DeleteEntityAsync(partition, earlier.RowKey, cancellationToken: cancellationToken);
+        }
+
+        var counted = await table.TryAddAsync(partition, today, 1, max, time, cancellationToken);
         return counted is null ? new DateTimeOffset(day.AddDays(1), TimeSpan.Zero) : null;
     }
 

@@ -340,6 +340,8 @@ public sealed class SubscriptionTests : IAsyncLifetime
 
         _f.Clock.Set(new DateTimeOffset(midnight, TimeSpan.Zero));
         Assert.Equal(HttpStatusCode.Accepted, (await _f.SubscribeAsync(new { email = "flood@example.org" })).StatusCode);
+        var counters = (await StorageDump.TextAsync(_f.App)).Split('\n').Where(l => l.StartsWith("c|", StringComparison.Ordinal) && l.Contains(" d|", StringComparison.Ordinal)).ToList();
+        Assert.Equal($"d|{midnight:yyyyMMdd}", Assert.Single(counters).Split(' ')[1]);
     }
 
     private async Task<List<string>> PendingUpdateMailsAsync()
