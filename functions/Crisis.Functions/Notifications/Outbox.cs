@@ -333,7 +333,10 @@ public sealed class Outbox(
         }
     }
 
-    /// <summary>Sends one message; null when delivered, else why not.</summary>
+    /// <summary>
+    /// Sends one message; null when delivered, else why not. The reason is logged and stored, so the recipient's
+    /// address is taken out of it (relays and providers like to quote it).
+    /// </summary>
     private async Task<string?> SendAsync(OutboxMessage message, string messageId, CancellationToken cancellationToken)
     {
         var channel = channels.FirstOrDefault(c => c.Channel == message.Channel);
@@ -342,14 +345,17 @@ public sealed class Outbox(
             return $"No {message.Channel} channel is configured.";
         }
 
+        string? error;
         try
         {
-            return await channel.SendAsync(message, messageId, cancellationToken);
+            error = await channel.SendAsync(message, messageId, cancellationToken);
         }
         catch (Exception e) when (e is System.Net.Mail.SmtpException or HttpRequestException or UnsafeWebhookException or InvalidOperationException or IOException or FormatException or JsonException or KeyNotFoundException)
         {
-            return e.Message;
+            error = e.Message;
         }
+
+        return error?.Replace(message.Address, "[recipient]", StringComparison.OrdinalIgnoreCase);
     }
 
     /// <summary>Every delivery whose key starts with <paramref name="keyPrefix"/>, pending and done, shard by shard.</summary>

@@ -31,6 +31,9 @@ public sealed class FakeSmsProvider : IAsyncDisposable
 
     public IReadOnlyList<ReceivedSms> Received => [.. _received];
 
+    /// <summary>Numbers the provider refuses, as the real one does for a blocked number, quoting the number in its error.</summary>
+    public HashSet<string> Blocked { get; } = [];
+
     public static async Task<FakeSmsProvider> StartAsync()
     {
         var (app, port) = LoopbackApp.Create();
@@ -48,9 +51,14 @@ public sealed class FakeSmsProvider : IAsyncDisposable
             using var json = JsonDocument.Parse(body);
             var to = json.RootElement.GetProperty("smsRecipients")[0].GetProperty("to").GetString()!;
             fake._received.Enqueue(new ReceivedSms(json.RootElement.GetProperty("from").GetString()!, to, json.RootElement.GetProperty("message").GetString()!, valid));
-            return valid
-                ? Results.Json(new { value = new[] { new { to, messageId = Guid.NewGuid().ToString(), httpStatusCode = 202, successful = true } } }, statusCode: 202)
-                : Results.StatusCode(401);
+            if (!valid)
+            {
+                return Results.StatusCode(401);
+            }
+
+            return fake.Blocked.Contains(to)
+                ? Results.Json(new { value = new[] { new { to, httpStatusCode = 400, successful = false, errorMessage = $"Recipient {to} has opted out." } } }, statusCode: 202)
+                : Results.Json(new { value = new[] { new { to, messageId = Guid.NewGuid().ToString(), httpStatusCode = 202, successful = true } } }, statusCode: 202);
         });
         await app.StartAsync();
         return fake;

@@ -114,6 +114,24 @@ public sealed class SubscriptionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_provider_error_quoting_the_number_is_recorded_without_it()
+    {
+        (await _f.SubscribeAsync(new { phone = "+447700900999" })).EnsureSuccessStatusCode();
+        await _f.RunTimerAsync();
+        await _f.Client.PostAsync(SubscriptionFixture.LinkIn(_f.Sms.Received.Single().Message, "confirm"), null);
+        _f.Sms.Blocked.Add("+447700900999");
+
+        var updateId = await _f.PublishUpdateAsync("Depots closed.", "انبارها بسته‌اند.");
+        await _f.RunTimerAsync();
+
+        var recipient = (await (await _f.Admin.GetAsync($"/api/admin/crises/{_f.CrisisId}/updates/{updateId}/notifications/recipients")).ReadJsonAsync()).GetProperty("recipients")[0];
+        Assert.Equal("retry", recipient.GetProperty("status").GetString());
+        Assert.Equal("SMS provider refused the message: Recipient [recipient] has opted out.", recipient.GetProperty("lastError").GetString());
+        var subscriber = (await (await _f.Admin.GetAsync($"/api/admin/crises/{_f.CrisisId}/subscribers?channel=sms")).ReadJsonAsync()).GetProperty("subscribers")[0];
+        Assert.Equal("SMS provider refused the message: Recipient [recipient] has opted out.", subscriber.GetProperty("lastError").GetString());
+    }
+
+    [Fact]
     public async Task Subscribing_answers_the_same_whether_or_not_the_contact_is_subscribed_and_a_subscribed_contact_gets_its_manage_link_instead()
     {
         var first = await _f.SubscribeAsync(new { webhookUrl = _f.Receiver.Url("hooks/same") });
