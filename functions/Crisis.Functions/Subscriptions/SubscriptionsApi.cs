@@ -53,7 +53,7 @@ public static partial class SubscriptionsApi
         var subscribe = routes.MapPublicGroup("/api/subscriptions", SubscribePolicy, "Subscriptions");
         subscribe.MapPost("", Subscribe).AsFunction("Subscribe", FunctionAuthLevel.Anonymous);
 
-        var links = routes.MapPublicGroup("/api/subscriptions", Feedback.FeedbackApi.WritePolicy, "Subscriptions");
+        var links = routes.MapPublicGroup("/api/subscriptions", Feedback.FeedbackApi.WritePolicy, "Subscriptions").AddEndpointFilter(SubscriptionPages.NoFraming);
         links.MapGet("/confirm", ConfirmPage).AsFunction("GetConfirmSubscriptionPage", FunctionAuthLevel.Anonymous);
         links.MapPost("/confirm", Confirm).AsFunction("ConfirmSubscription", FunctionAuthLevel.Anonymous);
         links.MapGet("/manage", Get).AsFunction("GetSubscription", FunctionAuthLevel.Anonymous);
@@ -495,6 +495,18 @@ public static partial class SubscriptionsApi
 /// <summary>The small HTML pages behind the links in messages: escaped text, a form that POSTs back, no scripts.</summary>
 public static class SubscriptionPages
 {
+    /// <summary>The pages load nothing, run nothing, post only to themselves and cannot be framed (no clickjacking of their buttons).</summary>
+    public static ValueTask<object?> NoFraming(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(next);
+        var headers = context.HttpContext.Response.Headers;
+        headers.ContentSecurityPolicy = "default-src 'none'; form-action 'self'; frame-ancestors 'none'";
+        headers.XFrameOptions = "DENY";
+        headers.CacheControl = "no-store";
+        return next(context);
+    }
+
     public static ContentHttpResult Form(string title, string text, string button, string? hiddenField)
     {
         var hidden = hiddenField is null ? "" : $"<input type=\"hidden\" name=\"{Encode(hiddenField.Split('=')[0])}\" value=\"{Encode(hiddenField.Split('=')[1])}\">";

@@ -29,6 +29,8 @@ public sealed class SubscriptionTests : IAsyncLifetime
         var page = await _f.Client.GetAsync(confirmLink);
         Assert.Equal(HttpStatusCode.OK, page.StatusCode);
         Assert.Contains("<form method=\"post\">", await page.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Contains("frame-ancestors 'none'", page.Headers.GetValues("Content-Security-Policy").Single(), StringComparison.Ordinal);
+        Assert.True(page.Headers.CacheControl!.NoStore);
         await _f.RunTimerAsync();
         Assert.Single(_f.Smtp.Messages());
 
