@@ -93,6 +93,7 @@ public sealed class Outbox(
     public const int Shards = 16;
     public const int MaxAttempts = 8;
     public static readonly TimeSpan ClaimTimeout = TimeSpan.FromMinutes(2);
+    private static readonly string[] RowStates = ["p|", "r|"];
     private static readonly string[] DeliveryColumns = ["Key", "Recipient", "Channel", "Status", "Attempts", "LastError", "NextAttemptAt", "CompletedAt"];
 
     /// <summary>Queues the message unless a message with its key was ever queued; true when it queued it now.</summary>
@@ -362,56 +363,26 @@ public sealed class Outbox(
     public async IAsyncEnumerable<Delivery> DeliveriesAsync(string keyPrefix, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var table = await storage.TableAsync(TableName, cancellationToken);
-        for (var shard = 0; shard < Shards; shard++)
+        foreach (var filter in DeliveryFilters(keyPrefix))
         {
-            foreach (var state in new[] { "p|", "r|" })
+            await foreach (var row in table.QueryAsync(filter, DeliveryColumns, cancellationToken: cancellationToken))
             {
-                await foreach (var row in table.QueryAsync(TableFilter.PartitionWithRowKeyPrefix(ShardName(shard), state + RowKeyOf(keyPrefix)), DeliveryColumns, cancellationToken: cancellationToken))
-                {
-                    yield return ToDelivery(row);
-                }
+                yield return ToDelivery(row);
             }
         }
     }
 
-    /// <summary>One page of <see cref="DeliveriesAsync"/>; the continuation names the shard, the row kind and the table's own token.</summary>
+    /// <summary>One page of <see cref="DeliveriesAsync"/>, pending then done, shard by shard.</summary>
     public async Task<DeliveryPage> DeliveryPageAsync(string keyPrefix, int pageSize, string? continuationToken, CancellationToken cancellationToken)
     {
         var table = await storage.TableAsync(TableName, cancellationToken);
-        var (position, token) = ParsePosition(continuationToken);
-        var deliveries = new List<Delivery>();
-        while (position < Shards * 2 && deliveries.Count < pageSize)
-        {
-            var filter = TableFilter.PartitionWithRowKeyPrefix(ShardName(position / 2), (position % 2 == 0 ? "p|" : "r|") + RowKeyOf(keyPrefix));
-            var page = await table.QueryPageAsync(filter, DeliveryColumns, pageSize - deliveries.Count, token, cancellationToken);
-            deliveries.AddRange(page.Entities.Select(ToDelivery));
-            token = page.ContinuationToken;
-            if (token is null)
-            {
-                position++;
-            }
-        }
-
-        return new DeliveryPage(deliveries, position >= Shards * 2 ? null : string.Create(CultureInfo.InvariantCulture, $"{position}~{token}"));
+        var page = await table.QueryPageAsync(DeliveryFilters(keyPrefix), DeliveryColumns, pageSize, continuationToken, cancellationToken);
+        return new DeliveryPage([.. page.Entities.Select(ToDelivery)], page.ContinuationToken);
     }
 
-    /// <summary>Parses a delivery continuation; <see cref="FormatException"/> when it is not one.</summary>
-    private static (int Position, string? Token) ParsePosition(string? continuationToken)
-    {
-        if (continuationToken is null)
-        {
-            return (0, null);
-        }
-
-        var separator = continuationToken.IndexOf('~', StringComparison.Ordinal);
-        if (separator < 1 || !int.TryParse(continuationToken.AsSpan(0, separator), NumberStyles.None, CultureInfo.InvariantCulture, out var position) || position >= Shards * 2)
-        {
-            throw new FormatException("The continuation token is not valid.");
-        }
-
-        var token = continuationToken[(separator + 1)..];
-        return (position, token.Length == 0 ? null : token);
-    }
+    /// <summary>The queries of one key prefix's deliveries: in each shard, the pending markers and then the records.</summary>
+    private static List<TableFilter> DeliveryFilters(string keyPrefix) =>
+        [.. Enumerable.Range(0, Shards).SelectMany(shard => RowStates.Select(state => TableFilter.PartitionWithRowKeyPrefix(ShardName(shard), state + RowKeyOf(keyPrefix))))];
 
     /// <summary>Deletes every message and delivery record of <paramref name="recipient"/> (erasure). Returns how many rows went.</summary>
     public async Task<int> ForgetRecipientAsync(string recipient, CancellationToken cancellationToken)

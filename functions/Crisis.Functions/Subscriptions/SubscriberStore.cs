@@ -250,20 +250,9 @@ public sealed class SubscriberStore(CrisisStorage storage, TimeProvider time)
     public async Task<SubscriberPage> ListInScopeAsync(string crisisId, SubscriberStatus? status, OutboxChannel? channel, int pageSize, string? continuationToken, CancellationToken cancellationToken)
     {
         var table = await storage.TableAsync(TableName, cancellationToken);
-        var (shard, token) = ParseContinuation(continuationToken);
-        var subscribers = new List<Subscriber>();
-        while (shard < Outbox.Shards && subscribers.Count < pageSize)
-        {
-            var page = await table.QueryPageAsync(InScope(shard, crisisId, status, channel), null, pageSize - subscribers.Count, token, cancellationToken);
-            subscribers.AddRange(page.Entities.Select(FromRow));
-            token = page.ContinuationToken;
-            if (token is null)
-            {
-                shard++;
-            }
-        }
-
-        return new SubscriberPage(subscribers, shard >= Outbox.Shards ? null : string.Create(CultureInfo.InvariantCulture, $"{shard}~{token}"));
+        var shards = Enumerable.Range(0, Outbox.Shards).Select(shard => InScope(shard, crisisId, status, channel)).ToList();
+        var page = await table.QueryPageAsync(shards, null, pageSize, continuationToken, cancellationToken);
+        return new SubscriberPage([.. page.Entities.Select(FromRow)], page.ContinuationToken);
     }
 
     /// <summary>Subscribers whose scope covers <paramref name="crisisId"/>, counted by status, channel and language (only those columns are read).</summary>
@@ -305,23 +294,6 @@ public sealed class SubscriberStore(CrisisStorage storage, TimeProvider time)
         }
 
         return filter;
-    }
-
-    private static (int Shard, string? Token) ParseContinuation(string? continuationToken)
-    {
-        if (continuationToken is null)
-        {
-            return (0, null);
-        }
-
-        var separator = continuationToken.IndexOf('~', StringComparison.Ordinal);
-        if (separator < 1 || !int.TryParse(continuationToken.AsSpan(0, separator), NumberStyles.None, CultureInfo.InvariantCulture, out var shard) || shard >= Outbox.Shards)
-        {
-            throw new FormatException("The continuation token is not valid.");
-        }
-
-        var token = continuationToken[(separator + 1)..];
-        return (shard, token.Length == 0 ? null : token);
     }
 
     private static async Task IgnoreChangedAsync(Func<Task> write)

@@ -1,0 +1,53 @@
+using System.Globalization;
+
+namespace Crisis.Functions.Storage.Tables;
+
+/// <summary>
+/// Pages through several queries of one table as one list (e.g. one per shard): query 0 to its end, then
+/// query 1, and so on. The continuation names the query and that query's own continuation: <c>{n}~{token}</c>.
+/// </summary>
+public static class SequencedQueries
+{
+    /// <summary>
+    /// Up to <paramref name="pageSize"/> entities from <paramref name="filters"/> taken in order, from where
+    /// <paramref name="continuationToken"/> left off; <see cref="FormatException"/> when that is not a continuation of these queries.
+    /// </summary>
+    public static async Task<TablePage> QueryPageAsync(
+        this TableClient table, IReadOnlyList<TableFilter> filters, IEnumerable<string>? select, int pageSize, string? continuationToken, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(table);
+        ArgumentNullException.ThrowIfNull(filters);
+        var (position, token) = Parse(continuationToken, filters.Count);
+        var columns = select?.ToArray();
+        var entities = new List<TableEntity>();
+        while (position < filters.Count && entities.Count < pageSize)
+        {
+            var page = await table.QueryPageAsync(filters[position], columns, pageSize - entities.Count, token, cancellationToken);
+            entities.AddRange(page.Entities);
+            token = page.ContinuationToken;
+            if (token is null)
+            {
+                position++;
+            }
+        }
+
+        return new TablePage(entities, position >= filters.Count ? null : string.Create(CultureInfo.InvariantCulture, $"{position}~{token}"));
+    }
+
+    private static (int Position, string? Token) Parse(string? continuationToken, int queries)
+    {
+        if (continuationToken is null)
+        {
+            return (0, null);
+        }
+
+        var separator = continuationToken.IndexOf('~', StringComparison.Ordinal);
+        if (separator < 1 || !int.TryParse(continuationToken.AsSpan(0, separator), NumberStyles.None, CultureInfo.InvariantCulture, out var position) || position >= queries)
+        {
+            throw new FormatException("The continuation token is not valid.");
+        }
+
+        var token = continuationToken[(separator + 1)..];
+        return (position, token.Length == 0 ? null : token);
+    }
+}
