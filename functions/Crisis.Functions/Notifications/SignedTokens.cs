@@ -2,6 +2,8 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Crisis.Functions.Common;
+using Crisis.Functions.Hosting;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 
 namespace Crisis.Functions.Notifications;
@@ -102,4 +104,12 @@ public sealed class SignedTokens(IOptions<TokenOptions> options, TimeProvider ti
 
     private static byte[] Mac(TokenKey key, string signed) =>
         HMACSHA256.HashData(Convert.FromBase64String(key.Secret), Encoding.UTF8.GetBytes(signed));
+}
+
+/// <summary>What a link that did not verify answers: 410 when it expired (with advice on getting a new one), else 400.</summary>
+public static class LinkProblems
+{
+    public static ProblemHttpResult For(TokenCheck check, string expiredAdvice) => check == TokenCheck.Expired
+        ? Problems.Create(410, Problems.TokenExpired, "Link expired", expiredAdvice)
+        : Problems.Create(400, Problems.InvalidToken, "Invalid link", "This link is not valid.");
 }

@@ -25,6 +25,7 @@ public sealed record ActionResult(string Status, int Occurrence, DateTimeOffset?
 public static class StakeholderActionsApi
 {
     private const int MaxBody = 32 * 1024;
+    private const string ExpiredAdvice = "This link has expired; ask the crisis coordinator for a new one.";
 
     public static IEndpointRouteBuilder MapStakeholderActions(this IEndpointRouteBuilder routes)
     {
@@ -142,20 +143,16 @@ public static class StakeholderActionsApi
     private static async Task<((CrisisRecord Crisis, ExpectedUpdate Update, int Occurrence, Stakeholder Stakeholder)? Target, ProblemHttpResult? Problem)> ResolveAsync(
         string? token, SignedTokens tokens, StakeholderStore store, CrisisStore crises, CancellationToken cancellationToken)
     {
-        switch (tokens.Verify(token, ReminderTimer.ActionPurpose, out var claims))
+        var check = tokens.Verify(token, ReminderTimer.ActionPurpose, out var claims);
+        if (check != TokenCheck.Valid)
         {
-            case TokenCheck.Expired:
-                return (null, Problems.Create(410, Problems.TokenExpired, "Link expired", "This link has expired; ask the crisis coordinator for a new one."));
-            case TokenCheck.Valid:
-                break;
-            default:
-                return (null, Problems.Create(400, Problems.InvalidToken, "Invalid link", "This link is not valid."));
+            return (null, LinkProblems.For(check, ExpiredAdvice));
         }
 
         var parts = claims!.Subject.Split('|');
         if (parts.Length != 4 || !int.TryParse(parts[2], System.Globalization.CultureInfo.InvariantCulture, out var occurrence))
         {
-            return (null, Problems.Create(400, Problems.InvalidToken, "Invalid link", "This link is not valid."));
+            return (null, LinkProblems.For(TokenCheck.Malformed, ExpiredAdvice));
         }
 
         var crisis = (await crises.GetAsync(parts[0], cancellationToken))?.Crisis;

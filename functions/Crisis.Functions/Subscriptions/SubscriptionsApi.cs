@@ -182,7 +182,7 @@ public static partial class SubscriptionsApi
         var check = tokens.Verify(token, SubscriptionLinks.ConfirmPurpose, out _);
         return check == TokenCheck.Valid
             ? SubscriptionPages.Form("Confirm your subscription", "Press the button to start receiving updates.", "Confirm", null)
-            : SubscriptionPages.Message(StatusOf(check), "This link cannot be used", MessageOf(check));
+            : TokenPage(check);
     }
 
     public static async Task<IResult> Confirm(
@@ -321,7 +321,7 @@ public static partial class SubscriptionsApi
         var check = tokens.Verify(token, SubscriptionLinks.UnsubscribePurpose, out _);
         return check == TokenCheck.Valid
             ? SubscriptionPages.Form("Unsubscribe", "Press the button to stop receiving these updates.", "Unsubscribe", "List-Unsubscribe=One-Click")
-            : SubscriptionPages.Message(StatusOf(check), "This link cannot be used", MessageOf(check));
+            : TokenPage(check);
     }
 
     /// <summary>RFC 8058 one-click unsubscribe: a POST whose form body holds <c>List-Unsubscribe=One-Click</c>.</summary>
@@ -383,14 +383,15 @@ public static partial class SubscriptionsApi
     private static ProblemHttpResult Gone() =>
         Problems.Create(410, Problems.NotFound, "Subscription gone", "This subscription no longer exists (unsubscribed or erased); nothing was changed.");
 
-    private static ProblemHttpResult TokenProblem(TokenCheck check) => Problems.Create(StatusOf(check),
-        check == TokenCheck.Expired ? Problems.TokenExpired : Problems.InvalidToken, check == TokenCheck.Expired ? "Link expired" : "Invalid link", MessageOf(check));
+    private static ProblemHttpResult TokenProblem(TokenCheck check) =>
+        LinkProblems.For(check, "This link has expired. Subscribe again, or use the link in a newer message.");
 
-    private static int StatusOf(TokenCheck check) => check == TokenCheck.Expired ? 410 : 400;
-
-    private static string MessageOf(TokenCheck check) => check == TokenCheck.Expired
-        ? "This link has expired. Subscribe again, or use the link in a newer message."
-        : "This link is not valid.";
+    /// <summary>The page a browser sees for a link that did not verify.</summary>
+    private static ContentHttpResult TokenPage(TokenCheck check)
+    {
+        var problem = TokenProblem(check);
+        return SubscriptionPages.Message(problem.StatusCode, "This link cannot be used", problem.ProblemDetails.Detail!);
+    }
 
     /// <summary>Browsers (the pages' forms) get a page; API clients get JSON problems.</summary>
     private static IResult Answer(HttpRequest request, ProblemHttpResult problem) =>
