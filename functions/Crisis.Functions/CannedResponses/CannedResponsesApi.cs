@@ -205,8 +205,7 @@ public static class CannedResponsesApi
         }
 
         var language = Languages.Negotiate(requested, request.Headers.AcceptLanguage, [.. response.Snippets.Keys], crisis.DefaultLanguage);
-        var links = publisher.Links(id, language, crisis.PublicPageUrl);
-        var link = links.PublicPage ?? links.Page;
+        var link = publisher.Links(id, language, crisis.PublicPageUrl).Preferred;
         var text = string.Join("\n\n", response.Snippets[language].Select(s => s.Trim())) + "\n\n" + link;
         var uses = await store.CountUseAsync(id, responseId, cancellationToken);
         return TypedResults.Ok(new RenderedResponse(response.Id, response.Name, language, Languages.Direction(language), text, link, uses));

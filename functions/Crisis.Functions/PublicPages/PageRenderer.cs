@@ -67,7 +67,7 @@ public static class PageRenderer
         ArgumentNullException.ThrowIfNull(updates);
         ArgumentNullException.ThrowIfNull(links);
         var published = updates.Where(u => u.PublishedAt is not null).OrderByDescending(u => u.PublishedAt).ToList();
-        var alternate = links.PublicPage ?? links.Page;
+        var alternate = links.Preferred;
         using var stream = new MemoryStream();
         using (var xml = XmlWriter.Create(stream, new XmlWriterSettings { Encoding = new UTF8Encoding(false), Indent = true }))
         {

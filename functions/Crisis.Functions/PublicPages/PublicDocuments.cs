@@ -5,7 +5,12 @@ namespace Crisis.Functions.PublicPages;
 /// <summary>What a published version is: written last by a publish, so readers switch to a new version all at once.</summary>
 public sealed record PageManifest(string CrisisId, int Version, CrisisStatus Status, string DefaultLanguage, List<string> Languages, DateTimeOffset PublishedAt);
 
-public sealed record PublicLinks(string Page, string Faq, string Feed, string? PublicPage);
+public sealed record PublicLinks(string Page, string Faq, string Feed, string? PublicPage)
+{
+    /// <summary>Where to send people: the organisation's own crisis page when it has one, else this API's page.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public string Preferred => PublicPage ?? Page;
+}
 
 public sealed record PublicUpdate(string Id, DateTimeOffset PublishedAt, string Text, DateTimeOffset? NextUpdateExpectedAt);
 

@@ -111,8 +111,7 @@ public sealed class UpdateNotifications(SubscriberStore store, CrisisStore crise
         var language = Languages.Negotiate(subscriber.Language, null, [.. update.Text.Keys.Intersect(crisis.Languages)], crisis.DefaultLanguage);
         var title = crisis.Localised(crisis.Title, language);
         var updateText = update.Text.GetValueOrDefault(language) ?? update.Text[crisis.DefaultLanguage];
-        var pageLinks = publisher.Links(crisis.Id, language, crisis.PublicPageUrl);
-        var page = pageLinks.PublicPage ?? pageLinks.Page;
+        var page = publisher.Links(crisis.Id, language, crisis.PublicPageUrl).Preferred;
         var manage = links.Manage(subscriber.Id);
         var unsubscribe = links.Unsubscribe(subscriber.Id);
         var text = $"{title}\n\n{updateText}\n\nThe latest on this crisis:\n{page}";
