@@ -78,6 +78,23 @@ public sealed class Validation
         }
     }
 
+    /// <summary>An optional language tag known to ICU: its normal form ("en-gb" → "en-GB"), or null when absent or unknown (recorded).</summary>
+    public string? Language(string field, string? value)
+    {
+        if (value is null)
+        {
+            return null;
+        }
+
+        var normalised = Languages.Normalise(value);
+        if (normalised is null)
+        {
+            Add(field, "must be a known language tag, e.g. \"en\" or \"pt-BR\".");
+        }
+
+        return normalised;
+    }
+
     /// <summary>An absolute http(s) URL, or a tel:/mailto:/sms: link when <paramref name="allowContactSchemes"/>.</summary>
     public void Url(string field, string? value, bool required = true, bool allowContactSchemes = false)
     {

@@ -80,10 +80,7 @@ public static class FeedbackApi
             validation.Add("text", "must be at least 5 characters.");
         }
 
-        if (input.Language is not null && Languages.Normalise(input.Language) is null)
-        {
-            validation.Add("language", "must be a language tag such as 'en' or 'fa'.");
-        }
+        var asked = validation.Language("language", input.Language);
 
         validation.Email("contact", input.Contact);
 
@@ -98,7 +95,7 @@ public static class FeedbackApi
             return Problems.Create(404, Problems.NotFound, "Not found", $"There is no public crisis '{id}'.");
         }
 
-        var language = Languages.Normalise(input.Language) ?? Languages.Negotiate(null, request.Headers.AcceptLanguage.ToString(), manifest.Languages, manifest.DefaultLanguage);
+        var language = asked ?? Languages.Negotiate(null, request.Headers.AcceptLanguage.ToString(), manifest.Languages, manifest.DefaultLanguage);
         await feedback.AddQuestionAsync(id, input.Text.Trim(), language, input.Contact?.Trim(), cancellationToken);
         return TypedResults.Accepted((string?)null, new Received("received"));
     }

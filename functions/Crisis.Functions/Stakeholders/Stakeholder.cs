@@ -55,10 +55,7 @@ public static class StakeholderValidation
         ArgumentNullException.ThrowIfNull(request);
         var v = Contact(request.Name, request.Email, request.WebhookUrl, allowedPrivateHosts);
 
-        if (Languages.Normalise(request.Language) is null)
-        {
-            v.Add("language", "must be a language tag such as 'en'.");
-        }
+        v.Language("language", request.Language);
 
         if (!TryFindTimeZone(request.TimeZone, out _))
         {

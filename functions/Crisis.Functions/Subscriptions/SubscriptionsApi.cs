@@ -88,11 +88,9 @@ public static partial class SubscriptionsApi
             validation.Add("webhookUrl", "must point at a public address (its host resolves to none).");
         }
 
-        var language = input.Language is null ? Languages.Normalise(request.Headers.AcceptLanguage.ToString().Split(',')[0].Split(';')[0].Trim()) ?? "en" : Languages.Normalise(input.Language);
-        if (language is null)
-        {
-            validation.Add("language", "must be a known language tag, e.g. \"en\" or \"pt-BR\".");
-        }
+        var language = input.Language is null
+            ? Languages.Normalise(request.Headers.AcceptLanguage.ToString().Split(',')[0].Split(';')[0].Trim()) ?? "en"
+            : validation.Language("language", input.Language);
 
         var scope = ReadScope(input.Scope, validation);
         ReadTopics(input.Topics, validation);
@@ -244,11 +242,7 @@ public static partial class SubscriptionsApi
 
         var input = body.Value!;
         var validation = new Validation();
-        var language = input.Language is null ? null : Languages.Normalise(input.Language);
-        if (input.Language is not null && language is null)
-        {
-            validation.Add("language", "must be a known language tag, e.g. \"en\" or \"pt-BR\".");
-        }
+        var language = validation.Language("language", input.Language);
 
         var scope = input.Scope is null ? null : ReadScope(input.Scope, validation);
         ReadTopics(input.Topics, validation);

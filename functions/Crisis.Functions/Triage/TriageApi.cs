@@ -102,11 +102,7 @@ public static class TriageApi
         var input = body.Value!;
         var validation = new Validation();
         validation.Text("text", input.Text, 5000);
-        var language = input.Language is null ? null : Languages.Normalise(input.Language);
-        if (input.Language is not null && language is null)
-        {
-            validation.Add("language", "must be a known language tag, e.g. \"en\" or \"fa\".");
-        }
+        var language = validation.Language("language", input.Language);
 
         if (!validation.IsValid)
         {
