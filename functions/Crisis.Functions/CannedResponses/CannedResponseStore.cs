@@ -76,24 +76,11 @@ public sealed class CannedResponseStore(CrisisStorage storage, TimeProvider time
         return archived;
     }
 
-    /// <summary>Counts one use; concurrent uses are each counted.</summary>
+    /// <summary>Counts one use of a stored response; concurrent uses are each counted.</summary>
     public async Task<int> CountUseAsync(string crisisId, string id, CancellationToken cancellationToken)
     {
         var table = await storage.TableAsync(TableName, cancellationToken);
-        for (var attempt = 1; ; attempt++)
-        {
-            var row = await table.GetEntityAsync(crisisId, id, ["Uses"], cancellationToken);
-            var uses = (row.GetInt32("Uses") ?? 0) + 1;
-            try
-            {
-                await table.UpdateEntityAsync(new TableEntity(crisisId, id) { ["Uses"] = uses }, row.ETag, TableUpdateMode.Merge, cancellationToken);
-                return uses;
-            }
-            catch (StoragePreconditionFailedException) when (attempt < MaxConcurrencyRetries)
-            {
-                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(5, 20 * attempt)), time, cancellationToken);
-            }
-        }
+        return (int)await table.AddAsync(crisisId, id, "Uses", 1, time, cancellationToken);
     }
 
     private static TableEntity ToRow(CannedResponse response) => new(response.CrisisId, response.Id)
@@ -104,5 +91,5 @@ public sealed class CannedResponseStore(CrisisStorage storage, TimeProvider time
     };
 
     private static CannedResponse FromRow(TableEntity row) =>
-        JsonSerializer.Deserialize<CannedResponse>(row.GetString("Data")!, JsonBody.Options)! with { Uses = row.GetInt32("Uses") ?? 0 };
+        JsonSerializer.Deserialize<CannedResponse>(row.GetString("Data")!, JsonBody.Options)! with { Uses = (int)(row.GetInt64("Uses") ?? 0) };
 }

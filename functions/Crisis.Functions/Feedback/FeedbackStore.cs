@@ -55,7 +55,7 @@ public sealed class FeedbackStore(CrisisStorage storage, TimeProvider time)
     public async Task AddFaqViewsAsync(string crisisId, string language, long views, CancellationToken cancellationToken)
     {
         var table = await storage.TableAsync(TableName, cancellationToken);
-        await table.AddAsync(crisisId, "views|" + language, views, time, cancellationToken);
+        await table.AddAsync(crisisId, "views|" + language, "Count", views, time, cancellationToken);
     }
 
     /// <summary>FAQ views per language.</summary>

@@ -173,7 +173,7 @@ public sealed class SubscriberStore(CrisisStorage storage, TimeProvider time)
             await table.DeleteEntityAsync(partition, earlier.RowKey, cancellationToken: cancellationToken);
         }
 
-        var counted = await table.TryAddAsync(partition, today, 1, max, time, cancellationToken);
+        var counted = await table.TryAddAsync(partition, today, "Count", 1, max, time, cancellationToken);
         return counted is null ? new DateTimeOffset(day.AddDays(1), TimeSpan.Zero) : null;
     }
 

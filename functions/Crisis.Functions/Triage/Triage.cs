@@ -123,7 +123,7 @@ public sealed class TriageStore(CrisisStorage storage, TimeProvider time)
         var hour = time.GetUtcNow().ToString("yyyyMMddHH", CultureInfo.InvariantCulture);
         foreach (var tag in tags)
         {
-            await table.AddAsync(crisisId, $"{hour}|{tag}", 1, time, cancellationToken);
+            await table.AddAsync(crisisId, $"{hour}|{tag}", "Count", 1, time, cancellationToken);
         }
     }
 

@@ -1,28 +1,28 @@
 namespace Crisis.Functions.Storage.Tables;
 
 /// <summary>
-/// Counters kept in one entity's <c>Count</c> property, added to with optimistic concurrency: read, then insert or
-/// replace guarded by the ETag, again (after a short random pause) when another writer came first. Every
-/// concurrent add is kept; none is counted twice.
+/// Counters kept in one property of an entity (a row of its own, or beside other data), added to with optimistic
+/// concurrency: read, then insert or merge guarded by the ETag, again (after a short random pause) when another
+/// writer came first. Every concurrent add is kept; none is counted twice.
 /// </summary>
 public static class TableCounters
 {
     private const int MaxAttempts = 10;
 
-    /// <summary>Adds <paramref name="by"/> unless the count would pass <paramref name="max"/>; the new count, or null when refused.</summary>
-    public static async Task<long?> TryAddAsync(this TableClient table, string partitionKey, string rowKey, long by, long? max, TimeProvider time, CancellationToken cancellationToken)
+    /// <summary>Adds <paramref name="by"/> to <paramref name="property"/> unless the count would pass <paramref name="max"/>; the new count, or null when refused.</summary>
+    public static async Task<long?> TryAddAsync(this TableClient table, string partitionKey, string rowKey, string property, long by, long? max, TimeProvider time, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(table);
         for (var attempt = 1; ; attempt++)
         {
-            var row = await table.GetEntityIfExistsAsync(partitionKey, rowKey, ["Count"], cancellationToken);
-            var count = (row?.GetInt64("Count") ?? 0) + by;
+            var row = await table.GetEntityIfExistsAsync(partitionKey, rowKey, [property], cancellationToken);
+            var count = (row?.GetInt64(property) ?? 0) + by;
             if (count > max)
             {
                 return null;
             }
 
-            var counted = new TableEntity(partitionKey, rowKey) { ["Count"] = count };
+            var counted = new TableEntity(partitionKey, rowKey) { [property] = count };
             try
             {
                 if (row is null)
@@ -31,7 +31,7 @@ public static class TableCounters
                 }
                 else
                 {
-                    await table.UpdateEntityAsync(counted, row.ETag, TableUpdateMode.Replace, cancellationToken);
+                    await table.UpdateEntityAsync(counted, row.ETag, TableUpdateMode.Merge, cancellationToken);
                 }
 
                 return count;
@@ -43,6 +43,6 @@ public static class TableCounters
         }
     }
 
-    public static async Task<long> AddAsync(this TableClient table, string partitionKey, string rowKey, long by, TimeProvider time, CancellationToken cancellationToken) =>
-        (await table.TryAddAsync(partitionKey, rowKey, by, null, time, cancellationToken))!.Value;
+    public static async Task<long> AddAsync(this TableClient table, string partitionKey, string rowKey, string property, long by, TimeProvider time, CancellationToken cancellationToken) =>
+        (await table.TryAddAsync(partitionKey, rowKey, property, by, null, time, cancellationToken))!.Value;
 }
