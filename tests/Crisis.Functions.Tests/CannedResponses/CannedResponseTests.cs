@@ -151,5 +151,5 @@ public sealed class CannedResponseTests : IAsyncLifetime
     }
 
     private Task<HttpResponseMessage> RunExpiryAsync() =>
-        _f.Client.PostAsync("/CrisisExpiry", new StringContent("""{"Data":{"timer":{"IsPastDue":false}},"Metadata":{}}""", Encoding.UTF8, "application/json"));
+        _f.Client.RunTimerAsync("CrisisExpiry");
 }

@@ -83,7 +83,7 @@ public sealed class ReviewTests : IAsyncLifetime
         var owner = (await (await _f.Admin.PostAsJsonAsync("/api/admin/stakeholders", new { name = "Olivia", role = "expert", language = "en", timeZone = "UTC", webhookUrl = _f.Receiver.Url("stake/olivia") })).ReadJsonAsync()).GetProperty("id").GetString();
         await _f.Admin.PostAsJsonAsync($"/api/admin/crises/{id}/expected-updates", new { ownerId = owner, topic = "Depots", dueAt = _f.Clock.Now });
         await _f.Admin.PostAsJsonAsync($"/api/admin/crises/{id}/expected-updates", new { ownerId = owner, topic = "Refunds", dueAt = _f.Clock.Now.AddMinutes(20) });
-        await _f.Client.PostAsync("/Reminders", new StringContent("""{"Data":{"timer":{"IsPastDue":false}},"Metadata":{}}""", Encoding.UTF8, "application/json"));
+        await _f.Client.RunTimerAsync("Reminders");
         var reminder = _f.DeliveredTo("stake/olivia").Single();
         (await _f.Client.PostAsJsonAsync("/api/stakeholder-actions/acknowledge", new { token = ReminderFixture.ActionToken(reminder) })).EnsureSuccessStatusCode();
 
@@ -92,7 +92,7 @@ public sealed class ReviewTests : IAsyncLifetime
         await _f.Admin.PutAsJsonAsync($"/api/admin/crises/{id}/touchpoints/web-banner", new { text = new { en = "Depots closed: see our crisis page." } });
         await CrisisFixtures.PostAsync(_f.Admin, $"/api/admin/crises/{id}/end");
         _f.Clock.Advance(TimeSpan.FromHours(2));
-        await _f.Client.PostAsync("/CrisisExpiry", new StringContent("""{"Data":{"timer":{"IsPastDue":false}},"Metadata":{}}""", Encoding.UTF8, "application/json"));
+        await _f.Client.RunTimerAsync("CrisisExpiry");
 
         var review = await (await _f.Admin.GetAsync($"/api/admin/crises/{id}/review")).ReadJsonAsync();
 

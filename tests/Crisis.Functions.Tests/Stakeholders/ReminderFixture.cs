@@ -1,5 +1,4 @@
 using System.Net.Http.Json;
-using System.Text;
 using System.Text.Json;
 using Crisis.Functions.Tests.Infrastructure;
 
@@ -75,9 +74,7 @@ public sealed class ReminderFixture : IAsyncDisposable
 
     /// <summary>Invokes the timer exactly as the Functions host does.</summary>
     public Task<HttpResponseMessage> RunTimerAsync(bool pastDue = false, HttpClient? client = null, CancellationToken cancellationToken = default) =>
-        (client ?? Client).PostAsync("/Reminders", new StringContent(
-            $$$"""{"Data":{"timer":{"Schedule":{"AdjustForDST":true},"ScheduleStatus":null,"IsPastDue":{{{(pastDue ? "true" : "false")}}}}},"Metadata":{}}""",
-            Encoding.UTF8, "application/json"), cancellationToken);
+        (client ?? Client).RunTimerAsync("Reminders", pastDue, cancellationToken);
 
     public List<ReceivedWebhook> DeliveredTo(string name)
     {

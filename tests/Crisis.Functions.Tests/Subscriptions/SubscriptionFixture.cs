@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Net.Http.Json;
-using System.Text;
 using System.Text.Json;
 using Crisis.Functions.Tests.Infrastructure;
 
@@ -86,7 +85,7 @@ public sealed class SubscriptionFixture : IAsyncDisposable
 
     /// <summary>Invokes the Notifications timer exactly as the Functions host does.</summary>
     public Task<HttpResponseMessage> RunTimerAsync(HttpClient? client = null) =>
-        (client ?? Client).PostAsync("/Notifications", new StringContent("""{"Data":{"timer":{"IsPastDue":false}},"Metadata":{}}""", Encoding.UTF8, "application/json"));
+        (client ?? Client).RunTimerAsync("Notifications");
 
     public async Task<string> PublishUpdateAsync(string english, string persian, string? topic = null)
     {

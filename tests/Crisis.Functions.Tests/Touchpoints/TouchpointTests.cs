@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Http.Json;
-using System.Text;
 using Crisis.Functions.Hosting;
 using Crisis.Functions.Tests.Infrastructure;
 using Crisis.Functions.Tests.Stakeholders;
@@ -32,7 +31,7 @@ public class TouchpointTests : IAsyncLifetime
         await (await _f.Admin.PutAsJsonAsync($"/api/admin/crises/{crisisId}/touchpoints/email-footer", new { text = new { en = text } })).ReadJsonAsync();
 
     private Task<HttpResponseMessage> RunExpiryAsync(HttpClient? client = null) =>
-        (client ?? _f.Client).PostAsync("/CrisisExpiry", new StringContent("""{"Data":{"timer":{"IsPastDue":false}},"Metadata":{}}""", Encoding.UTF8, "application/json"));
+        (client ?? _f.Client).RunTimerAsync("CrisisExpiry");
 
     [Fact]
     public async Task An_override_is_current_while_its_crisis_is_active_and_normal_content_otherwise()
