@@ -121,7 +121,7 @@ public sealed class FanoutService(CrisisStore crises, SubscriberStore subscriber
         {
             await foreach (var (id, topics) in subscribers.ReachedAsync(shard, crisisId, checkpoint.GetString("Last") ?? "", cancellationToken))
             {
-                if (topic is not null && topics.Length > 0 && !topics.Split(',').Contains(topic))
+                if (!Subscriber.Wants(topics.Split(',', StringSplitOptions.RemoveEmptyEntries), topic))
                 {
                     continue;
                 }

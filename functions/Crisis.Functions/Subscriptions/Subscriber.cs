@@ -58,7 +58,8 @@ public sealed record Subscriber
 
     public DateTimeOffset? QuarantinedAt { get; init; }
 
-    public bool Wants(string? topic) => topic is null || Topics.Count == 0 || Topics.Contains(topic);
+    /// <summary>Whether a subscriber with <paramref name="topics"/> gets an update about <paramref name="topic"/>: untopical updates reach everyone, and no topics means all.</summary>
+    public static bool Wants(IReadOnlyCollection<string> topics, string? topic) => topic is null || topics.Count == 0 || topics.Contains(topic);
 }
 
 public sealed class SubscriptionOptions
