@@ -38,6 +38,7 @@ builder.WebHost.UseUrls(string.IsNullOrEmpty(customHandlerPort) ? hosting.Urls :
 
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddProblemDetails();
+builder.Services.AddExceptionHandler<StorageOutageHandler>();
 builder.Services.ConfigureHttpJsonOptions(o => JsonBody.Configure(o.SerializerOptions));
 builder.Services.AddOpenApi();
 builder.Services.AddCrisisStorage();

@@ -1,8 +1,8 @@
 using System.Text.Json;
 using Azure;
+using Azure.Data.Tables;
 using Crisis.Functions.Common;
 using Crisis.Functions.Storage;
-using Crisis.Functions.Storage.Tables;
 
 namespace Crisis.Functions.CannedResponses;
 
@@ -15,7 +15,7 @@ public sealed class CannedResponseStore(CrisisStorage storage, TimeProvider time
     public async Task<(CannedResponse Response, ETag ETag)?> GetAsync(string crisisId, string id, CancellationToken cancellationToken)
     {
         var table = await storage.TableAsync(TableName, cancellationToken);
-        var row = await table.GetEntityIfExistsAsync(crisisId, id, cancellationToken: cancellationToken);
+        var row = await table.FindAsync(crisisId, id, cancellationToken: cancellationToken);
         return row is null ? null : (FromRow(row), row.ETag);
     }
 
@@ -23,7 +23,7 @@ public sealed class CannedResponseStore(CrisisStorage storage, TimeProvider time
     {
         var table = await storage.TableAsync(TableName, cancellationToken);
         var responses = new List<CannedResponse>();
-        await foreach (var row in table.QueryAsync(TableFilter.Of($"PartitionKey eq {crisisId}"), cancellationToken: cancellationToken))
+        await foreach (var row in table.QueryRowsAsync(TableClient.CreateQueryFilter($"PartitionKey eq {crisisId}"), cancellationToken: cancellationToken))
         {
             responses.Add(FromRow(row));
         }
@@ -35,15 +35,15 @@ public sealed class CannedResponseStore(CrisisStorage storage, TimeProvider time
     {
         ArgumentNullException.ThrowIfNull(response);
         var table = await storage.TableAsync(TableName, cancellationToken);
-        await table.AddEntityAsync(ToRow(response), cancellationToken);
+        await table.InsertAsync(ToRow(response), cancellationToken);
     }
 
-    /// <summary>Replaces the response if unchanged since <paramref name="etag"/>; <see cref="StoragePreconditionFailedException"/> otherwise.</summary>
+    /// <summary>Replaces the response if unchanged since <paramref name="etag"/>; <see cref="ChangedMeanwhileException"/> otherwise.</summary>
     public async Task ReplaceAsync(CannedResponse response, ETag etag, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(response);
         var table = await storage.TableAsync(TableName, cancellationToken);
-        await table.UpdateEntityAsync(ToRow(response), etag, TableUpdateMode.Replace, cancellationToken);
+        await table.UpdateAsync(ToRow(response), etag, TableUpdateMode.Replace, cancellationToken);
     }
 
     /// <summary>Archives every response of the crisis not archived yet (the crisis has expired); returns how many it archived. Safe to repeat.</summary>
@@ -66,7 +66,7 @@ public sealed class CannedResponseStore(CrisisStorage storage, TimeProvider time
                     archived++;
                     break;
                 }
-                catch (StoragePreconditionFailedException)
+                catch (ChangedMeanwhileException)
                 {
                     // Changed meanwhile (a use counted, another run): read again.
                 }
@@ -91,5 +91,5 @@ public sealed class CannedResponseStore(CrisisStorage storage, TimeProvider time
     };
 
     private static CannedResponse FromRow(TableEntity row) =>
-        JsonSerializer.Deserialize<CannedResponse>(row.GetString("Data")!, JsonBody.Options)! with { Uses = (int)(row.GetInt64("Uses") ?? 0) };
+        JsonSerializer.Deserialize<CannedResponse>(row.GetString("Data")!, JsonBody.Options)! with { Uses = (int)(row.GetCount("Uses") ?? 0) };
 }

@@ -228,7 +228,7 @@ public static class CannedResponsesApi
             {
                 await store.ReplaceAsync(updated, etag, cancellationToken);
             }
-            catch (StoragePreconditionFailedException) when (attempt < MaxConcurrencyRetries)
+            catch (ChangedMeanwhileException) when (attempt < MaxConcurrencyRetries)
             {
                 continue;
             }

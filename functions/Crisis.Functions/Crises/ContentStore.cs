@@ -19,7 +19,7 @@ public sealed class ContentStore(CrisisStorage storage, TimeProvider time)
     public Task<(Versioned<CrisisContent> Document, ETag ETag)?> GetPublishedAsync(string crisisId, CancellationToken cancellationToken) =>
         _blobs.GetCurrentAsync<CrisisContent>(PublishedSeries(crisisId), cancellationToken);
 
-    /// <summary>Saves a new draft version; <see cref="StoragePreconditionFailedException"/> when the draft is no longer <paramref name="expectedVersion"/>.</summary>
+    /// <summary>Saves a new draft version; <see cref="ChangedMeanwhileException"/> when the draft is no longer <paramref name="expectedVersion"/>.</summary>
     public Task<Versioned<CrisisContent>> SaveDraftAsync(string crisisId, CrisisContent content, int? expectedVersion, string actor, CancellationToken cancellationToken) =>
         _blobs.SaveAsync(DraftSeries(crisisId), content, expectedVersion, actor, cancellationToken);
 

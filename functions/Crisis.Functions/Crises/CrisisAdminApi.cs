@@ -155,7 +155,7 @@ public static class CrisisAdminApi
         {
             return TypedResults.Ok(await store.AuditPageAsync(id, pageSize ?? 50, continuation, cancellationToken));
         }
-        catch (ArgumentException)
+        catch (FormatException)
         {
             return Problems.Create(400, Problems.InvalidQuery, "Invalid continuation", "continuation must be a token returned by a previous page.");
         }

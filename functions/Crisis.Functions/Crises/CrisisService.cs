@@ -57,11 +57,11 @@ public sealed class CrisisService(CrisisStore store, ContentStore contents, Page
             {
                 await store.ReplaceAsync(before, after, etag, actor, action, cancellationToken);
             }
-            catch (StoragePreconditionFailedException) when (expectedVersion is null && attempt < MaxConcurrencyRetries)
+            catch (ChangedMeanwhileException) when (expectedVersion is null && attempt < MaxConcurrencyRetries)
             {
                 continue;
             }
-            catch (StoragePreconditionFailedException)
+            catch (ChangedMeanwhileException)
             {
                 throw new VersionMismatchException($"Crisis {id} was changed by someone else; read it again.");
             }
@@ -94,7 +94,7 @@ public sealed class CrisisService(CrisisStore store, ContentStore contents, Page
         {
             saved = await contents.SaveDraftAsync(id, content, expectedVersion, actor, cancellationToken);
         }
-        catch (StoragePreconditionFailedException e)
+        catch (ChangedMeanwhileException e)
         {
             throw new VersionMismatchException(e.Message);
         }
@@ -155,7 +155,7 @@ public sealed class CrisisService(CrisisStore store, ContentStore contents, Page
         {
             await store.ReplaceUpdateAsync(id, update, published, etag, actor, "update.publish", cancellationToken);
         }
-        catch (StoragePreconditionFailedException)
+        catch (ChangedMeanwhileException)
         {
             return (await store.GetUpdateAsync(id, updateId, cancellationToken))!.Value.Update;
         }

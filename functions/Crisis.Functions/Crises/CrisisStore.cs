@@ -2,9 +2,9 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Azure;
+using Azure.Data.Tables;
 using Crisis.Functions.Common;
 using Crisis.Functions.Storage;
-using Crisis.Functions.Storage.Tables;
 
 namespace Crisis.Functions.Crises;
 
@@ -28,7 +28,7 @@ public sealed class CrisisStore(CrisisStorage storage, TimeProvider time)
     public async Task<(CrisisRecord Crisis, ETag ETag)?> GetAsync(string id, CancellationToken cancellationToken)
     {
         var table = await storage.TableAsync(TableName, cancellationToken);
-        var row = await table.GetEntityIfExistsAsync(Partition, CrisisKey(id), cancellationToken: cancellationToken);
+        var row = await table.FindAsync(Partition, CrisisKey(id), cancellationToken: cancellationToken);
         return row is null ? null : (Deserialize<CrisisRecord>(row), row.ETag);
     }
 
@@ -36,7 +36,7 @@ public sealed class CrisisStore(CrisisStorage storage, TimeProvider time)
     {
         var table = await storage.TableAsync(TableName, cancellationToken);
         var crises = new List<CrisisRecord>();
-        await foreach (var row in table.QueryAsync(TableFilter.PartitionWithRowKeyPrefix(Partition, "c|"), cancellationToken: cancellationToken))
+        await foreach (var row in table.QueryRowsAsync(Tables.RowKeyPrefixFilter(Partition, "c|"), cancellationToken: cancellationToken))
         {
             crises.Add(Deserialize<CrisisRecord>(row));
         }
@@ -48,7 +48,7 @@ public sealed class CrisisStore(CrisisStorage storage, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(crisis);
         var table = await storage.TableAsync(TableName, cancellationToken);
-        await table.SubmitTransactionAsync(
+        await table.SubmitAsync(
         [
             new(TableTransactionActionType.Add, Row(CrisisKey(crisis.Id), crisis)),
             new(TableTransactionActionType.Add, AuditRow(crisis.Id, actor, "crisis.create", null, Json(crisis))),
@@ -57,14 +57,14 @@ public sealed class CrisisStore(CrisisStorage storage, TimeProvider time)
 
     /// <summary>
     /// Replaces the crisis if nobody changed it since <paramref name="etag"/> was read, and audits the change in
-    /// the same transaction. <see cref="StoragePreconditionFailedException"/> when someone did.
+    /// the same transaction. <see cref="ChangedMeanwhileException"/> when someone did.
     /// </summary>
     public async Task ReplaceAsync(CrisisRecord before, CrisisRecord after, ETag etag, string actor, string action, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(before);
         ArgumentNullException.ThrowIfNull(after);
         var table = await storage.TableAsync(TableName, cancellationToken);
-        await table.SubmitTransactionAsync(
+        await table.SubmitAsync(
         [
             new(TableTransactionActionType.UpdateReplace, Row(CrisisKey(after.Id), after), etag),
             new(TableTransactionActionType.Add, AuditRow(after.Id, actor, action, Json(before), Json(after))),
@@ -75,7 +75,7 @@ public sealed class CrisisStore(CrisisStorage storage, TimeProvider time)
     public async Task AuditAsync(string crisisId, string actor, string action, string? before, string? after, CancellationToken cancellationToken)
     {
         var table = await storage.TableAsync(TableName, cancellationToken);
-        await table.AddEntityAsync(AuditRow(crisisId, actor, action, before, after), cancellationToken);
+        await table.InsertAsync(AuditRow(crisisId, actor, action, before, after), cancellationToken);
     }
 
     public async Task<AuditPage> AuditPageAsync(string crisisId, int pageSize, string? continuationToken, CancellationToken cancellationToken)
@@ -85,7 +85,7 @@ public sealed class CrisisStore(CrisisStorage storage, TimeProvider time)
         var token = continuationToken;
         do
         {
-            var page = await table.QueryPageAsync(TableFilter.PartitionWithRowKeyPrefix(Partition, $"a|{crisisId}|"), null, pageSize - entries.Count, token, cancellationToken);
+            var page = await table.QueryPageAsync(Tables.RowKeyPrefixFilter(Partition, $"a|{crisisId}|"), null, pageSize - entries.Count, token, cancellationToken);
             entries.AddRange(page.Entities.Select(row => new AuditEntry(
                 row.RowKey[(row.RowKey.LastIndexOf('|') + 1)..],
                 row.GetDateTimeOffset("At")!.Value,
@@ -104,7 +104,7 @@ public sealed class CrisisStore(CrisisStorage storage, TimeProvider time)
     {
         var table = await storage.TableAsync(TableName, cancellationToken);
         var updates = new List<CrisisUpdate>();
-        await foreach (var row in table.QueryAsync(TableFilter.PartitionWithRowKeyPrefix(Partition, $"u|{crisisId}|"), cancellationToken: cancellationToken))
+        await foreach (var row in table.QueryRowsAsync(Tables.RowKeyPrefixFilter(Partition, $"u|{crisisId}|"), cancellationToken: cancellationToken))
         {
             updates.Add(Deserialize<CrisisUpdate>(row));
         }
@@ -115,7 +115,7 @@ public sealed class CrisisStore(CrisisStorage storage, TimeProvider time)
     public async Task<(CrisisUpdate Update, ETag ETag)?> GetUpdateAsync(string crisisId, string updateId, CancellationToken cancellationToken)
     {
         var table = await storage.TableAsync(TableName, cancellationToken);
-        var row = await table.GetEntityIfExistsAsync(Partition, UpdateKey(crisisId, updateId), cancellationToken: cancellationToken);
+        var row = await table.FindAsync(Partition, UpdateKey(crisisId, updateId), cancellationToken: cancellationToken);
         return row is null ? null : (Deserialize<CrisisUpdate>(row), row.ETag);
     }
 
@@ -134,7 +134,7 @@ public sealed class CrisisStore(CrisisStorage storage, TimeProvider time)
             actions.Add(new(TableTransactionActionType.Add, FanoutRow(crisisId, update.Id)));
         }
 
-        await table.SubmitTransactionAsync(actions, cancellationToken);
+        await table.SubmitAsync(actions, cancellationToken);
     }
 
     /// <summary>Replaces an update with its audit entry; when this publishes it, its notification job is queued in the same transaction.</summary>
@@ -153,7 +153,7 @@ public sealed class CrisisStore(CrisisStorage storage, TimeProvider time)
             actions.Add(new(TableTransactionActionType.Add, FanoutRow(crisisId, after.Id)));
         }
 
-        await table.SubmitTransactionAsync(actions, cancellationToken);
+        await table.SubmitAsync(actions, cancellationToken);
     }
 
     /// <summary>Published updates whose subscribers are still being queued, oldest first.</summary>
@@ -161,7 +161,7 @@ public sealed class CrisisStore(CrisisStorage storage, TimeProvider time)
     {
         var table = await storage.TableAsync(TableName, cancellationToken);
         var jobs = new List<(string, string)>();
-        await foreach (var row in table.QueryAsync(TableFilter.PartitionWithRowKeyPrefix(Partition, "f|"), ["CrisisId", "UpdateId"], cancellationToken: cancellationToken))
+        await foreach (var row in table.QueryRowsAsync(Tables.RowKeyPrefixFilter(Partition, "f|"), ["CrisisId", "UpdateId"], cancellationToken: cancellationToken))
         {
             jobs.Add((row.GetString("CrisisId")!, row.GetString("UpdateId")!));
         }
@@ -172,13 +172,13 @@ public sealed class CrisisStore(CrisisStorage storage, TimeProvider time)
     public async Task<bool> IsFanoutPendingAsync(string crisisId, string updateId, CancellationToken cancellationToken)
     {
         var table = await storage.TableAsync(TableName, cancellationToken);
-        return await table.GetEntityIfExistsAsync(Partition, FanoutKey(crisisId, updateId), ["RowKey"], cancellationToken) is not null;
+        return await table.FindAsync(Partition, FanoutKey(crisisId, updateId), ["RowKey"], cancellationToken) is not null;
     }
 
     public async Task CompleteFanoutAsync(string crisisId, string updateId, CancellationToken cancellationToken)
     {
         var table = await storage.TableAsync(TableName, cancellationToken);
-        await table.DeleteEntityAsync(Partition, FanoutKey(crisisId, updateId), cancellationToken: cancellationToken);
+        await table.RemoveAsync(Partition, FanoutKey(crisisId, updateId), cancellationToken: cancellationToken);
     }
 
     private TableEntity FanoutRow(string crisisId, string updateId) =>

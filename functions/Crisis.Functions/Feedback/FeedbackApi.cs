@@ -146,7 +146,7 @@ public static class FeedbackApi
         {
             await feedback.ReplaceQuestionAsync(id, answered, etag, cancellationToken);
         }
-        catch (Storage.StoragePreconditionFailedException)
+        catch (Storage.ChangedMeanwhileException)
         {
             throw new VersionMismatchException($"Question {questionId} was changed by someone else; read it again.");
         }

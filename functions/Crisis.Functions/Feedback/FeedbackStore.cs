@@ -1,8 +1,8 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using Azure;
+using Azure.Data.Tables;
 using Crisis.Functions.Storage;
-using Crisis.Functions.Storage.Tables;
 
 namespace Crisis.Functions.Feedback;
 
@@ -29,7 +29,7 @@ public sealed class FeedbackStore(CrisisStorage storage, TimeProvider time)
     {
         var table = await storage.TableAsync(TableName, cancellationToken);
         var now = time.GetUtcNow();
-        await table.AddEntityAsync(new TableEntity(crisisId, $"v|{entryId}|{now.UtcTicks:D19}|{Random()}")
+        await table.InsertAsync(new TableEntity(crisisId, $"v|{entryId}|{now.UtcTicks:D19}|{Random()}")
         {
             ["Helpful"] = helpful,
             ["Language"] = language,
@@ -41,7 +41,7 @@ public sealed class FeedbackStore(CrisisStorage storage, TimeProvider time)
     {
         var table = await storage.TableAsync(TableName, cancellationToken);
         var counts = new Dictionary<string, (int Yes, int No)>(StringComparer.Ordinal);
-        await foreach (var row in table.QueryAsync(TableFilter.PartitionWithRowKeyPrefix(crisisId, "v|"), ["Helpful"], cancellationToken: cancellationToken))
+        await foreach (var row in table.QueryRowsAsync(Tables.RowKeyPrefixFilter(crisisId, "v|"), ["Helpful"], cancellationToken: cancellationToken))
         {
             var entryId = row.RowKey.Split('|')[1];
             var (yes, no) = counts.GetValueOrDefault(entryId);
@@ -63,9 +63,9 @@ public sealed class FeedbackStore(CrisisStorage storage, TimeProvider time)
     {
         var table = await storage.TableAsync(TableName, cancellationToken);
         var views = new SortedDictionary<string, long>(StringComparer.Ordinal);
-        await foreach (var row in table.QueryAsync(TableFilter.PartitionWithRowKeyPrefix(crisisId, "views|"), cancellationToken: cancellationToken))
+        await foreach (var row in table.QueryRowsAsync(Tables.RowKeyPrefixFilter(crisisId, "views|"), cancellationToken: cancellationToken))
         {
-            views[row.RowKey[6..]] = row.GetInt64("Count") ?? 0;
+            views[row.RowKey[6..]] = row.GetCount("Count") ?? 0;
         }
 
         return views;
@@ -77,21 +77,21 @@ public sealed class FeedbackStore(CrisisStorage storage, TimeProvider time)
         var now = time.GetUtcNow();
         var id = (DateTimeOffset.MaxValue.UtcTicks - now.UtcTicks).ToString("D19", CultureInfo.InvariantCulture) + Random();
         var question = new Question(id, now, language, text, contact, QuestionStatus.Open, null, null, null);
-        await table.AddEntityAsync(ToRow(crisisId, question), cancellationToken);
+        await table.InsertAsync(ToRow(crisisId, question), cancellationToken);
         return question;
     }
 
     public async Task<IReadOnlyList<Question>> ListQuestionsAsync(string crisisId, QuestionStatus? status, CancellationToken cancellationToken)
     {
         var table = await storage.TableAsync(TableName, cancellationToken);
-        var filter = TableFilter.PartitionWithRowKeyPrefix(crisisId, "q|");
+        var filter = Tables.RowKeyPrefixFilter(crisisId, "q|");
         if (status is { } wanted)
         {
-            filter = filter.And(TableFilter.Of($"Status eq {wanted.ToString()}"));
+            filter = Tables.And(filter, TableClient.CreateQueryFilter($"Status eq {wanted.ToString()}"));
         }
 
         var questions = new List<Question>();
-        await foreach (var row in table.QueryAsync(filter, cancellationToken: cancellationToken))
+        await foreach (var row in table.QueryRowsAsync(filter, cancellationToken: cancellationToken))
         {
             questions.Add(FromRow(row));
         }
@@ -102,7 +102,7 @@ public sealed class FeedbackStore(CrisisStorage storage, TimeProvider time)
     public async Task<(Question Question, ETag ETag)?> GetQuestionAsync(string crisisId, string questionId, CancellationToken cancellationToken)
     {
         var table = await storage.TableAsync(TableName, cancellationToken);
-        var row = await table.GetEntityIfExistsAsync(crisisId, "q|" + questionId, cancellationToken: cancellationToken);
+        var row = await table.FindAsync(crisisId, "q|" + questionId, cancellationToken: cancellationToken);
         return row is null ? null : (FromRow(row), row.ETag);
     }
 
@@ -110,7 +110,7 @@ public sealed class FeedbackStore(CrisisStorage storage, TimeProvider time)
     public async Task ReplaceQuestionAsync(string crisisId, Question question, ETag etag, CancellationToken cancellationToken)
     {
         var table = await storage.TableAsync(TableName, cancellationToken);
-        await table.UpdateEntityAsync(ToRow(crisisId, question), etag, TableUpdateMode.Replace, cancellationToken);
+        await table.UpdateAsync(ToRow(crisisId, question), etag, TableUpdateMode.Replace, cancellationToken);
     }
 
     private static TableEntity ToRow(string crisisId, Question question)

@@ -32,23 +32,25 @@ public static class HealthApi
         try
         {
             var table = await storage.TableAsync(HeartbeatTimer.Table, timeout.Token);
-            var heartbeat = await table.GetEntityIfExistsAsync(HeartbeatTimer.PartitionKey, HeartbeatTimer.FunctionName, cancellationToken: timeout.Token);
-            await storage.BlobService.GetBlobContainerClient(storage.ContainerName(PagePublisher.ContainerName)).ExistsAsync(timeout.Token);
+            var heartbeat = await table.FindAsync(HeartbeatTimer.PartitionKey, HeartbeatTimer.FunctionName, cancellationToken: timeout.Token);
+            await storage.BlobService.GetBlobContainerClient(storage.ContainerName(PagePublisher.ContainerName)).ExistsCheckedAsync(timeout.Token);
             return TypedResults.Ok(new HealthReport(
                 "healthy",
                 new Dictionary<string, string> { ["tables"] = "reachable", ["blobs"] = "reachable" },
                 heartbeat?.GetDateTimeOffset("LastRunAt"),
                 heartbeat?.GetString("Trigger")));
         }
-        catch (Exception e) when (e is StorageRequestException or HttpRequestException or OperationCanceledException or Azure.RequestFailedException or AggregateException
-                                  && !cancellationToken.IsCancellationRequested)
+        catch (Exception e) when (e is StorageException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
         {
+            // The reason (and with it the storage endpoint) goes to the log only: anonymous callers learn "unhealthy".
             loggers.CreateLogger(typeof(HealthApi)).LogWarning(e, "Health check: storage unreachable");
+            response.Headers.RetryAfter = StorageOutageHandler.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
             return Problems.Create(
                 503,
                 Problems.StorageUnavailable,
                 "Storage unavailable",
-                e is OperationCanceledException ? $"Storage did not answer within {StorageTimeout.TotalSeconds} s." : e.Message);
+                "unhealthy: storage did not answer.",
+                new Dictionary<string, object?> { ["health"] = "unhealthy" });
         }
     }
 }

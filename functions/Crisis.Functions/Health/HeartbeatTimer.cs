@@ -1,6 +1,6 @@
+using Azure.Data.Tables;
 using Crisis.Functions.Hosting;
 using Crisis.Functions.Storage;
-using Crisis.Functions.Storage.Tables;
 
 namespace Crisis.Functions.Health;
 
@@ -30,7 +30,7 @@ public sealed class HeartbeatTimer(CrisisStorage storage, TimeProvider time) : I
             ["IsPastDue"] = invocation.IsPastDue,
             ["Instance"] = Environment.MachineName,
         };
-        await table.UpsertEntityAsync(beat, TableUpdateMode.Replace, cancellationToken);
+        await table.UpsertAsync(beat, TableUpdateMode.Replace, cancellationToken);
         return $"heartbeat recorded at {now:O}";
     }
 }

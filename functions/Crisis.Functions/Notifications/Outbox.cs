@@ -5,9 +5,9 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Azure;
+using Azure.Data.Tables;
 using Crisis.Functions.Common;
 using Crisis.Functions.Storage;
-using Crisis.Functions.Storage.Tables;
 using Microsoft.Extensions.Options;
 
 namespace Crisis.Functions.Notifications;
@@ -135,7 +135,7 @@ public sealed class Outbox(
 
             return new TableTransactionAction(TableTransactionActionType.Add, marker);
         }).Append(new TableTransactionAction(TableTransactionActionType.UpdateMerge, checkpoint, checkpointETag)).ToList();
-        var etags = await table.SubmitTransactionAsync(actions, cancellationToken);
+        var etags = await table.SubmitAsync(actions, cancellationToken);
         return etags[^1];
     }
 
@@ -158,14 +158,14 @@ public sealed class Outbox(
 
         try
         {
-            await table.SubmitTransactionAsync(
+            await table.SubmitAsync(
             [
                 new(TableTransactionActionType.Add, recordRow),
                 new(TableTransactionActionType.Add, marker),
             ], cancellationToken);
             return true;
         }
-        catch (StorageConflictException)
+        catch (AlreadyExistsException)
         {
             return false;
         }
@@ -198,8 +198,8 @@ public sealed class Outbox(
         var now = time.GetUtcNow();
         await Parallel.ForEachAsync(Enumerable.Range(0, Shards), new ParallelOptions { MaxDegreeOfParallelism = options.Value.Parallelism, CancellationToken = cancellationToken }, async (shard, token) =>
         {
-            var due = TableFilter.PartitionWithRowKeyPrefix(ShardName(shard), "p|").And(TableFilter.Of($"NextAttemptAt le {now}"));
-            await foreach (var marker in table.QueryAsync(due, cancellationToken: token))
+            var due = Tables.And(Tables.RowKeyPrefixFilter(ShardName(shard), "p|"), TableClient.CreateQueryFilter($"NextAttemptAt le {now}"));
+            await foreach (var marker in table.QueryRowsAsync(due, cancellationToken: token))
             {
                 if (Interlocked.Increment(ref started) > max)
                 {
@@ -240,9 +240,9 @@ public sealed class Outbox(
         {
             // From the claim on, a message is finished whatever happens to the run: a claim cancelled in flight
             // could be stored without our knowing, and would hold the message back for the claim timeout.
-            claim = await table.UpdateEntityAsync(claimRow, marker.ETag, TableUpdateMode.Merge, CancellationToken.None);
+            claim = await table.UpdateAsync(claimRow, marker.ETag, TableUpdateMode.Merge, CancellationToken.None);
         }
-        catch (Exception e) when (e is StoragePreconditionFailedException or StorageNotFoundException)
+        catch (Exception e) when (e is ChangedMeanwhileException or NotFoundException)
         {
             return "skipped";
         }
@@ -294,7 +294,7 @@ public sealed class Outbox(
             ["LastError"] = error,
             ["NextAttemptAt"] = now + Backoff(attempts),
         };
-        await IgnoreLostClaimAsync(() => table.UpdateEntityAsync(retry, claim, TableUpdateMode.Merge, CancellationToken.None));
+        await IgnoreLostClaimAsync(() => table.UpdateAsync(retry, claim, TableUpdateMode.Merge, CancellationToken.None));
         return "retry";
     }
 
@@ -314,7 +314,7 @@ public sealed class Outbox(
             record["Channel"] = sentBy.ToString();
         }
 
-        return IgnoreLostClaimAsync(() => table.SubmitTransactionAsync(
+        return IgnoreLostClaimAsync(() => table.SubmitAsync(
         [
             new(TableTransactionActionType.UpsertMerge, record),
             new(TableTransactionActionType.Delete, new TableEntity(marker.PartitionKey, marker.RowKey), claim),
@@ -328,7 +328,7 @@ public sealed class Outbox(
         {
             await write();
         }
-        catch (Exception e) when (e is StoragePreconditionFailedException or StorageNotFoundException)
+        catch (Exception e) when (e is ChangedMeanwhileException or NotFoundException)
         {
             // Someone else completed, re-claimed or erased it.
         }
@@ -365,7 +365,7 @@ public sealed class Outbox(
         var table = await storage.TableAsync(TableName, cancellationToken);
         foreach (var filter in DeliveryFilters(keyPrefix))
         {
-            await foreach (var row in table.QueryAsync(filter, DeliveryColumns, cancellationToken: cancellationToken))
+            await foreach (var row in table.QueryRowsAsync(filter, DeliveryColumns, cancellationToken: cancellationToken))
             {
                 yield return ToDelivery(row);
             }
@@ -381,17 +381,17 @@ public sealed class Outbox(
     }
 
     /// <summary>The queries of one key prefix's deliveries: in each shard, the pending markers and then the records.</summary>
-    private static List<TableFilter> DeliveryFilters(string keyPrefix) =>
-        [.. Enumerable.Range(0, Shards).SelectMany(shard => RowStates.Select(state => TableFilter.PartitionWithRowKeyPrefix(ShardName(shard), state + RowKeyOf(keyPrefix))))];
+    private static List<string> DeliveryFilters(string keyPrefix) =>
+        [.. Enumerable.Range(0, Shards).SelectMany(shard => RowStates.Select(state => Tables.RowKeyPrefixFilter(ShardName(shard), state + RowKeyOf(keyPrefix))))];
 
     /// <summary>Deletes every message and delivery record of <paramref name="recipient"/> (erasure). Returns how many rows went.</summary>
     public async Task<int> ForgetRecipientAsync(string recipient, CancellationToken cancellationToken)
     {
         var table = await storage.TableAsync(TableName, cancellationToken);
         var deleted = 0;
-        await foreach (var row in table.QueryAsync(TableFilter.Of($"Recipient eq {recipient}"), ["PartitionKey", "RowKey"], cancellationToken: cancellationToken))
+        await foreach (var row in table.QueryRowsAsync(TableClient.CreateQueryFilter($"Recipient eq {recipient}"), ["PartitionKey", "RowKey"], cancellationToken: cancellationToken))
         {
-            deleted += await table.DeleteEntityAsync(row.PartitionKey, row.RowKey, cancellationToken: cancellationToken) ? 1 : 0;
+            deleted += await table.RemoveAsync(row.PartitionKey, row.RowKey, cancellationToken: cancellationToken) ? 1 : 0;
         }
 
         return deleted;

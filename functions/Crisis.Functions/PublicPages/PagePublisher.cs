@@ -1,11 +1,11 @@
 using System.Globalization;
 using System.Text.Json;
-using Azure;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
 using Crisis.Functions.Common;
 using Crisis.Functions.Crises;
 using Crisis.Functions.Stakeholders;
 using Crisis.Functions.Storage;
-using Crisis.Functions.Storage.Blobs;
 using Microsoft.Extensions.Options;
 
 namespace Crisis.Functions.PublicPages;
@@ -50,7 +50,7 @@ public sealed class PagePublisher(
         await EnsureExistsAsync(manifestBlob, cancellationToken);
         await WithLeaseAsync(manifestBlob, async leaseId =>
         {
-            var current = await manifestBlob.DownloadContentAsync(cancellationToken: cancellationToken);
+            var current = await manifestBlob.ReadAsync(cancellationToken: cancellationToken);
             var previousVersion = current.Content.ToMemory().Length == 0 ? 0 : current.Content.ToObjectFromJson<PageManifest>(JsonBody.Options)!.Version;
             var (crisis, _) = await crises.GetAsync(crisisId, cancellationToken) ?? throw new InvalidOperationException($"Crisis {crisisId} does not exist.");
             var content = (await contents.GetPublishedAsync(crisisId, cancellationToken))?.Document.Content ?? CrisisContent.Empty;
@@ -74,7 +74,7 @@ public sealed class PagePublisher(
             }
 
             var manifest = new PageManifest(crisisId, version, crisis.Status, crisis.DefaultLanguage, crisis.Languages, now);
-            await manifestBlob.UploadAsync(BinaryData.FromObjectAsJson(manifest, JsonBody.Options), "application/json", new BlobRequestConditions(LeaseId: leaseId), cancellationToken);
+            await manifestBlob.WriteAsync(BinaryData.FromObjectAsJson(manifest, JsonBody.Options), "application/json", new BlobRequestConditions { LeaseId = leaseId }, cancellationToken);
             logger.LogInformation("Published crisis {CrisisId} version {Version} ({Status}) in {LanguageCount} languages", crisisId, version, crisis.Status, crisis.Languages.Count);
         }, cancellationToken);
 
@@ -91,7 +91,7 @@ public sealed class PagePublisher(
             var summaries = new List<PublicCrisisSummary>();
             foreach (var crisis in (await crises.ListAsync(cancellationToken)).Where(c => c.IsPublic))
             {
-                var manifest = await container.GetBlobClient(ManifestName(crisis.Id)).DownloadContentIfExistsAsync(cancellationToken: cancellationToken);
+                var manifest = await container.GetBlobClient(ManifestName(crisis.Id)).ReadIfExistsAsync(cancellationToken: cancellationToken);
                 if (manifest is { Content: var bytes } && bytes.ToMemory().Length > 0
                     && bytes.ToObjectFromJson<PageManifest>(JsonBody.Options) is { Status: CrisisStatus.Active or CrisisStatus.Ended } published)
                 {
@@ -100,25 +100,25 @@ public sealed class PagePublisher(
             }
 
             var ordered = summaries.OrderByDescending(s => s.Severity).ThenByDescending(s => s.PublishedAt).ToList();
-            await indexBlob.UploadAsync(BinaryData.FromObjectAsJson(new PublicIndex(ordered), JsonBody.Options), "application/json", new BlobRequestConditions(LeaseId: leaseId), cancellationToken);
+            await indexBlob.WriteAsync(BinaryData.FromObjectAsJson(new PublicIndex(ordered), JsonBody.Options), "application/json", new BlobRequestConditions { LeaseId = leaseId }, cancellationToken);
         }, cancellationToken);
         cache.InvalidateIndex();
     }
 
     private static async Task WriteAsync(BlobContainerClient container, string name, string contentType, byte[] body, CancellationToken cancellationToken) =>
-        await container.GetBlobClient(name).UploadAsync(BinaryData.FromBytes(body), contentType, cancellationToken: cancellationToken);
+        await container.GetBlobClient(name).WriteAsync(BinaryData.FromBytes(body), contentType, cancellationToken: cancellationToken);
 
     private static async Task EnsureExistsAsync(BlobClient blob, CancellationToken cancellationToken)
     {
         try
         {
-            await blob.UploadAsync(BinaryData.Empty, "application/json", new BlobRequestConditions(IfNoneMatch: ETag.All), cancellationToken);
+            await blob.WriteAsync(BinaryData.Empty, "application/json", Blobs.CreateOnly, cancellationToken);
         }
-        catch (StorageConflictException)
+        catch (AlreadyExistsException)
         {
             // It exists: someone published before.
         }
-        catch (StoragePreconditionFailedException)
+        catch (ChangedMeanwhileException)
         {
             // It exists and is leased by a publish under way.
         }
@@ -127,16 +127,16 @@ public sealed class PagePublisher(
     /// <summary>Runs <paramref name="work"/> holding the blob's lease, waiting up to a lease period for another holder.</summary>
     private async Task WithLeaseAsync(BlobClient blob, Func<string, Task> work, CancellationToken cancellationToken)
     {
-        var lease = blob.GetBlobLeaseClient();
         var deadline = time.GetUtcNow() + LeaseDuration + LeaseDuration;
+        string leaseId;
         while (true)
         {
             try
             {
-                await lease.AcquireAsync(LeaseDuration, cancellationToken);
+                leaseId = await blob.TakeLeaseAsync(LeaseDuration, cancellationToken);
                 break;
             }
-            catch (StorageConflictException) when (time.GetUtcNow() < deadline)
+            catch (AlreadyExistsException) when (time.GetUtcNow() < deadline)
             {
                 await Task.Delay(TimeSpan.FromMilliseconds(100 + Random.Shared.Next(200)), time, cancellationToken);
             }
@@ -144,11 +144,11 @@ public sealed class PagePublisher(
 
         try
         {
-            await work(lease.LeaseId);
+            await work(leaseId);
         }
         finally
         {
-            await lease.ReleaseAsync(CancellationToken.None);
+            await blob.ReleaseLeaseAsync(leaseId, CancellationToken.None);
         }
     }
 }

@@ -2,9 +2,10 @@ using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Azure;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
 using Crisis.Functions.Common;
 using Crisis.Functions.Storage;
-using Crisis.Functions.Storage.Blobs;
 using Microsoft.Extensions.Options;
 
 namespace Crisis.Functions.PublicPages;
@@ -157,8 +158,8 @@ public sealed class PublishedPageCache(CrisisStorage storage, IOptions<PublicPag
     private async Task<Snapshot> LoadAsync(string blobName, Snapshot? previous, Func<byte[], object?> parse)
     {
         var container = await storage.ContainerAsync(PagePublisher.ContainerName, CancellationToken.None);
-        var conditions = previous is { ETag: var etag } && etag != default ? new BlobRequestConditions(IfNoneMatch: etag) : null;
-        var result = await container.GetBlobClient(blobName).DownloadContentIfExistsAsync(conditions, CancellationToken.None);
+        var conditions = previous is { ETag: var etag } && etag != default ? new BlobRequestConditions { IfNoneMatch = etag } : null;
+        var result = await container.GetBlobClient(blobName).ReadIfExistsAsync(conditions, CancellationToken.None);
         var now = time.GetUtcNow();
         return result switch
         {
@@ -172,7 +173,7 @@ public sealed class PublishedPageCache(CrisisStorage storage, IOptions<PublicPag
     private async Task<CachedDocument?> LoadDocumentAsync(string name, CancellationToken cancellationToken)
     {
         var container = await storage.ContainerAsync(PagePublisher.ContainerName, cancellationToken);
-        var blob = await container.GetBlobClient(name).DownloadContentIfExistsAsync(cancellationToken: cancellationToken);
+        var blob = await container.GetBlobClient(name).ReadIfExistsAsync(cancellationToken: cancellationToken);
         return blob is null ? null : new CachedDocument(blob.Content.ToArray(), blob.ContentType ?? "application/octet-stream");
     }
 

@@ -1,11 +1,11 @@
 using System.Globalization;
 using Azure;
+using Azure.Data.Tables;
 using Crisis.Functions.Common;
 using Crisis.Functions.Crises;
 using Crisis.Functions.Notifications;
 using Crisis.Functions.Stakeholders;
 using Crisis.Functions.Storage;
-using Crisis.Functions.Storage.Tables;
 
 namespace Crisis.Functions.SourceOfTruth;
 
@@ -85,7 +85,7 @@ public sealed class SourceOfTruthStore(CrisisStorage storage, Outbox outbox, Tim
     {
         var table = await storage.TableAsync(SubscriberTable, cancellationToken);
         var list = new List<StaffSubscriber>();
-        await foreach (var row in table.QueryAsync(TableFilter.Of($"PartitionKey eq {crisisId}"), cancellationToken: cancellationToken))
+        await foreach (var row in table.QueryRowsAsync(TableClient.CreateQueryFilter($"PartitionKey eq {crisisId}"), cancellationToken: cancellationToken))
         {
             list.Add(new StaffSubscriber(row.RowKey, row.GetString("Name")!, row.GetString("Email"), row.GetString("WebhookUrl"), row.GetDateTimeOffset("CreatedAt")!.Value));
         }
@@ -98,7 +98,7 @@ public sealed class SourceOfTruthStore(CrisisStorage storage, Outbox outbox, Tim
         ArgumentNullException.ThrowIfNull(request);
         var table = await storage.TableAsync(SubscriberTable, cancellationToken);
         var subscriber = new StaffSubscriber(StakeholderStore.NewId(), request.Name.Trim(), request.Email, request.WebhookUrl, time.GetUtcNow());
-        await table.AddEntityAsync(new TableEntity(crisisId, subscriber.Id)
+        await table.InsertAsync(new TableEntity(crisisId, subscriber.Id)
         {
             ["Name"] = subscriber.Name,
             ["Email"] = subscriber.Email,
@@ -111,6 +111,6 @@ public sealed class SourceOfTruthStore(CrisisStorage storage, Outbox outbox, Tim
     public async Task<bool> RemoveSubscriberAsync(string crisisId, string subscriberId, CancellationToken cancellationToken)
     {
         var table = await storage.TableAsync(SubscriberTable, cancellationToken);
-        return await table.DeleteEntityAsync(crisisId, subscriberId, cancellationToken: cancellationToken);
+        return await table.RemoveAsync(crisisId, subscriberId, cancellationToken: cancellationToken);
     }
 }

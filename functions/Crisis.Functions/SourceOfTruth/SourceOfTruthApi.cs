@@ -103,7 +103,7 @@ public static class SourceOfTruthApi
             var link = pages.Value.BaseUrl.AbsoluteUri.TrimEnd('/') + $"/api/agent/crises/{id}/source-of-truth";
             saved = await store.SaveAsync(crisis, body.Value!, expected, user.Actor(), link, cancellationToken);
         }
-        catch (StoragePreconditionFailedException e)
+        catch (ChangedMeanwhileException e)
         {
             throw new VersionMismatchException(e.Message);
         }

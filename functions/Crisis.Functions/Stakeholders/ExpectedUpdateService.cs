@@ -74,7 +74,7 @@ public sealed class ExpectedUpdateService(StakeholderStore store, TimeProvider t
                 logger.LogInformation("Expected update {ExpectedUpdateId} occurrence {Occurrence} {How}", id, occurrence, how);
                 return satisfied;
             }
-            catch (StoragePreconditionFailedException) when (attempt < MaxRetries)
+            catch (ChangedMeanwhileException) when (attempt < MaxRetries)
             {
                 // The timer recorded a reminder in between: read again.
             }
@@ -102,7 +102,7 @@ public sealed class ExpectedUpdateService(StakeholderStore store, TimeProvider t
                 await store.ReplaceExpectedAsync(changed, etag, cancellationToken);
                 return changed;
             }
-            catch (StoragePreconditionFailedException) when (attempt < MaxRetries)
+            catch (ChangedMeanwhileException) when (attempt < MaxRetries)
             {
                 // Changed by someone else in between: read again.
             }

@@ -105,7 +105,7 @@ public static class StakeholderAdminApi
         {
             await store.SaveAsync(updated, etag, cancellationToken);
         }
-        catch (StoragePreconditionFailedException)
+        catch (ChangedMeanwhileException)
         {
             throw new VersionMismatchException($"Stakeholder {stakeholderId} was changed by someone else; read it again.");
         }

@@ -2,9 +2,9 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Azure;
+using Azure.Data.Tables;
 using Crisis.Functions.Common;
 using Crisis.Functions.Storage;
-using Crisis.Functions.Storage.Tables;
 
 namespace Crisis.Functions.Stakeholders;
 
@@ -35,7 +35,7 @@ public sealed class StakeholderStore(CrisisStorage storage)
     public async Task<(Stakeholder Stakeholder, ETag ETag)?> GetAsync(string id, CancellationToken cancellationToken)
     {
         var table = await storage.TableAsync(StakeholderTable, cancellationToken);
-        var row = await table.GetEntityIfExistsAsync(StakeholderPartition, id, cancellationToken: cancellationToken);
+        var row = await table.FindAsync(StakeholderPartition, id, cancellationToken: cancellationToken);
         return row is null ? null : (Read<Stakeholder>(row), row.ETag);
     }
 
@@ -43,7 +43,7 @@ public sealed class StakeholderStore(CrisisStorage storage)
     {
         var table = await storage.TableAsync(StakeholderTable, cancellationToken);
         var list = new List<Stakeholder>();
-        await foreach (var row in table.QueryAsync(TableFilter.Of($"PartitionKey eq {StakeholderPartition}"), cancellationToken: cancellationToken))
+        await foreach (var row in table.QueryRowsAsync(TableClient.CreateQueryFilter($"PartitionKey eq {StakeholderPartition}"), cancellationToken: cancellationToken))
         {
             list.Add(Read<Stakeholder>(row));
         }
@@ -58,24 +58,24 @@ public sealed class StakeholderStore(CrisisStorage storage)
         var row = Row(StakeholderPartition, stakeholder.Id, stakeholder);
         if (ifMatch is { } etag)
         {
-            await table.UpdateEntityAsync(row, etag, TableUpdateMode.Replace, cancellationToken);
+            await table.UpdateAsync(row, etag, TableUpdateMode.Replace, cancellationToken);
         }
         else
         {
-            await table.AddEntityAsync(row, cancellationToken);
+            await table.InsertAsync(row, cancellationToken);
         }
     }
 
     public async Task<bool> DeleteAsync(string id, CancellationToken cancellationToken)
     {
         var table = await storage.TableAsync(StakeholderTable, cancellationToken);
-        return await table.DeleteEntityAsync(StakeholderPartition, id, cancellationToken: cancellationToken);
+        return await table.RemoveAsync(StakeholderPartition, id, cancellationToken: cancellationToken);
     }
 
     public async Task<(ExpectedUpdate Update, ETag ETag)?> GetExpectedAsync(string crisisId, string id, CancellationToken cancellationToken)
     {
         var table = await storage.TableAsync(ExpectedUpdateTable, cancellationToken);
-        var row = await table.GetEntityIfExistsAsync(crisisId, id, cancellationToken: cancellationToken);
+        var row = await table.FindAsync(crisisId, id, cancellationToken: cancellationToken);
         return row is null ? null : (Read<ExpectedUpdate>(row), row.ETag);
     }
 
@@ -83,7 +83,7 @@ public sealed class StakeholderStore(CrisisStorage storage)
     {
         var table = await storage.TableAsync(ExpectedUpdateTable, cancellationToken);
         var list = new List<ExpectedUpdate>();
-        await foreach (var row in table.QueryAsync(TableFilter.Of($"PartitionKey eq {crisisId}"), cancellationToken: cancellationToken))
+        await foreach (var row in table.QueryRowsAsync(TableClient.CreateQueryFilter($"PartitionKey eq {crisisId}"), cancellationToken: cancellationToken))
         {
             list.Add(Read<ExpectedUpdate>(row));
         }
@@ -96,7 +96,7 @@ public sealed class StakeholderStore(CrisisStorage storage)
     {
         var table = await storage.TableAsync(ExpectedUpdateTable, cancellationToken);
         var list = new List<ExpectedUpdate>();
-        await foreach (var row in table.QueryAsync(TableFilter.Of($"OwnerId eq {ownerId}"), cancellationToken: cancellationToken))
+        await foreach (var row in table.QueryRowsAsync(TableClient.CreateQueryFilter($"OwnerId eq {ownerId}"), cancellationToken: cancellationToken))
         {
             list.Add(Read<ExpectedUpdate>(row));
         }
@@ -112,7 +112,7 @@ public sealed class StakeholderStore(CrisisStorage storage)
         var table = await storage.TableAsync(ExpectedUpdateTable, cancellationToken);
         var row = Row(update.CrisisId, update.Id, update);
         row["OwnerId"] = update.OwnerId;
-        await table.AddEntityAsync(row, cancellationToken);
+        await table.InsertAsync(row, cancellationToken);
     }
 
     public async Task ReplaceExpectedAsync(ExpectedUpdate update, ETag etag, CancellationToken cancellationToken)
@@ -121,7 +121,7 @@ public sealed class StakeholderStore(CrisisStorage storage)
         var table = await storage.TableAsync(ExpectedUpdateTable, cancellationToken);
         var row = Row(update.CrisisId, update.Id, update);
         row["OwnerId"] = update.OwnerId;
-        await table.UpdateEntityAsync(row, etag, TableUpdateMode.Replace, cancellationToken);
+        await table.UpdateAsync(row, etag, TableUpdateMode.Replace, cancellationToken);
     }
 
     /// <summary>Indexes a reminder or an escalation of the update's current occurrence at <paramref name="dueAt"/> (idempotent).</summary>
@@ -131,7 +131,7 @@ public sealed class StakeholderStore(CrisisStorage storage)
         var table = await storage.TableAsync(DueTable, cancellationToken);
         var rowKey = string.Create(CultureInfo.InvariantCulture,
             $"{dueAt.UtcTicks:D19}|{(kind == DueKind.Remind ? 'r' : 'e')}|{update.CrisisId}|{update.Id}|{update.Current.Number:D6}");
-        await table.UpsertEntityAsync(new TableEntity(DuePartition, rowKey), TableUpdateMode.Replace, cancellationToken);
+        await table.UpsertAsync(new TableEntity(DuePartition, rowKey), TableUpdateMode.Replace, cancellationToken);
     }
 
     /// <summary>What is due at <paramref name="now"/>, earliest first, at most <paramref name="max"/>.</summary>
@@ -140,7 +140,7 @@ public sealed class StakeholderStore(CrisisStorage storage)
         var table = await storage.TableAsync(DueTable, cancellationToken);
         var upTo = (now.UtcTicks + 1).ToString("D19", CultureInfo.InvariantCulture);
         var due = new List<DueEntry>();
-        await foreach (var row in table.QueryAsync(TableFilter.Of($"PartitionKey eq {DuePartition} and RowKey lt {upTo}"), ["PartitionKey"], Math.Min(max, TableClient.MaxPageSize), cancellationToken))
+        await foreach (var row in table.QueryRowsAsync(TableClient.CreateQueryFilter($"PartitionKey eq {DuePartition} and RowKey lt {upTo}"), ["PartitionKey"], Math.Min(max, Tables.MaxPageSize), cancellationToken))
         {
             var parts = row.RowKey.Split('|');
             due.Add(new DueEntry(row.RowKey, new DateTimeOffset(long.Parse(parts[0], CultureInfo.InvariantCulture), TimeSpan.Zero),
@@ -158,7 +158,7 @@ public sealed class StakeholderStore(CrisisStorage storage)
     {
         ArgumentNullException.ThrowIfNull(entry);
         var table = await storage.TableAsync(DueTable, cancellationToken);
-        await table.DeleteEntityAsync(DuePartition, entry.RowKey, cancellationToken: cancellationToken);
+        await table.RemoveAsync(DuePartition, entry.RowKey, cancellationToken: cancellationToken);
     }
 
     private static TableEntity Row<T>(string partition, string rowKey, T value) => new(partition, rowKey) { ["Data"] = JsonSerializer.Serialize(value, JsonBody.Options) };

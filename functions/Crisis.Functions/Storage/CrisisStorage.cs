@@ -1,9 +1,10 @@
 using System.Collections.Concurrent;
 using Azure.Core;
 using Azure.Core.Pipeline;
+using Azure.Data.Tables;
 using Azure.Identity;
-using Crisis.Functions.Storage.Blobs;
-using Crisis.Functions.Storage.Tables;
+using Azure.Storage.Blobs;
+using Microsoft.Extensions.Azure;
 using Microsoft.Extensions.Options;
 
 namespace Crisis.Functions.Storage;
@@ -38,7 +39,7 @@ public sealed class CrisisStorage
         Provisioned(_tables, logicalName, async () =>
         {
             var table = TableService.GetTableClient(TableName(logicalName));
-            await table.CreateIfNotExistsAsync(cancellationToken);
+            await StorageErrors.Translate($"Create table {table.Name}", () => table.CreateIfNotExistsAsync(cancellationToken), cancellationToken);
             return table;
         });
 
@@ -46,7 +47,7 @@ public sealed class CrisisStorage
         Provisioned(_containers, logicalName, async () =>
         {
             var container = BlobService.GetBlobContainerClient(ContainerName(logicalName));
-            await container.CreateIfNotExistsAsync(cancellationToken);
+            await StorageErrors.Translate($"Create container {container.Name}", () => container.CreateIfNotExistsAsync(cancellationToken: cancellationToken), cancellationToken);
             return container;
         });
 
@@ -67,6 +68,13 @@ public sealed class CrisisStorage
 
 public static class StorageServiceCollectionExtensions
 {
+    /// <summary>
+    /// The official Table and Blob service clients, registered once through <c>AddAzureClients</c>: from the
+    /// connection string (Azurite, development, a key) when one is set, else from the service URIs with a managed
+    /// identity (the user-assigned one named by ClientId, else the ambient credential chain). Retries and timeouts are
+    /// the SDK's own, set here; pipeline policies registered in the container (e.g. a benchmark's request counter)
+    /// are added to both clients.
+    /// </summary>
     public static IServiceCollection AddCrisisStorage(this IServiceCollection services)
     {
         services.AddOptions<StorageOptions>()
@@ -74,49 +82,41 @@ public static class StorageServiceCollectionExtensions
             .ValidateDataAnnotations()
             .Validate(o => o.HasConnectionString || o.HasIdentityEndpoints,
                 "Storage is not configured: set Storage:ConnectionString, or Storage:BlobServiceUri and Storage:TableServiceUri (with Storage:ClientId for a user-assigned identity).")
+            .Validate(o => o.HasConnectionString || !o.HasIdentityEndpoints || (o.BlobServiceUri!.Scheme == Uri.UriSchemeHttps && o.TableServiceUri!.Scheme == Uri.UriSchemeHttps),
+                "Storage:BlobServiceUri and Storage:TableServiceUri must use https when storage is reached with an identity.")
             .ValidateOnStart();
-        services.AddSingleton(sp => CreateAccount(sp.GetRequiredService<IOptions<StorageOptions>>().Value));
-        services.AddSingleton(sp => new TableServiceClient(CreatePipeline(sp, StorageService.Table)));
-        services.AddSingleton(sp => new BlobServiceClient(CreatePipeline(sp, StorageService.Blob)));
+        services.AddAzureClients(clients =>
+        {
+            clients.UseCredential(sp => Credential(Options(sp)));
+            clients.AddClient<TableServiceClient, TableClientOptions>((clientOptions, credential, sp) =>
+                Options(sp) is { HasConnectionString: true } o
+                    ? new TableServiceClient(o.ConnectionString, clientOptions)
+                    : new TableServiceClient(Options(sp).TableServiceUri, credential, clientOptions));
+            clients.AddClient<BlobServiceClient, BlobClientOptions>((clientOptions, credential, sp) =>
+                Options(sp) is { HasConnectionString: true } o
+                    ? new BlobServiceClient(o.ConnectionString, clientOptions)
+                    : new BlobServiceClient(Options(sp).BlobServiceUri, credential, clientOptions));
+            clients.ConfigureDefaults((clientOptions, sp) =>
+            {
+                clientOptions.Retry.Mode = RetryMode.Exponential;
+                clientOptions.Retry.MaxRetries = 4;
+                clientOptions.Retry.Delay = TimeSpan.FromMilliseconds(200);
+                clientOptions.Retry.MaxDelay = TimeSpan.FromSeconds(8);
+                clientOptions.Retry.NetworkTimeout = Options(sp).NetworkTimeout;
+                foreach (var policy in sp.GetServices<HttpPipelinePolicy>())
+                {
+                    clientOptions.AddPolicy(policy, HttpPipelinePosition.PerCall);
+                }
+            });
+        });
         services.AddSingleton<CrisisStorage>();
         return services;
     }
 
-    /// <summary>
-    /// A connection string wins (Azurite, shared key); otherwise the endpoints are reached with a managed
-    /// identity: the user-assigned one named by ClientId, else the ambient credential chain.
-    /// </summary>
-    public static StorageAccount CreateAccount(StorageOptions options)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        if (options.HasConnectionString)
-        {
-            return StorageAccount.FromConnectionString(options.ConnectionString!);
-        }
+    private static StorageOptions Options(IServiceProvider services) => services.GetRequiredService<IOptions<StorageOptions>>().Value;
 
-        if (!options.HasIdentityEndpoints)
-        {
-            throw new InvalidOperationException("Storage is not configured.");
-        }
-
-        TokenCredential credential = string.IsNullOrWhiteSpace(options.ClientId)
+    private static TokenCredential Credential(StorageOptions options) =>
+        string.IsNullOrWhiteSpace(options.ClientId)
             ? new DefaultAzureCredential()
             : new ManagedIdentityCredential(ManagedIdentityId.FromUserAssignedClientId(options.ClientId));
-        return StorageAccount.FromTokenCredential(options.BlobServiceUri!, options.TableServiceUri!, credential);
-    }
-
-    private static StoragePipeline CreatePipeline(IServiceProvider services, StorageService service)
-    {
-        var options = services.GetRequiredService<IOptions<StorageOptions>>().Value;
-        var clientOptions = new StorageClientOptions();
-        clientOptions.Retry.NetworkTimeout = options.NetworkTimeout;
-
-        // Policies registered by the host (metering, e.g. the benchmarks' request counter) see every request once.
-        foreach (var policy in services.GetServices<HttpPipelinePolicy>())
-        {
-            clientOptions.AddPolicy(policy, HttpPipelinePosition.PerCall);
-        }
-
-        return new StoragePipeline(services.GetRequiredService<StorageAccount>(), service, clientOptions, services.GetRequiredService<TimeProvider>());
-    }
 }

@@ -1,72 +1,95 @@
-using System.Net;
+using Azure;
+using Azure.Data.Tables;
 
 namespace Crisis.Functions.Storage;
 
 /// <summary>
-/// A storage request the service refused. Callers catch the subclass that fits what they can do about it:
-/// <see cref="StorageNotFoundException"/>, <see cref="StorageConflictException"/>,
-/// <see cref="StoragePreconditionFailedException"/>, <see cref="StorageThrottledException"/>.
+/// What a storage operation came to when it did not simply succeed, in the project's own terms. The storage
+/// operations in this folder throw only these, so no feature ever handles an SDK exception.
 /// </summary>
-public class StorageRequestException : Exception
+public abstract class StorageException : Exception
 {
-    public StorageRequestException(int status, string? errorCode, string message, int? failedActionIndex = null)
-        : base(message)
-    {
-        Status = status;
-        ErrorCode = errorCode;
-        FailedActionIndex = failedActionIndex;
-    }
-
-    public StorageRequestException()
-    {
-    }
-
-    public StorageRequestException(string message)
-        : base(message)
-    {
-    }
-
-    public StorageRequestException(string message, Exception innerException)
+    protected StorageException(string message, string? errorCode, Exception? innerException)
         : base(message, innerException)
     {
+        ErrorCode = errorCode;
     }
 
-    /// <summary>The HTTP status the service answered (of the failing operation, for a batch).</summary>
-    public int Status { get; }
-
-    /// <summary>The service's error code, e.g. <c>EntityAlreadyExists</c> or <c>LeaseIdMissing</c>.</summary>
+    /// <summary>The service's error code, e.g. <c>EntityAlreadyExists</c> or <c>LeaseAlreadyPresent</c>, for logs.</summary>
     public string? ErrorCode { get; }
 
-    /// <summary>For a failed entity-group transaction, which action failed, when the service says.</summary>
-    public int? FailedActionIndex { get; }
+    /// <summary>For a failed entity-group transaction, the index of the action the service named.</summary>
+    public int? FailedActionIndex { get; init; }
+}
 
-    internal static StorageRequestException Create(int status, string? errorCode, string? serviceMessage, string operation, int? failedActionIndex = null)
+/// <summary>The entity, blob, table or container does not exist (any more).</summary>
+public sealed class NotFoundException(string message, string? errorCode = null, Exception? innerException = null)
+    : StorageException(message, errorCode, innerException);
+
+/// <summary>It exists already (a create-only write), or a lease is held by someone else.</summary>
+public sealed class AlreadyExistsException(string message, string? errorCode = null, Exception? innerException = null)
+    : StorageException(message, errorCode, innerException);
+
+/// <summary>Someone else changed it since it was read (its ETag, version or lease no longer matches): read again and decide again.</summary>
+public sealed class ChangedMeanwhileException(string message, string? errorCode = null, Exception? innerException = null)
+    : StorageException(message, errorCode, innerException);
+
+/// <summary>Storage cannot be reached, timed out or is throttling, and still was after the client's retries: try again later.</summary>
+public sealed class StorageUnavailableException(string message, string? errorCode = null, Exception? innerException = null)
+    : StorageException(message, errorCode, innerException);
+
+/// <summary>The service refused the request for another reason (a malformed request: a bug, or input that should have been validated).</summary>
+public sealed class StorageRefusedException(string message, string? errorCode = null, Exception? innerException = null)
+    : StorageException(message, errorCode, innerException);
+
+/// <summary>Turns the SDK's failures into <see cref="StorageException"/>s: the one place that reads their status codes.</summary>
+public static class StorageErrors
+{
+    /// <summary>
+    /// Runs one storage call and translates its failure. Cancellation by the caller passes through unchanged;
+    /// everything the SDK throws after its own retries (a status, a refused connection, a timeout) is translated.
+    /// </summary>
+    public static async Task<T> Translate<T>(string operation, Func<Task<T>> call, CancellationToken cancellationToken)
     {
-        var message = $"{operation} failed: {status} {errorCode ?? ((HttpStatusCode)status).ToString()}"
-            + (string.IsNullOrWhiteSpace(serviceMessage) ? "" : $" ({serviceMessage.Trim()})");
-        return status switch
+        ArgumentNullException.ThrowIfNull(call);
+        try
         {
-            404 => new StorageNotFoundException(status, errorCode, message, failedActionIndex),
-            409 => new StorageConflictException(status, errorCode, message, failedActionIndex),
-            412 => new StoragePreconditionFailedException(status, errorCode, message, failedActionIndex),
-            429 or 503 => new StorageThrottledException(status, errorCode, message, failedActionIndex),
-            _ => new StorageRequestException(status, errorCode, message, failedActionIndex),
+            return await call();
+        }
+        catch (Exception e) when (ToStorageException(e, operation, cancellationToken) is { } translated)
+        {
+            throw translated;
+        }
+    }
+
+    /// <summary>The project's outcome for a failure of <paramref name="operation"/>, or null when it is the caller's own cancellation.</summary>
+    public static StorageException? ToStorageException(Exception exception, string operation, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        return exception switch
+        {
+            StorageException => null,
+            OperationCanceledException when cancellationToken.IsCancellationRequested => null,
+            TableTransactionFailedException t => FromStatus(t, operation, t.FailedTransactionActionIndex),
+            RequestFailedException r => FromStatus(r, operation, null),
+
+            // A network timeout of the client's own, or every retry failing to connect.
+            OperationCanceledException or HttpRequestException or IOException or AggregateException =>
+                new StorageUnavailableException($"{operation}: storage did not answer ({exception.GetType().Name}).", null, exception),
+            _ => null,
+        };
+    }
+
+    private static StorageException FromStatus(RequestFailedException e, string operation, int? failedIndex)
+    {
+        var message = $"{operation} failed: {(e.Status == 0 ? "no response" : e.Status)} {e.ErrorCode}".TrimEnd();
+        return e.Status switch
+        {
+            404 => new NotFoundException(message, e.ErrorCode, e) { FailedActionIndex = failedIndex },
+            409 => new AlreadyExistsException(message, e.ErrorCode, e) { FailedActionIndex = failedIndex },
+            412 => new ChangedMeanwhileException(message, e.ErrorCode, e) { FailedActionIndex = failedIndex },
+            0 or 408 or 429 or >= 500 => new StorageUnavailableException(message, e.ErrorCode, e),
+            _ => new StorageRefusedException(message, e.ErrorCode, e) { FailedActionIndex = failedIndex },
         };
     }
 }
-
-/// <summary>The table, entity, container or blob does not exist.</summary>
-public sealed class StorageNotFoundException(int status, string? errorCode, string message, int? failedActionIndex = null)
-    : StorageRequestException(status, errorCode, message, failedActionIndex);
-
-/// <summary>It exists already, or a lease is held by someone else.</summary>
-public sealed class StorageConflictException(int status, string? errorCode, string message, int? failedActionIndex = null)
-    : StorageRequestException(status, errorCode, message, failedActionIndex);
-
-/// <summary>An If-Match/If-None-Match condition or a lease id did not hold: someone else changed it first.</summary>
-public sealed class StoragePreconditionFailedException(int status, string? errorCode, string message, int? failedActionIndex = null)
-    : StorageRequestException(status, errorCode, message, failedActionIndex);
-
-/// <summary>The service is busy and still said so after the pipeline's retries: back off.</summary>
-public sealed class StorageThrottledException(int status, string? errorCode, string message, int? failedActionIndex = null)
-    : StorageRequestException(status, errorCode, message, failedActionIndex);

@@ -1,9 +1,9 @@
 using System.Globalization;
 using Azure;
+using Azure.Data.Tables;
 using Crisis.Functions.Crises;
 using Crisis.Functions.Notifications;
 using Crisis.Functions.Storage;
-using Crisis.Functions.Storage.Tables;
 
 namespace Crisis.Functions.Subscriptions;
 
@@ -107,9 +107,9 @@ public sealed class FanoutService(CrisisStore crises, SubscriberStore subscriber
         ETag etag;
         try
         {
-            etag = await table.UpdateEntityAsync(Progress(checkpoint, worker), checkpoint.ETag, TableUpdateMode.Merge, cancellationToken);
+            etag = await table.UpdateAsync(Progress(checkpoint, worker), checkpoint.ETag, TableUpdateMode.Merge, cancellationToken);
         }
-        catch (Exception e) when (e is StoragePreconditionFailedException or StorageNotFoundException)
+        catch (Exception e) when (e is ChangedMeanwhileException or NotFoundException)
         {
             return false;
         }
@@ -147,11 +147,11 @@ public sealed class FanoutService(CrisisStore crises, SubscriberStore subscriber
             finished["Done"] = true;
             finished["Last"] = "";
             finished["FinishedAt"] = time.GetUtcNow();
-            etag = await table.UpdateEntityAsync(finished, etag, TableUpdateMode.Merge, cancellationToken);
+            etag = await table.UpdateAsync(finished, etag, TableUpdateMode.Merge, cancellationToken);
             complete = true;
             return true;
         }
-        catch (StoragePreconditionFailedException)
+        catch (ChangedMeanwhileException)
         {
             logger.LogWarning("Update {UpdateId} of crisis {CrisisId}: shard {Shard} was taken over by another worker", updateId, crisisId, shard);
             return false;
@@ -186,9 +186,9 @@ public sealed class FanoutService(CrisisStore crises, SubscriberStore subscriber
     {
         try
         {
-            await table.UpdateEntityAsync(new TableEntity(checkpoint.PartitionKey, checkpoint.RowKey) { ["ClaimedBy"] = "" }, etag, TableUpdateMode.Merge, CancellationToken.None);
+            await table.UpdateAsync(new TableEntity(checkpoint.PartitionKey, checkpoint.RowKey) { ["ClaimedBy"] = "" }, etag, TableUpdateMode.Merge, CancellationToken.None);
         }
-        catch (Exception e) when (e is StoragePreconditionFailedException or StorageNotFoundException or StorageRequestException or HttpRequestException)
+        catch (StorageException)
         {
             // Taken over, or storage unreachable: the claim expires by itself.
         }
@@ -198,21 +198,21 @@ public sealed class FanoutService(CrisisStore crises, SubscriberStore subscriber
     {
         var partition = Outbox.ShardName(shard);
         var key = CheckpointKey(crisisId, updateId);
-        if (await table.GetEntityIfExistsAsync(partition, key, cancellationToken: cancellationToken) is { } existing)
+        if (await table.FindAsync(partition, key, cancellationToken: cancellationToken) is { } existing)
         {
             return existing;
         }
 
         try
         {
-            await table.AddEntityAsync(new TableEntity(partition, key) { ["Last"] = "", ["Queued"] = 0, ["Done"] = false, ["StartedAt"] = time.GetUtcNow(), ["ClaimedBy"] = "" }, cancellationToken);
+            await table.InsertAsync(new TableEntity(partition, key) { ["Last"] = "", ["Queued"] = 0, ["Done"] = false, ["StartedAt"] = time.GetUtcNow(), ["ClaimedBy"] = "" }, cancellationToken);
         }
-        catch (StorageConflictException)
+        catch (AlreadyExistsException)
         {
             // Another worker created it first.
         }
 
-        return await table.GetEntityAsync(partition, key, cancellationToken: cancellationToken);
+        return await table.ReadAsync(partition, key, cancellationToken: cancellationToken);
     }
 
     /// <summary>Totals of one update's notifications, from the checkpoints and the outbox, with a finish estimate while messages remain.</summary>
@@ -220,7 +220,7 @@ public sealed class FanoutService(CrisisStore crises, SubscriberStore subscriber
     {
         var table = await storage.TableAsync(Outbox.TableName, cancellationToken);
         var checkpoints = await Task.WhenAll(Enumerable.Range(0, Outbox.Shards).Select(shard =>
-            table.GetEntityIfExistsAsync(Outbox.ShardName(shard), CheckpointKey(crisisId, updateId), cancellationToken: cancellationToken)));
+            table.FindAsync(Outbox.ShardName(shard), CheckpointKey(crisisId, updateId), cancellationToken: cancellationToken)));
         var counts = new Dictionary<string, int>(StringComparer.Ordinal);
         await foreach (var delivery in outbox.DeliveriesAsync(UpdateNotifications.KeyPrefix(crisisId, updateId), cancellationToken))
         {

@@ -113,7 +113,7 @@ public static class SubscriberAdminApi
         {
             await store.ReplaceAsync(active, etag, cancellationToken);
         }
-        catch (StoragePreconditionFailedException)
+        catch (ChangedMeanwhileException)
         {
             return Problems.Create(412, Problems.PreconditionFailed, "Changed meanwhile", "The subscriber changed meanwhile; try again.");
         }

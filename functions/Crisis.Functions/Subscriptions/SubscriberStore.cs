@@ -3,9 +3,9 @@ using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
 using Azure;
+using Azure.Data.Tables;
 using Crisis.Functions.Notifications;
 using Crisis.Functions.Storage;
-using Crisis.Functions.Storage.Tables;
 
 namespace Crisis.Functions.Subscriptions;
 
@@ -29,7 +29,7 @@ public sealed class SubscriberStore(CrisisStorage storage, TimeProvider time)
     public async Task<(Subscriber Subscriber, ETag ETag)?> GetAsync(string id, CancellationToken cancellationToken)
     {
         var table = await storage.TableAsync(TableName, cancellationToken);
-        var row = await table.GetEntityIfExistsAsync(SubscriberIds.Partition(SubscriberIds.Shard(id)), id, cancellationToken: cancellationToken);
+        var row = await table.FindAsync(SubscriberIds.Partition(SubscriberIds.Shard(id)), id, cancellationToken: cancellationToken);
         return row is null ? null : (FromRow(row), row.ETag);
     }
 
@@ -37,7 +37,7 @@ public sealed class SubscriberStore(CrisisStorage storage, TimeProvider time)
     public async Task<(Subscriber Subscriber, ETag ETag)?> FindAsync(string contactHash, string scope, CancellationToken cancellationToken)
     {
         var table = await storage.TableAsync(TableName, cancellationToken);
-        var index = await table.GetEntityIfExistsAsync(ContactPartition(contactHash), "s|" + scope, cancellationToken: cancellationToken);
+        var index = await table.FindAsync(ContactPartition(contactHash), "s|" + scope, cancellationToken: cancellationToken);
         if (index?.GetString("SubscriberId") is not { } id)
         {
             return null;
@@ -52,8 +52,8 @@ public sealed class SubscriberStore(CrisisStorage storage, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(subscriber);
         var table = await storage.TableAsync(TableName, cancellationToken);
-        await table.UpsertEntityAsync(new TableEntity(ContactPartition(subscriber.ContactHash), "s|" + subscriber.Scope) { ["SubscriberId"] = subscriber.Id }, TableUpdateMode.Replace, cancellationToken);
-        await table.AddEntityAsync(ToRow(subscriber), cancellationToken);
+        await table.UpsertAsync(new TableEntity(ContactPartition(subscriber.ContactHash), "s|" + subscriber.Scope) { ["SubscriberId"] = subscriber.Id }, TableUpdateMode.Replace, cancellationToken);
+        await table.InsertAsync(ToRow(subscriber), cancellationToken);
     }
 
     /// <summary>Notes that confirmation of the subscription was asked for (see <see cref="PurgeUnconfirmedAsync"/>).</summary>
@@ -61,14 +61,14 @@ public sealed class SubscriberStore(CrisisStorage storage, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(subscriber);
         var table = await storage.TableAsync(TableName, cancellationToken);
-        await table.UpsertEntityAsync(new TableEntity(PendingPartition, subscriber.Id) { ["At"] = subscriber.RequestedAt ?? subscriber.CreatedAt }, TableUpdateMode.Replace, cancellationToken);
+        await table.UpsertAsync(new TableEntity(PendingPartition, subscriber.Id) { ["At"] = subscriber.RequestedAt ?? subscriber.CreatedAt }, TableUpdateMode.Replace, cancellationToken);
     }
 
     /// <summary>Forgets that the subscription awaits confirmation (it was confirmed or deleted).</summary>
     public async Task ClearPendingAsync(string id, CancellationToken cancellationToken)
     {
         var table = await storage.TableAsync(TableName, cancellationToken);
-        await table.DeleteEntityAsync(PendingPartition, id, cancellationToken: cancellationToken);
+        await table.RemoveAsync(PendingPartition, id, cancellationToken: cancellationToken);
     }
 
     /// <summary>
@@ -79,7 +79,7 @@ public sealed class SubscriberStore(CrisisStorage storage, TimeProvider time)
     {
         var table = await storage.TableAsync(TableName, cancellationToken);
         var deleted = 0;
-        await foreach (var row in table.QueryAsync(TableFilter.Of($"PartitionKey eq {PendingPartition} and At lt {before}"), ["RowKey"], cancellationToken: cancellationToken))
+        await foreach (var row in table.QueryRowsAsync(TableClient.CreateQueryFilter($"PartitionKey eq {PendingPartition} and At lt {before}"), ["RowKey"], cancellationToken: cancellationToken))
         {
             if (await GetAsync(row.RowKey, cancellationToken) is { Subscriber: { Status: SubscriberStatus.Pending } subscriber }
                 && (subscriber.RequestedAt ?? subscriber.CreatedAt) < before)
@@ -95,12 +95,12 @@ public sealed class SubscriberStore(CrisisStorage storage, TimeProvider time)
         return deleted;
     }
 
-    /// <summary>Replaces the subscription if unchanged since <paramref name="etag"/>; <see cref="StoragePreconditionFailedException"/> otherwise.</summary>
+    /// <summary>Replaces the subscription if unchanged since <paramref name="etag"/>; <see cref="ChangedMeanwhileException"/> otherwise.</summary>
     public async Task<ETag> ReplaceAsync(Subscriber subscriber, ETag etag, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(subscriber);
         var table = await storage.TableAsync(TableName, cancellationToken);
-        return await table.UpdateEntityAsync(ToRow(subscriber), etag, TableUpdateMode.Replace, cancellationToken);
+        return await table.UpdateAsync(ToRow(subscriber), etag, TableUpdateMode.Replace, cancellationToken);
     }
 
     /// <summary>Moves a subscription to another scope: the new scope is indexed first, the old index entry removed last.</summary>
@@ -110,8 +110,8 @@ public sealed class SubscriberStore(CrisisStorage storage, TimeProvider time)
         ArgumentNullException.ThrowIfNull(after);
         var table = await storage.TableAsync(TableName, cancellationToken);
         var partition = ContactPartition(after.ContactHash);
-        await table.UpsertEntityAsync(new TableEntity(partition, "s|" + after.Scope) { ["SubscriberId"] = after.Id }, TableUpdateMode.Replace, cancellationToken);
-        var saved = await table.UpdateEntityAsync(ToRow(after), etag, TableUpdateMode.Replace, cancellationToken);
+        await table.UpsertAsync(new TableEntity(partition, "s|" + after.Scope) { ["SubscriberId"] = after.Id }, TableUpdateMode.Replace, cancellationToken);
+        var saved = await table.UpdateAsync(ToRow(after), etag, TableUpdateMode.Replace, cancellationToken);
         await RemoveIndexAsync(table, before, cancellationToken);
         return saved;
     }
@@ -121,19 +121,19 @@ public sealed class SubscriberStore(CrisisStorage storage, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(subscriber);
         var table = await storage.TableAsync(TableName, cancellationToken);
-        var deleted = await table.DeleteEntityAsync(SubscriberIds.Partition(SubscriberIds.Shard(subscriber.Id)), subscriber.Id, cancellationToken: cancellationToken);
+        var deleted = await table.RemoveAsync(SubscriberIds.Partition(SubscriberIds.Shard(subscriber.Id)), subscriber.Id, cancellationToken: cancellationToken);
         await RemoveIndexAsync(table, subscriber, cancellationToken);
-        await table.DeleteEntityAsync(PendingPartition, subscriber.Id, cancellationToken: cancellationToken);
+        await table.RemoveAsync(PendingPartition, subscriber.Id, cancellationToken: cancellationToken);
         return deleted;
     }
 
     private static async Task RemoveIndexAsync(TableClient table, Subscriber subscriber, CancellationToken cancellationToken)
     {
         var partition = ContactPartition(subscriber.ContactHash);
-        var index = await table.GetEntityIfExistsAsync(partition, "s|" + subscriber.Scope, cancellationToken: cancellationToken);
+        var index = await table.FindAsync(partition, "s|" + subscriber.Scope, cancellationToken: cancellationToken);
         if (index?.GetString("SubscriberId") == subscriber.Id)
         {
-            await IgnoreChangedAsync(() => table.DeleteEntityAsync(partition, index.RowKey, index.ETag, cancellationToken));
+            await IgnoreChangedAsync(() => table.RemoveAsync(partition, index.RowKey, index.ETag, cancellationToken));
         }
     }
 
@@ -143,16 +143,16 @@ public sealed class SubscriberStore(CrisisStorage storage, TimeProvider time)
         var table = await storage.TableAsync(TableName, cancellationToken);
         var partition = ContactPartition(contactHash);
         var ids = new List<string>();
-        await foreach (var row in table.QueryAsync(TableFilter.Of($"PartitionKey eq {partition}"), cancellationToken: cancellationToken))
+        await foreach (var row in table.QueryRowsAsync(TableClient.CreateQueryFilter($"PartitionKey eq {partition}"), cancellationToken: cancellationToken))
         {
             if (row.GetString("SubscriberId") is { } id)
             {
                 ids.Add(id);
-                await table.DeleteEntityAsync(SubscriberIds.Partition(SubscriberIds.Shard(id)), id, cancellationToken: cancellationToken);
-                await table.DeleteEntityAsync(PendingPartition, id, cancellationToken: cancellationToken);
+                await table.RemoveAsync(SubscriberIds.Partition(SubscriberIds.Shard(id)), id, cancellationToken: cancellationToken);
+                await table.RemoveAsync(PendingPartition, id, cancellationToken: cancellationToken);
             }
 
-            await table.DeleteEntityAsync(partition, row.RowKey, cancellationToken: cancellationToken);
+            await table.RemoveAsync(partition, row.RowKey, cancellationToken: cancellationToken);
         }
 
         return ids;
@@ -168,9 +168,9 @@ public sealed class SubscriberStore(CrisisStorage storage, TimeProvider time)
         var day = time.GetUtcNow().UtcDateTime.Date;
         var partition = ContactPartition(contactHash);
         var today = "d|" + day.ToString("yyyyMMdd", CultureInfo.InvariantCulture);
-        await foreach (var earlier in table.QueryAsync(TableFilter.Of($"PartitionKey eq {partition} and RowKey ge {"d|"} and RowKey lt {today}"), ["RowKey"], cancellationToken: cancellationToken))
+        await foreach (var earlier in table.QueryRowsAsync(TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey ge {"d|"} and RowKey lt {today}"), ["RowKey"], cancellationToken: cancellationToken))
         {
-            await table.DeleteEntityAsync(partition, earlier.RowKey, cancellationToken: cancellationToken);
+            await table.RemoveAsync(partition, earlier.RowKey, cancellationToken: cancellationToken);
         }
 
         var counted = await table.TryAddAsync(partition, today, "Count", 1, max, time, cancellationToken);
@@ -181,14 +181,14 @@ public sealed class SubscriberStore(CrisisStorage storage, TimeProvider time)
     public async Task<string?> IdempotentRequestAsync(string contactHash, string key, CancellationToken cancellationToken)
     {
         var table = await storage.TableAsync(TableName, cancellationToken);
-        var row = await table.GetEntityIfExistsAsync(ContactPartition(contactHash), IdempotencyRow(key), cancellationToken: cancellationToken);
+        var row = await table.FindAsync(ContactPartition(contactHash), IdempotencyRow(key), cancellationToken: cancellationToken);
         return row is not null && row.GetDateTimeOffset("At") > time.GetUtcNow().AddDays(-1) ? row.GetString("Fingerprint") : null;
     }
 
     public async Task RememberRequestAsync(string contactHash, string key, string fingerprint, CancellationToken cancellationToken)
     {
         var table = await storage.TableAsync(TableName, cancellationToken);
-        await table.UpsertEntityAsync(new TableEntity(ContactPartition(contactHash), IdempotencyRow(key)) { ["Fingerprint"] = fingerprint, ["At"] = time.GetUtcNow() }, TableUpdateMode.Replace, cancellationToken);
+        await table.UpsertAsync(new TableEntity(ContactPartition(contactHash), IdempotencyRow(key)) { ["Fingerprint"] = fingerprint, ["At"] = time.GetUtcNow() }, TableUpdateMode.Replace, cancellationToken);
     }
 
     /// <summary>
@@ -224,7 +224,7 @@ public sealed class SubscriberStore(CrisisStorage storage, TimeProvider time)
                 await ReplaceAsync(updated, etag, cancellationToken);
                 return quarantine;
             }
-            catch (Exception e) when (e is StoragePreconditionFailedException or StorageNotFoundException)
+            catch (Exception e) when (e is ChangedMeanwhileException or NotFoundException)
             {
                 // Changed meanwhile (another attempt, an admin): read again.
             }
@@ -239,8 +239,8 @@ public sealed class SubscriberStore(CrisisStorage storage, TimeProvider time)
         var table = await storage.TableAsync(TableName, cancellationToken);
         var partition = SubscriberIds.Partition(shard);
         var confirmed = nameof(SubscriberStatus.Confirmed);
-        var filter = TableFilter.Of($"PartitionKey eq {partition} and RowKey gt {after} and Status eq {confirmed} and (Scope eq {crisisId} or Scope eq {Subscriber.AllCrises})");
-        await foreach (var row in table.QueryAsync(filter, ["RowKey", "Topics"], cancellationToken: cancellationToken))
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey gt {after} and Status eq {confirmed} and (Scope eq {crisisId} or Scope eq {Subscriber.AllCrises})");
+        await foreach (var row in table.QueryRowsAsync(filter, ["RowKey", "Topics"], cancellationToken: cancellationToken))
         {
             yield return (row.RowKey, row.GetString("Topics") ?? "");
         }
@@ -265,7 +265,7 @@ public sealed class SubscriberStore(CrisisStorage storage, TimeProvider time)
         var total = 0;
         for (var shard = 0; shard < Outbox.Shards; shard++)
         {
-            await foreach (var row in table.QueryAsync(InScope(shard, crisisId, null, null), ["Status", "Channel", "Language"], cancellationToken: cancellationToken))
+            await foreach (var row in table.QueryRowsAsync(InScope(shard, crisisId, null, null), ["Status", "Channel", "Language"], cancellationToken: cancellationToken))
             {
                 total++;
                 Add(byStatus, row.GetString("Status")!.ToLowerInvariant());
@@ -279,18 +279,18 @@ public sealed class SubscriberStore(CrisisStorage storage, TimeProvider time)
 
     private static void Add(SortedDictionary<string, int> counts, string key) => counts[key] = counts.GetValueOrDefault(key) + 1;
 
-    private static TableFilter InScope(int shard, string crisisId, SubscriberStatus? status, OutboxChannel? channel)
+    private static string InScope(int shard, string crisisId, SubscriberStatus? status, OutboxChannel? channel)
     {
         var partition = SubscriberIds.Partition(shard);
-        var filter = TableFilter.Of($"PartitionKey eq {partition} and (Scope eq {crisisId} or Scope eq {Subscriber.AllCrises})");
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {partition} and (Scope eq {crisisId} or Scope eq {Subscriber.AllCrises})");
         if (status is { } s)
         {
-            filter = filter.And(TableFilter.Of($"Status eq {s.ToString()}"));
+            filter = Tables.And(filter, TableClient.CreateQueryFilter($"Status eq {s.ToString()}"));
         }
 
         if (channel is { } c)
         {
-            filter = filter.And(TableFilter.Of($"Channel eq {c.ToString()}"));
+            filter = Tables.And(filter, TableClient.CreateQueryFilter($"Channel eq {c.ToString()}"));
         }
 
         return filter;
@@ -302,7 +302,7 @@ public sealed class SubscriberStore(CrisisStorage storage, TimeProvider time)
         {
             await write();
         }
-        catch (Exception e) when (e is StoragePreconditionFailedException or StorageNotFoundException)
+        catch (Exception e) when (e is ChangedMeanwhileException or NotFoundException)
         {
             // Someone else changed or removed it first.
         }

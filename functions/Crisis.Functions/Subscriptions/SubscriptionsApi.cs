@@ -168,7 +168,7 @@ public static partial class SubscriptionsApi
                 await store.ReplaceAsync(refreshed, etag, cancellationToken);
                 return refreshed;
             }
-            catch (StoragePreconditionFailedException) when (attempt < 3)
+            catch (ChangedMeanwhileException) when (attempt < 3)
             {
                 // Changed meanwhile (confirmed, or another request): look again.
             }
@@ -208,7 +208,7 @@ public static partial class SubscriptionsApi
         {
             await store.ReplaceAsync(confirmed, etag, cancellationToken);
         }
-        catch (Exception e) when (e is StoragePreconditionFailedException or StorageNotFoundException)
+        catch (Exception e) when (e is ChangedMeanwhileException or NotFoundException)
         {
             return Answer(request, Problems.Create(409, Problems.TokenUsed, "Link already used", "The subscription changed meanwhile; nothing was changed."));
         }
@@ -279,7 +279,7 @@ public static partial class SubscriptionsApi
                 await store.ReplaceAsync(after, etag, cancellationToken);
             }
         }
-        catch (Exception e) when (e is StoragePreconditionFailedException or StorageNotFoundException)
+        catch (Exception e) when (e is ChangedMeanwhileException or NotFoundException)
         {
             return Problems.Create(412, Problems.PreconditionFailed, "Changed meanwhile", "The subscription changed meanwhile; read it again.");
         }

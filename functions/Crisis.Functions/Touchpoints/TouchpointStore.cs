@@ -1,7 +1,7 @@
 using Azure;
+using Azure.Data.Tables;
 using Crisis.Functions.Crises;
 using Crisis.Functions.Storage;
-using Crisis.Functions.Storage.Tables;
 
 namespace Crisis.Functions.Touchpoints;
 
@@ -33,7 +33,7 @@ public sealed class TouchpointStore(CrisisStorage storage, TimeProvider time)
     {
         var container = await storage.ContainerAsync(ContainerName, cancellationToken);
         var list = new List<Touchpoint>();
-        await foreach (var blob in container.GetBlobsAsync(cancellationToken: cancellationToken))
+        await foreach (var blob in container.ListAsync(cancellationToken: cancellationToken))
         {
             if (blob.Name.EndsWith("/normal/current.json", StringComparison.Ordinal) && await GetAsync(blob.Name.Split('/')[0], cancellationToken) is { } touchpoint)
             {
@@ -55,7 +55,7 @@ public sealed class TouchpointStore(CrisisStorage storage, TimeProvider time)
     {
         var saved = await _blobs.SaveAsync(OverrideSeries(touchpointId, crisisId), text, null, actor, cancellationToken);
         var table = await storage.TableAsync(OverrideTable, cancellationToken);
-        await table.UpsertEntityAsync(new TableEntity(touchpointId, crisisId) { ["Active"] = true }, TableUpdateMode.Replace, cancellationToken);
+        await table.UpsertAsync(new TableEntity(touchpointId, crisisId) { ["Active"] = true }, TableUpdateMode.Replace, cancellationToken);
         return saved;
     }
 
@@ -63,11 +63,11 @@ public sealed class TouchpointStore(CrisisStorage storage, TimeProvider time)
         (await _blobs.GetCurrentAsync<Dictionary<string, string>>(OverrideSeries(touchpointId, crisisId), cancellationToken))?.Document.Content;
 
     public Task<IReadOnlyList<OverrideState>> OverridesAsync(string touchpointId, CancellationToken cancellationToken) =>
-        QueryOverridesAsync(TableFilter.Of($"PartitionKey eq {touchpointId}"), cancellationToken);
+        QueryOverridesAsync(TableClient.CreateQueryFilter($"PartitionKey eq {touchpointId}"), cancellationToken);
 
     /// <summary>Every override of one crisis, across touchpoints.</summary>
     public Task<IReadOnlyList<OverrideState>> OverridesOfCrisisAsync(string crisisId, CancellationToken cancellationToken) =>
-        QueryOverridesAsync(TableFilter.Of($"RowKey eq {crisisId}"), cancellationToken);
+        QueryOverridesAsync(TableClient.CreateQueryFilter($"RowKey eq {crisisId}"), cancellationToken);
 
     /// <summary>Puts an override in or out of force if nobody changed it since it was read; false when someone did.</summary>
     public async Task<bool> SetActiveAsync(OverrideState state, bool active, string actor, CancellationToken cancellationToken)
@@ -83,10 +83,10 @@ public sealed class TouchpointStore(CrisisStorage storage, TimeProvider time)
 
         try
         {
-            await table.UpdateEntityAsync(row, state.ETag, TableUpdateMode.Replace, cancellationToken);
+            await table.UpdateAsync(row, state.ETag, TableUpdateMode.Replace, cancellationToken);
             return true;
         }
-        catch (StoragePreconditionFailedException)
+        catch (ChangedMeanwhileException)
         {
             return false;
         }
@@ -120,11 +120,11 @@ public sealed class TouchpointStore(CrisisStorage storage, TimeProvider time)
             winner is null ? "normal" : "crisis-override", winner?.Id);
     }
 
-    private async Task<IReadOnlyList<OverrideState>> QueryOverridesAsync(TableFilter filter, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<OverrideState>> QueryOverridesAsync(string filter, CancellationToken cancellationToken)
     {
         var table = await storage.TableAsync(OverrideTable, cancellationToken);
         var list = new List<OverrideState>();
-        await foreach (var row in table.QueryAsync(filter, cancellationToken: cancellationToken))
+        await foreach (var row in table.QueryRowsAsync(filter, cancellationToken: cancellationToken))
         {
             list.Add(Read(row));
         }

@@ -1,9 +1,9 @@
 using System.Globalization;
 using Azure;
+using Azure.Data.Tables;
 using Crisis.Functions.Common;
 using Crisis.Functions.Crises;
 using Crisis.Functions.Storage;
-using Crisis.Functions.Storage.Tables;
 
 namespace Crisis.Functions.Triage;
 
@@ -131,10 +131,10 @@ public sealed class TriageStore(CrisisStorage storage, TimeProvider time)
     {
         var table = await storage.TableAsync(CountTable, cancellationToken);
         var counts = new List<TagCount>();
-        await foreach (var row in table.QueryAsync(TableFilter.Of($"PartitionKey eq {crisisId}"), cancellationToken: cancellationToken))
+        await foreach (var row in table.QueryRowsAsync(TableClient.CreateQueryFilter($"PartitionKey eq {crisisId}"), cancellationToken: cancellationToken))
         {
             var parts = row.RowKey.Split('|');
-            counts.Add(new TagCount(DateTimeOffset.ParseExact(parts[0], "yyyyMMddHH", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal), parts[1], (int)(row.GetInt64("Count") ?? 0)));
+            counts.Add(new TagCount(DateTimeOffset.ParseExact(parts[0], "yyyyMMddHH", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal), parts[1], (int)(row.GetCount("Count") ?? 0)));
         }
 
         return counts;

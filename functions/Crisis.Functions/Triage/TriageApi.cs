@@ -74,7 +74,7 @@ public static class TriageApi
         {
             saved = await store.SaveRulesAsync(id, body.Value!, expected, user.Actor(), cancellationToken);
         }
-        catch (StoragePreconditionFailedException e)
+        catch (ChangedMeanwhileException e)
         {
             throw new VersionMismatchException(e.Message);
         }

@@ -1,4 +1,4 @@
-using Crisis.Functions.Storage.Tables;
+using Azure.Data.Tables;
 
 namespace Crisis.Functions.Tests.Infrastructure;
 

@@ -1,9 +1,9 @@
 using System.Net;
 using System.Text.Json;
+using Azure.Data.Tables;
 using Crisis.Functions.Hosting;
 using Crisis.Functions.Notifications;
 using Crisis.Functions.Storage;
-using Crisis.Functions.Storage.Tables;
 using Crisis.Functions.Subscriptions;
 using Crisis.Functions.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
@@ -227,7 +227,7 @@ public sealed class FanoutTests : IAsyncLifetime
     private async Task HoldAClaimAsDeadWorkerAsync(string updateId)
     {
         var table = await _f.App.Services.GetRequiredService<CrisisStorage>().TableAsync(Outbox.TableName);
-        await table.AddEntityAsync(new TableEntity(Outbox.ShardName(0), $"f|{_f.CrisisId}|{updateId}")
+        await table.InsertAsync(new TableEntity(Outbox.ShardName(0), $"f|{_f.CrisisId}|{updateId}")
         {
             ["ClaimedBy"] = "dead-worker", ["ClaimedAt"] = _f.Clock.Now, ["Done"] = false, ["Queued"] = 0, ["Last"] = "", ["StartedAt"] = _f.Clock.Now,
         });

@@ -107,6 +107,30 @@ public sealed class SubscriptionInputTests : IAsyncLifetime
         return counts.GetProperty("byStatus").TryGetProperty("confirmed", out var n) ? n.GetInt32() : 0;
     }
 
+    [Theory]
+    [InlineData("0~x")]
+    [InlineData("999~")]
+    [InlineData("~")]
+    [InlineData("15~AAAA")]
+    [InlineData("99~abc")]
+    [InlineData("-1~abc")]
+    [InlineData("0~not base64!")]
+    [InlineData("0~AAAA")]
+    [InlineData("x")]
+    [InlineData("0~\u202Eabc")]
+    public async Task A_continuation_token_the_service_did_not_issue_is_a_400_on_the_subscriber_and_recipient_lists(string token)
+    {
+        var updateId = await _f.PublishUpdateAsync("One.", "یک.");
+        var escaped = Uri.EscapeDataString(token);
+
+        var subscribers = await _f.Admin.GetAsync($"/api/admin/crises/{_f.CrisisId}/subscribers?continuationToken={escaped}");
+        var recipients = await _f.Admin.GetAsync($"/api/admin/crises/{_f.CrisisId}/updates/{updateId}/notifications/recipients?continuationToken={escaped}");
+
+        await subscribers.AssertProblemAsync(HttpStatusCode.BadRequest, Problems.InvalidQuery);
+        await recipients.AssertProblemAsync(HttpStatusCode.BadRequest, Problems.InvalidQuery);
+        Assert.Equal(HttpStatusCode.OK, (await _f.Admin.GetAsync($"/api/admin/crises/{_f.CrisisId}/subscribers")).StatusCode);
+    }
+
     private async Task AssertNothingHappenedAsync()
     {
         var counts = await (await _f.Admin.GetAsync($"/api/admin/crises/{_f.CrisisId}/subscribers/counts")).ReadJsonAsync();

@@ -4,9 +4,9 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Azure.Core;
 using Azure.Core.Pipeline;
+using Azure.Data.Tables;
 using Crisis.Functions.Notifications;
 using Crisis.Functions.Storage;
-using Crisis.Functions.Storage.Tables;
 using Crisis.Functions.Subscriptions;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
@@ -58,7 +58,7 @@ internal static class FanoutBenchmark
         var outbox = await storage.TableAsync(Outbox.TableName);
         for (var shard = 0; shard < Outbox.Shards; shard++)
         {
-            await foreach (var _ in outbox.QueryAsync(TableFilter.PartitionWithRowKeyPrefix(Outbox.ShardName(shard), "p|u|"), ["RowKey"]))
+            await foreach (var _ in outbox.QueryRowsAsync(Tables.RowKeyPrefixFilter(Outbox.ShardName(shard), "p|u|"), ["RowKey"]))
             {
                 queued++;
             }
@@ -92,7 +92,7 @@ internal static class FanoutBenchmark
                 ["Channel"] = "Webhook", ["Address"] = "https://example.org/hook/" + id, ["ContactHash"] = id, ["Scope"] = crisis, ["Language"] = "en",
                 ["Topics"] = "", ["Status"] = "Confirmed", ["CreatedAt"] = now, ["ConfirmedAt"] = now, ["Failures"] = 0,
             })).ToList())).ToList();
-        await Parallel.ForEachAsync(batches, new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (batch, token) => await table.SubmitTransactionAsync(batch, token));
+        await Parallel.ForEachAsync(batches, new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (batch, token) => await table.SubmitAsync(batch, token));
     }
 
     /// <summary>Counts storage requests (each a billable transaction; retries would count again).</summary>

@@ -3,11 +3,11 @@ using System.Globalization;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using Azure.Data.Tables;
 using Crisis.Functions.Common;
 using Crisis.Functions.Hosting;
 using Crisis.Functions.Stakeholders;
 using Crisis.Functions.Storage;
-using Crisis.Functions.Storage.Tables;
 using Microsoft.Extensions.DependencyInjection;
 
 /// <summary>
@@ -98,7 +98,7 @@ internal static class ReminderBenchmark
         await gate.WaitAsync();
         try
         {
-            await table.SubmitTransactionAsync(actions);
+            await table.SubmitAsync(actions);
         }
         finally
         {

@@ -1,6 +1,7 @@
 using System.Globalization;
+using Azure.Data.Tables;
 
-namespace Crisis.Functions.Storage.Tables;
+namespace Crisis.Functions.Storage;
 
 /// <summary>
 /// Pages through several queries of one table as one list (e.g. one per shard): query 0 to its end, then
@@ -13,7 +14,7 @@ public static class SequencedQueries
     /// <paramref name="continuationToken"/> left off; <see cref="FormatException"/> when that is not a continuation of these queries.
     /// </summary>
     public static async Task<TablePage> QueryPageAsync(
-        this TableClient table, IReadOnlyList<TableFilter> filters, IEnumerable<string>? select, int pageSize, string? continuationToken, CancellationToken cancellationToken)
+        this TableClient table, IReadOnlyList<string> filters, IEnumerable<string>? select, int pageSize, string? continuationToken, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(table);
         ArgumentNullException.ThrowIfNull(filters);

@@ -1,4 +1,6 @@
-namespace Crisis.Functions.Storage.Tables;
+using Azure.Data.Tables;
+
+namespace Crisis.Functions.Storage;
 
 /// <summary>
 /// Counters kept in one property of an entity (a row of its own, or beside other data), added to with optimistic
@@ -15,8 +17,8 @@ public static class TableCounters
         ArgumentNullException.ThrowIfNull(table);
         for (var attempt = 1; ; attempt++)
         {
-            var row = await table.GetEntityIfExistsAsync(partitionKey, rowKey, [property], cancellationToken);
-            var count = (row?.GetInt64(property) ?? 0) + by;
+            var row = await table.FindAsync(partitionKey, rowKey, [property], cancellationToken);
+            var count = (row?.GetCount(property) ?? 0) + by;
             if (count > max)
             {
                 return null;
@@ -27,16 +29,16 @@ public static class TableCounters
             {
                 if (row is null)
                 {
-                    await table.AddEntityAsync(counted, cancellationToken);
+                    await table.InsertAsync(counted, cancellationToken);
                 }
                 else
                 {
-                    await table.UpdateEntityAsync(counted, row.ETag, TableUpdateMode.Merge, cancellationToken);
+                    await table.UpdateAsync(counted, row.ETag, TableUpdateMode.Merge, cancellationToken);
                 }
 
                 return count;
             }
-            catch (Exception e) when (e is StorageConflictException or StoragePreconditionFailedException && attempt < MaxAttempts)
+            catch (Exception e) when (e is AlreadyExistsException or ChangedMeanwhileException && attempt < MaxAttempts)
             {
                 await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(5, 20 * attempt)), time, cancellationToken);
             }
@@ -45,4 +47,22 @@ public static class TableCounters
 
     public static async Task<long> AddAsync(this TableClient table, string partitionKey, string rowKey, string property, long by, TimeProvider time, CancellationToken cancellationToken) =>
         (await table.TryAddAsync(partitionKey, rowKey, property, by, null, time, cancellationToken))!.Value;
+
+    /// <summary>
+    /// A count as stored: Int64 once a counter has added to it, Int32 where a row was written with an int.
+    /// (The SDK's own getters insist on one exact type.)
+    /// </summary>
+    public static long? GetCount(this TableEntity row, string property)
+    {
+        ArgumentNullException.ThrowIfNull(row);
+        return row.TryGetValue(property, out var value)
+            ? value switch
+            {
+                long l => l,
+                int i => i,
+                null => null,
+                _ => throw new InvalidOperationException($"Property '{property}' holds a {value.GetType().Name}, not a count."),
+            }
+            : null;
+    }
 }
