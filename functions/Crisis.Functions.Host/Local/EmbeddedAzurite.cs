@@ -1,0 +1,177 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+
+namespace Crisis.Functions.Host.Local;
+
+/// <summary>
+/// An Azurite storage emulator run from the repository's own node_modules, on loopback. Azurite runs under a
+/// tiny Node supervisor that exits when our end of its stdin closes, so it dies with this process even on a
+/// crash. Used by the local run command and by the integration tests.
+/// </summary>
+public sealed class EmbeddedAzurite : IAsyncDisposable
+{
+    private const string AccountName = "devstoreaccount1";
+    private const string AccountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+
+    /// <summary>Exit when the parent closes stdin, then run Azurite's own entry point with the remaining arguments.</summary>
+    private const string Supervisor = "process.stdin.on('end',()=>process.exit(0)).resume();require(process.argv[1])";
+
+    private readonly Process _process;
+
+    private EmbeddedAzurite(Process process, int blobPort, int tablePort)
+    {
+        _process = process;
+        BlobPort = blobPort;
+        TablePort = tablePort;
+    }
+
+    public int BlobPort { get; }
+
+    public int TablePort { get; }
+
+    public string ConnectionString => string.Create(CultureInfo.InvariantCulture,
+        $"DefaultEndpointsProtocol=http;AccountName={AccountName};AccountKey={AccountKey};BlobEndpoint=http://127.0.0.1:{BlobPort}/{AccountName};TableEndpoint=http://127.0.0.1:{TablePort}/{AccountName};");
+
+    /// <summary>The folder of <c>node_modules/azurite</c>, looked for upward from the working directory and from the app's folder.</summary>
+    public static string? FindEntryPoint()
+    {
+        foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
+        {
+            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+            {
+                var candidate = Path.Combine(dir.FullName, "node_modules", "azurite", "dist", "src", "azurite.js");
+                if (File.Exists(candidate))
+                {
+                    return candidate;
+                }
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Starts Azurite on free loopback ports: in memory when <paramref name="dataFolder"/> is null, else persisted
+    /// there. Returns once both the blob and the table endpoints accept connections.
+    /// </summary>
+    public static async Task<EmbeddedAzurite> StartAsync(string? dataFolder = null, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+    {
+        var entryPoint = FindEntryPoint() ?? throw new InvalidOperationException(
+            "Azurite is not installed: run 'npm ci' in the repository root (the README's commands do it for you).");
+        var limit = timeout ?? TimeSpan.FromSeconds(30);
+        Exception? lastFailure = null;
+        for (var attempt = 0; attempt < 3; attempt++)
+        {
+            // A port found free can be taken by someone else before Azurite binds it: try fresh ones then.
+            var (blob, queue, table) = (LoopbackPorts.Free(), LoopbackPorts.Free(), LoopbackPorts.Free());
+            var azurite = Launch(entryPoint, dataFolder, blob, queue, table);
+            try
+            {
+                await azurite.WaitUntilListeningAsync(limit, cancellationToken);
+                return azurite;
+            }
+            catch (InvalidOperationException e)
+            {
+                lastFailure = e;
+                await azurite.DisposeAsync();
+            }
+        }
+
+        throw new InvalidOperationException("Azurite did not start.", lastFailure);
+    }
+
+    private static EmbeddedAzurite Launch(string entryPoint, string? dataFolder, int blob, int queue, int table)
+    {
+        var start = new ProcessStartInfo("node")
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in new[] { "-e", Supervisor, entryPoint, "--silent", "--skipApiVersionCheck", "--disableProductStyleUrl" })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        if (dataFolder is null)
+        {
+            start.ArgumentList.Add("--inMemoryPersistence");
+        }
+        else
+        {
+            Directory.CreateDirectory(dataFolder);
+            start.ArgumentList.Add("--location");
+            start.ArgumentList.Add(dataFolder);
+        }
+
+        foreach (var (service, port) in new[] { ("blob", blob), ("queue", queue), ("table", table) })
+        {
+            start.ArgumentList.Add($"--{service}Host");
+            start.ArgumentList.Add("127.0.0.1");
+            start.ArgumentList.Add($"--{service}Port");
+            start.ArgumentList.Add(port.ToString(CultureInfo.InvariantCulture));
+        }
+
+        var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start node.");
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return new EmbeddedAzurite(process, blob, table);
+    }
+
+    private async Task WaitUntilListeningAsync(TimeSpan limit, CancellationToken cancellationToken)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        while (stopwatch.Elapsed < limit)
+        {
+            if (_process.HasExited)
+            {
+                throw new InvalidOperationException($"Azurite exited with code {_process.ExitCode} while starting.");
+            }
+
+            if (await AcceptsAsync(BlobPort, cancellationToken) && await AcceptsAsync(TablePort, cancellationToken))
+            {
+                return;
+            }
+
+            await Task.Delay(100, cancellationToken);
+        }
+
+        throw new InvalidOperationException($"Azurite did not listen on ports {BlobPort} and {TablePort} within {limit.TotalSeconds} s.");
+    }
+
+    private static async Task<bool> AcceptsAsync(int port, CancellationToken cancellationToken)
+    {
+        using var client = new TcpClient();
+        try
+        {
+            await client.ConnectAsync(IPAddress.Loopback, port, cancellationToken);
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.StandardInput.Close();
+            using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            try
+            {
+                await _process.WaitForExitAsync(grace.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                _process.Kill(entireProcessTree: true);
+            }
+        }
+
+        _process.Dispose();
+    }
+}
