@@ -1,4 +1,4 @@
-// Crisis.Functions in Azure: a Flex Consumption function app running the custom handler, identity-only
+// Crisis.Functions in Azure: a Flex Consumption function app on the .NET isolated worker, identity-only
 // storage, Key Vault for secrets, and Application Insights with Entra ID authentication.
 targetScope = 'resourceGroup'
 

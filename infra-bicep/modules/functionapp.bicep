@@ -1,7 +1,6 @@
-// The function app. Flex Consumption (FC1) is chosen because it runs custom handlers on Linux ('custom'
-// runtime), scales per function to zero and out to many instances in a surge, and deploys from a blob
-// container with identity-based access. The package is self-contained (linux-x64), so no .NET runtime
-// is needed on the image; Elastic Premium would also work, at a standing cost.
+// The function app. Flex Consumption (FC1) is chosen because it runs the .NET isolated worker on Linux
+// ('dotnet-isolated' 10.0 runtime), scales per function to zero and out to many instances in a surge, and deploys
+// from a blob container with identity-based access. Elastic Premium would also work, at a standing cost.
 param planName string
 param appName string
 param location string
@@ -77,8 +76,8 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
         instanceMemoryMB: instanceMemoryMB
       }
       runtime: {
-        name: 'custom'
-        version: '1.0'
+        name: 'dotnet-isolated'
+        version: '10.0'
       }
     }
   }

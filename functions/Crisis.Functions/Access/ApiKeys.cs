@@ -109,10 +109,20 @@ public sealed class ApiKeyAuthenticationHandler(
     }
 }
 
+/// <summary>The authorization policies a function can require (<c>[RequiresPolicy(Policies.Admin)]</c>).</summary>
+public static class Policies
+{
+    /// <summary>The admin role.</summary>
+    public const string Admin = "admin";
+
+    /// <summary>The agent role, or admin (admins can do everything agents can).</summary>
+    public const string Agent = "agent";
+}
+
 public static class AccessServiceCollectionExtensions
 {
-    public const string AdminPolicy = "admin";
-    public const string AgentPolicy = "agent";
+    public const string AdminPolicy = Policies.Admin;
+    public const string AgentPolicy = Policies.Agent;
 
     public static IServiceCollection AddCrisisAccess(this IServiceCollection services)
     {

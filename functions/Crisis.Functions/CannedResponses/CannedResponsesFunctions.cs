@@ -7,7 +7,7 @@ using Crisis.Functions.PublicPages;
 using Crisis.Functions.Stakeholders;
 using Crisis.Functions.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.Mvc;
+using Microsoft.Azure.Functions.Worker;
 
 namespace Crisis.Functions.CannedResponses;
 
@@ -21,44 +21,37 @@ public sealed record RenderedSummary(string Id, string Name, IReadOnlyList<strin
 public sealed record RenderedSummaryList(IReadOnlyList<RenderedSummary> Responses);
 
 /// <summary>
-/// Canned responses: admins write them (draft → in review → approved by an expert stakeholder or an admin →
-/// archived, every step audited on the crisis); agents find approved ones by name and render them, which counts a use.
+/// Canned responses, the admins' side: they write them (draft → in review → approved by an expert stakeholder or an
+/// admin → archived, every step audited on the crisis).
 /// </summary>
-public static class CannedResponsesApi
+[RequiresPolicy(Policies.Admin)]
+[Tags("Admin: canned responses")]
+public sealed class CannedResponsesAdminFunctions(CrisisService crises, CrisisStore audit, CannedResponseStore store, StakeholderStore stakeholders, TimeProvider time)
 {
     private const int MaxBody = 64 * 1024;
     private const int MaxConcurrencyRetries = 5;
 
-    public static IEndpointRouteBuilder MapCannedResponses(this IEndpointRouteBuilder routes)
+    [Function("ListCannedResponses")]
+    public async Task<Ok<CannedResponseList>> List(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "admin/crises/{id}/canned-responses")] HttpRequest request, string id)
     {
-        var admin = routes.AdminCrisesGroup("Admin: canned responses");
-        admin.MapGet("/{id}/canned-responses", List).AsFunction("ListCannedResponses", FunctionAuthLevel.Function);
-        admin.MapPost("/{id}/canned-responses", Create).AsFunction("CreateCannedResponse", FunctionAuthLevel.Function);
-        admin.MapGet("/{id}/canned-responses/{responseId}", Get).AsFunction("GetCannedResponse", FunctionAuthLevel.Function);
-        admin.MapPut("/{id}/canned-responses/{responseId}", Edit).AsFunction("EditCannedResponse", FunctionAuthLevel.Function);
-        admin.MapPost("/{id}/canned-responses/{responseId}/submit", Submit).AsFunction("SubmitCannedResponse", FunctionAuthLevel.Function);
-        admin.MapPost("/{id}/canned-responses/{responseId}/approve", Approve).AsFunction("ApproveCannedResponse", FunctionAuthLevel.Function);
-        admin.MapPost("/{id}/canned-responses/{responseId}/archive", Archive).AsFunction("ArchiveCannedResponse", FunctionAuthLevel.Function);
-
-        var agent = routes.MapProtectedGroup("/api/agent/crises/{id}/canned-responses", AccessServiceCollectionExtensions.AgentPolicy, "Agent: canned responses");
-        agent.MapGet("", Find).AsFunction("FindCannedResponses", FunctionAuthLevel.Function);
-        agent.MapGet("/{responseId}", Render).AsFunction("RenderCannedResponse", FunctionAuthLevel.Function);
-        return routes;
-    }
-
-    public static async Task<Ok<CannedResponseList>> List(string id, CrisisService crises, CannedResponseStore store, CancellationToken cancellationToken)
-    {
+        var cancellationToken = request.HttpContext.RequestAborted;
         await crises.GetAsync(id, cancellationToken);
         return TypedResults.Ok(new CannedResponseList(await store.ListAsync(id, cancellationToken)));
     }
 
-    public static async Task<Ok<CannedResponse>> Get(string id, string responseId, CannedResponseStore store, CancellationToken cancellationToken) =>
-        TypedResults.Ok((await FindAsync(store, id, responseId, cancellationToken)).Response);
+    [Function("GetCannedResponse")]
+    public async Task<Ok<CannedResponse>> Get(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "admin/crises/{id}/canned-responses/{responseId}")] HttpRequest request, string id, string responseId) =>
+        TypedResults.Ok((await FindAsync(id, responseId, request.HttpContext.RequestAborted)).Response);
 
-    public static async Task<Results<Created<CannedResponse>, ValidationProblem, ProblemHttpResult>> Create(
-        string id, HttpRequest request, ClaimsPrincipal user, CrisisService crises, CrisisStore audit, CannedResponseStore store, TimeProvider time, CancellationToken cancellationToken)
+    [Function("CreateCannedResponse")]
+    public async Task<Results<Created<CannedResponse>, ValidationProblem, ProblemHttpResult>> Create(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "admin/crises/{id}/canned-responses")] HttpRequest request, string id)
     {
-        var (input, problem, invalid) = await ReadAsync(request, await EditableAsync(crises, id, cancellationToken), cancellationToken);
+        var user = request.HttpContext.User;
+        var cancellationToken = request.HttpContext.RequestAborted;
+        var (input, problem, invalid) = await ReadAsync(request, await EditableAsync(id, cancellationToken), cancellationToken);
         if (input is null)
         {
             return problem is not null ? problem : invalid!;
@@ -76,16 +69,19 @@ public static class CannedResponsesApi
     }
 
     /// <summary>Edits the text; an approved or in-review response goes back to draft, to be reviewed again.</summary>
-    public static async Task<Results<Ok<CannedResponse>, ValidationProblem, ProblemHttpResult>> Edit(
-        string id, string responseId, HttpRequest request, ClaimsPrincipal user, CrisisService crises, CrisisStore audit, CannedResponseStore store, TimeProvider time, CancellationToken cancellationToken)
+    [Function("EditCannedResponse")]
+    public async Task<Results<Ok<CannedResponse>, ValidationProblem, ProblemHttpResult>> Edit(
+        [HttpTrigger(AuthorizationLevel.Function, "put", Route = "admin/crises/{id}/canned-responses/{responseId}")] HttpRequest request, string id, string responseId)
     {
-        var (input, problem, invalid) = await ReadAsync(request, await EditableAsync(crises, id, cancellationToken), cancellationToken);
+        var user = request.HttpContext.User;
+        var cancellationToken = request.HttpContext.RequestAborted;
+        var (input, problem, invalid) = await ReadAsync(request, await EditableAsync(id, cancellationToken), cancellationToken);
         if (input is null)
         {
             return problem is not null ? problem : invalid!;
         }
 
-        return await ChangeAsync(store, audit, user, id, responseId, "canned-response.edit", ResponseStatus.Draft, current => current.Status == ResponseStatus.Archived
+        return await ChangeAsync(user, id, responseId, "canned-response.edit", ResponseStatus.Draft, current => current.Status == ResponseStatus.Archived
             ? "An archived response cannot be edited."
             : null, current => current with
             {
@@ -94,21 +90,26 @@ public static class CannedResponsesApi
             }, cancellationToken);
     }
 
-    public static async Task<Results<Ok<CannedResponse>, ValidationProblem, ProblemHttpResult>> Submit(
-        string id, string responseId, ClaimsPrincipal user, CrisisService crises, CrisisStore audit, CannedResponseStore store, TimeProvider time, CancellationToken cancellationToken)
+    [Function("SubmitCannedResponse")]
+    public async Task<Results<Ok<CannedResponse>, ValidationProblem, ProblemHttpResult>> Submit(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "admin/crises/{id}/canned-responses/{responseId}/submit")] HttpRequest request, string id, string responseId)
     {
-        await EditableAsync(crises, id, cancellationToken);
-        return await ChangeAsync(store, audit, user, id, responseId, "canned-response.submit", ResponseStatus.InReview,
+        var user = request.HttpContext.User;
+        var cancellationToken = request.HttpContext.RequestAborted;
+        await EditableAsync(id, cancellationToken);
+        return await ChangeAsync(user, id, responseId, "canned-response.submit", ResponseStatus.InReview,
             current => current.Status == ResponseStatus.Draft ? null : $"Only a draft can be submitted for review; this one is {Name(current.Status)}.",
             current => current with { Status = ResponseStatus.InReview, UpdatedAt = time.GetUtcNow(), UpdatedBy = user.Actor() }, cancellationToken);
     }
 
     /// <summary>Approves a response in review, for an expert stakeholder named in the request or for the calling admin; every checklist item must hold.</summary>
-    public static async Task<Results<Ok<CannedResponse>, ValidationProblem, ProblemHttpResult>> Approve(
-        string id, string responseId, HttpRequest request, ClaimsPrincipal user, CrisisService crises, CrisisStore audit, CannedResponseStore store, StakeholderStore stakeholders,
-        TimeProvider time, CancellationToken cancellationToken)
+    [Function("ApproveCannedResponse")]
+    public async Task<Results<Ok<CannedResponse>, ValidationProblem, ProblemHttpResult>> Approve(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "admin/crises/{id}/canned-responses/{responseId}/approve")] HttpRequest request, string id, string responseId)
     {
-        await EditableAsync(crises, id, cancellationToken);
+        var user = request.HttpContext.User;
+        var cancellationToken = request.HttpContext.RequestAborted;
+        await EditableAsync(id, cancellationToken);
         var body = await JsonBody.ReadAsync<ApprovalRequest>(request, 8 * 1024, cancellationToken);
         if (!body.IsValid)
         {
@@ -148,7 +149,7 @@ public static class CannedResponsesApi
             approver = "stakeholder:" + stakeholder.Id;
         }
 
-        return await ChangeAsync(store, audit, user, id, responseId, "canned-response.approve", ResponseStatus.Approved,
+        return await ChangeAsync(user, id, responseId, "canned-response.approve", ResponseStatus.Approved,
             current => current.Status == ResponseStatus.InReview ? null : $"Only a response in review can be approved; this one is {Name(current.Status)}.",
             current => current with
             {
@@ -157,67 +158,25 @@ public static class CannedResponsesApi
             }, cancellationToken);
     }
 
-    public static async Task<Results<Ok<CannedResponse>, ValidationProblem, ProblemHttpResult>> Archive(
-        string id, string responseId, ClaimsPrincipal user, CrisisService crises, CrisisStore audit, CannedResponseStore store, TimeProvider time, CancellationToken cancellationToken)
+    [Function("ArchiveCannedResponse")]
+    public async Task<Results<Ok<CannedResponse>, ValidationProblem, ProblemHttpResult>> Archive(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "admin/crises/{id}/canned-responses/{responseId}/archive")] HttpRequest request, string id, string responseId)
     {
+        var user = request.HttpContext.User;
+        var cancellationToken = request.HttpContext.RequestAborted;
         await crises.GetAsync(id, cancellationToken);
-        return await ChangeAsync(store, audit, user, id, responseId, "canned-response.archive", ResponseStatus.Archived,
+        return await ChangeAsync(user, id, responseId, "canned-response.archive", ResponseStatus.Archived,
             current => current.Status == ResponseStatus.Archived ? "The response is already archived." : null,
             current => current with { Status = ResponseStatus.Archived, ArchivedAt = time.GetUtcNow(), UpdatedAt = time.GetUtcNow(), UpdatedBy = user.Actor() }, cancellationToken);
     }
 
-    /// <summary>Approved responses of a crisis that is not archived, optionally those whose name holds every term of <paramref name="q"/>.</summary>
-    public static async Task<Results<Ok<RenderedSummaryList>, ProblemHttpResult>> Find(string id, [FromQuery] string? q, CrisisService crises, CannedResponseStore store, CancellationToken cancellationToken)
-    {
-        if (q is { Length: > 200 })
-        {
-            return Problems.Create(400, Problems.InvalidQuery, "Invalid query", "q is at most 200 characters.");
-        }
-
-        var crisis = await crises.GetAsync(id, cancellationToken);
-        if (crisis.Status == CrisisStatus.Archived)
-        {
-            return TypedResults.Ok(new RenderedSummaryList([]));
-        }
-
-        var terms = TextSearch.Terms(q ?? "");
-        var found = (await store.ListAsync(id, cancellationToken))
-            .Where(r => r.Status == ResponseStatus.Approved && TextSearch.Matches(TextSearch.Fold(r.Name), terms))
-            .Select(r => new RenderedSummary(r.Id, r.Name, [.. r.Snippets.Keys], r.Tags, r.Uses))
-            .ToList();
-        return TypedResults.Ok(new RenderedSummaryList(found));
-    }
-
-    /// <summary>Renders an approved response in the asked (or negotiated) language, the crisis page link last, and counts the use.</summary>
-    public static async Task<IResult> Render(
-        string id, string responseId, [FromQuery] string? lang, HttpRequest request, CrisisService crises, CannedResponseStore store, PagePublisher publisher, CancellationToken cancellationToken)
-    {
-        if (!PublicApi.TryReadLanguage(lang, out var requested, out var problem))
-        {
-            return problem!;
-        }
-
-        var crisis = await crises.GetAsync(id, cancellationToken);
-        var found = await store.GetAsync(id, responseId, cancellationToken);
-        if (crisis.Status == CrisisStatus.Archived || found is not { Response: { Status: ResponseStatus.Approved } response })
-        {
-            return Problems.Create(404, Problems.NotFound, "Not found", $"Crisis {id} has no approved response '{responseId}'.");
-        }
-
-        var language = Languages.Negotiate(requested, request.Headers.AcceptLanguage, [.. response.Snippets.Keys], crisis.DefaultLanguage);
-        var link = publisher.Links(id, language, crisis.PublicPageUrl).Preferred;
-        var text = string.Join("\n\n", response.Snippets[language].Select(s => s.Trim())) + "\n\n" + link;
-        var uses = await store.CountUseAsync(id, responseId, cancellationToken);
-        return TypedResults.Ok(new RenderedResponse(response.Id, response.Name, language, Languages.Direction(language), text, link, uses));
-    }
-
-    private static async Task<Results<Ok<CannedResponse>, ValidationProblem, ProblemHttpResult>> ChangeAsync(
-        CannedResponseStore store, CrisisStore audit, ClaimsPrincipal user, string crisisId, string responseId, string action, ResponseStatus to,
+    private async Task<Results<Ok<CannedResponse>, ValidationProblem, ProblemHttpResult>> ChangeAsync(
+        ClaimsPrincipal user, string crisisId, string responseId, string action, ResponseStatus to,
         Func<CannedResponse, string?> refuse, Func<CannedResponse, CannedResponse> change, CancellationToken cancellationToken)
     {
         for (var attempt = 1; ; attempt++)
         {
-            var (current, etag) = await FindAsync(store, crisisId, responseId, cancellationToken);
+            var (current, etag) = await FindAsync(crisisId, responseId, cancellationToken);
             if (refuse(current) is { } why)
             {
                 return Problems.Create(409, Problems.IllegalTransition, "Not allowed now", why);
@@ -251,14 +210,72 @@ public static class CannedResponsesApi
         return validation.IsValid ? (body.Value, null, null) : (null, null, validation.ToProblem());
     }
 
-    private static async Task<(CannedResponse Response, Azure.ETag ETag)> FindAsync(CannedResponseStore store, string crisisId, string responseId, CancellationToken cancellationToken) =>
+    private async Task<(CannedResponse Response, Azure.ETag ETag)> FindAsync(string crisisId, string responseId, CancellationToken cancellationToken) =>
         await store.GetAsync(crisisId, responseId, cancellationToken) ?? throw new CrisisNotFoundException($"Canned response {responseId} of crisis {crisisId}");
 
-    private static async Task<CrisisRecord> EditableAsync(CrisisService crises, string id, CancellationToken cancellationToken)
+    private async Task<CrisisRecord> EditableAsync(string id, CancellationToken cancellationToken)
     {
         var crisis = await crises.GetAsync(id, cancellationToken);
         return crisis.Status == CrisisStatus.Archived ? throw new CrisisReadOnlyException(id) : crisis;
     }
 
     private static string Name(ResponseStatus status) => status == ResponseStatus.InReview ? "in review" : status.ToString().ToLowerInvariant();
+}
+
+/// <summary>Canned responses, the agents' side: they find approved ones by name and render them, which counts a use.</summary>
+[RequiresPolicy(Policies.Agent)]
+[Tags("Agent: canned responses")]
+public sealed class CannedResponsesAgentFunctions(CrisisService crises, CannedResponseStore store, PagePublisher publisher)
+{
+    /// <summary>Approved responses of a crisis that is not archived, optionally those whose name holds every term of <c>q</c>.</summary>
+    [Function("FindCannedResponses")]
+    public async Task<Results<Ok<RenderedSummaryList>, ProblemHttpResult>> Find(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "agent/crises/{id}/canned-responses")] HttpRequest request, string id)
+    {
+        var q = QueryValues.Text(request, "q");
+        var cancellationToken = request.HttpContext.RequestAborted;
+        if (q is { Length: > 200 })
+        {
+            return Problems.Create(400, Problems.InvalidQuery, "Invalid query", "q is at most 200 characters.");
+        }
+
+        var crisis = await crises.GetAsync(id, cancellationToken);
+        if (crisis.Status == CrisisStatus.Archived)
+        {
+            return TypedResults.Ok(new RenderedSummaryList([]));
+        }
+
+        var terms = TextSearch.Terms(q ?? "");
+        var found = (await store.ListAsync(id, cancellationToken))
+            .Where(r => r.Status == ResponseStatus.Approved && TextSearch.Matches(TextSearch.Fold(r.Name), terms))
+            .Select(r => new RenderedSummary(r.Id, r.Name, [.. r.Snippets.Keys], r.Tags, r.Uses))
+            .ToList();
+        return TypedResults.Ok(new RenderedSummaryList(found));
+    }
+
+    /// <summary>Renders an approved response in the asked (or negotiated) language, the crisis page link last, and counts the use.</summary>
+    [Function("RenderCannedResponse")]
+    public async Task<IResult> Render(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "agent/crises/{id}/canned-responses/{responseId}")] HttpRequest request, string id, string responseId)
+    {
+        var lang = QueryValues.Text(request, "lang");
+        var cancellationToken = request.HttpContext.RequestAborted;
+        if (!PublicApi.TryReadLanguage(lang, out var requested, out var problem))
+        {
+            return problem!;
+        }
+
+        var crisis = await crises.GetAsync(id, cancellationToken);
+        var found = await store.GetAsync(id, responseId, cancellationToken);
+        if (crisis.Status == CrisisStatus.Archived || found is not { Response: { Status: ResponseStatus.Approved } response })
+        {
+            return Problems.Create(404, Problems.NotFound, "Not found", $"Crisis {id} has no approved response '{responseId}'.");
+        }
+
+        var language = Languages.Negotiate(requested, request.Headers.AcceptLanguage, [.. response.Snippets.Keys], crisis.DefaultLanguage);
+        var link = publisher.Links(id, language, crisis.PublicPageUrl).Preferred;
+        var text = string.Join("\n\n", response.Snippets[language].Select(s => s.Trim())) + "\n\n" + link;
+        var uses = await store.CountUseAsync(id, responseId, cancellationToken);
+        return TypedResults.Ok(new RenderedResponse(response.Id, response.Name, language, Languages.Direction(language), text, link, uses));
+    }
 }

@@ -1,10 +1,9 @@
-using System.Security.Claims;
 using Crisis.Functions.Access;
 using Crisis.Functions.Common;
 using Crisis.Functions.Hosting;
 using Crisis.Functions.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.Mvc;
+using Microsoft.Azure.Functions.Worker;
 
 namespace Crisis.Functions.Crises;
 
@@ -13,45 +12,24 @@ public sealed record CrisisList(IReadOnlyList<CrisisRecord> Crises);
 public sealed record UpdateList(IReadOnlyList<CrisisUpdate> Updates);
 
 /// <summary>Admin routes for crises: lifecycle, public content, updates and the audit log. Admin role only.</summary>
-public static class CrisisAdminApi
+[RequiresPolicy(Policies.Admin)]
+[Tags("Admin: crises")]
+public sealed class CrisisAdminFunctions(CrisisService crises, CrisisStore store, ContentStore contents)
 {
     private const int MaxCrisisBody = 64 * 1024;
     private const int MaxContentBody = 1024 * 1024;
 
-    /// <summary>The admin routes below /api/admin/crises: admin role, well-formed ids, crisis errors as problems.</summary>
-    public static RouteGroupBuilder AdminCrisesGroup(this IEndpointRouteBuilder routes, string tag) =>
-        routes.MapProtectedGroup("/api/admin/crises", AccessServiceCollectionExtensions.AdminPolicy, tag);
+    [Function("ListCrises")]
+    public async Task<Ok<CrisisList>> ListCrises(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "admin/crises")] HttpRequest request) =>
+        TypedResults.Ok(new CrisisList([.. (await store.ListAsync(request.HttpContext.RequestAborted)).OrderByDescending(c => c.CreatedAt)]));
 
-    public static RouteGroupBuilder MapCrisisAdmin(this IEndpointRouteBuilder routes)
+    [Function("CreateCrisis")]
+    public async Task<Results<Created<CrisisRecord>, ValidationProblem, ProblemHttpResult>> CreateCrisis(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "admin/crises")] HttpRequest request)
     {
-        var group = routes.AdminCrisesGroup("Admin: crises");
-
-        group.MapGet("", ListCrises).AsFunction("ListCrises", FunctionAuthLevel.Function);
-        group.MapPost("", CreateCrisis).AsFunction("CreateCrisis", FunctionAuthLevel.Function);
-        group.MapGet("/{id}", GetCrisis).AsFunction("GetCrisis", FunctionAuthLevel.Function);
-        group.MapPatch("/{id}", UpdateCrisis).AsFunction("UpdateCrisis", FunctionAuthLevel.Function);
-        group.MapPost("/{id}/activate", (string id, HttpRequest request, ClaimsPrincipal user, CrisisService crises, CancellationToken ct) =>
-            Move(id, CrisisStatus.Active, request, user, crises, ct)).AsFunction("ActivateCrisis", FunctionAuthLevel.Function);
-        group.MapPost("/{id}/end", (string id, HttpRequest request, ClaimsPrincipal user, CrisisService crises, CancellationToken ct) =>
-            Move(id, CrisisStatus.Ended, request, user, crises, ct)).AsFunction("EndCrisis", FunctionAuthLevel.Function);
-        group.MapPost("/{id}/archive", (string id, HttpRequest request, ClaimsPrincipal user, CrisisService crises, CancellationToken ct) =>
-            Move(id, CrisisStatus.Archived, request, user, crises, ct)).AsFunction("ArchiveCrisis", FunctionAuthLevel.Function);
-        group.MapGet("/{id}/audit", ListAudit).AsFunction("ListCrisisAudit", FunctionAuthLevel.Function);
-        group.MapGet("/{id}/content", GetContent).AsFunction("GetCrisisContent", FunctionAuthLevel.Function);
-        group.MapPut("/{id}/content", SaveContent).AsFunction("SaveCrisisContent", FunctionAuthLevel.Function);
-        group.MapPost("/{id}/content/publish", PublishContent).AsFunction("PublishCrisisContent", FunctionAuthLevel.Function);
-        group.MapGet("/{id}/updates", ListUpdates).AsFunction("ListCrisisUpdates", FunctionAuthLevel.Function);
-        group.MapPost("/{id}/updates", CreateUpdate).AsFunction("CreateCrisisUpdate", FunctionAuthLevel.Function);
-        group.MapPost("/{id}/updates/{updateId}/publish", PublishUpdate).AsFunction("PublishCrisisUpdate", FunctionAuthLevel.Function);
-        return group;
-    }
-
-    public static async Task<Ok<CrisisList>> ListCrises(CrisisStore store, CancellationToken cancellationToken) =>
-        TypedResults.Ok(new CrisisList([.. (await store.ListAsync(cancellationToken)).OrderByDescending(c => c.CreatedAt)]));
-
-    public static async Task<Results<Created<CrisisRecord>, ValidationProblem, ProblemHttpResult>> CreateCrisis(
-        HttpRequest request, HttpResponse response, ClaimsPrincipal user, CrisisService crises, CancellationToken cancellationToken)
-    {
+        ArgumentNullException.ThrowIfNull(request);
+        var cancellationToken = request.HttpContext.RequestAborted;
         var body = await JsonBody.ReadAsync<CreateCrisisRequest>(request, MaxCrisisBody, cancellationToken);
         if (!body.IsValid)
         {
@@ -82,21 +60,27 @@ public static class CrisisAdminApi
             return validation.ToProblem();
         }
 
-        var crisis = await crises.CreateAsync(draft, user.Actor(), cancellationToken);
-        response.Headers.ETag = CrisisService.ETagOf('v', crisis.Version);
+        var crisis = await crises.CreateAsync(draft, request.HttpContext.User.Actor(), cancellationToken);
+        request.HttpContext.Response.Headers.ETag = CrisisService.ETagOf('v', crisis.Version);
         return TypedResults.Created($"/api/admin/crises/{crisis.Id}", crisis);
     }
 
-    public static async Task<Ok<CrisisRecord>> GetCrisis(string id, HttpResponse response, CrisisService crises, CancellationToken cancellationToken)
+    [Function("GetCrisis")]
+    public async Task<Ok<CrisisRecord>> GetCrisis(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "admin/crises/{id}")] HttpRequest request, string id)
     {
-        var crisis = await crises.GetAsync(id, cancellationToken);
-        response.Headers.ETag = CrisisService.ETagOf('v', crisis.Version);
+        ArgumentNullException.ThrowIfNull(request);
+        var crisis = await crises.GetAsync(id, request.HttpContext.RequestAborted);
+        request.HttpContext.Response.Headers.ETag = CrisisService.ETagOf('v', crisis.Version);
         return TypedResults.Ok(crisis);
     }
 
-    public static async Task<Results<Ok<CrisisRecord>, ValidationProblem, ProblemHttpResult>> UpdateCrisis(
-        string id, HttpRequest request, HttpResponse response, ClaimsPrincipal user, CrisisService crises, CancellationToken cancellationToken)
+    [Function("UpdateCrisis")]
+    public async Task<Results<Ok<CrisisRecord>, ValidationProblem, ProblemHttpResult>> UpdateCrisis(
+        [HttpTrigger(AuthorizationLevel.Function, "patch", Route = "admin/crises/{id}")] HttpRequest request, string id)
     {
+        ArgumentNullException.ThrowIfNull(request);
+        var cancellationToken = request.HttpContext.RequestAborted;
         if (!CrisisService.TryParseIfMatch(request.Headers.IfMatch, 'v', out var expected))
         {
             return BadIfMatch('v');
@@ -109,7 +93,7 @@ public static class CrisisAdminApi
         }
 
         var edit = body.Value!;
-        var crisis = await crises.ChangeAsync(id, expected, user.Actor(), "crisis.edit", current =>
+        var crisis = await crises.ChangeAsync(id, expected, request.HttpContext.User.Actor(), "crisis.edit", current =>
         {
             var changed = current with
             {
@@ -125,26 +109,37 @@ public static class CrisisAdminApi
             return validation.IsValid ? changed : throw new InvalidInputException(validation);
         }, cancellationToken);
 
-        response.Headers.ETag = CrisisService.ETagOf('v', crisis.Version);
-        return TypedResults.Ok(crisis);
-    }
-
-    public static async Task<Results<Ok<CrisisRecord>, ProblemHttpResult>> Move(
-        string id, CrisisStatus to, HttpRequest request, ClaimsPrincipal user, CrisisService crises, CancellationToken cancellationToken)
-    {
-        if (!CrisisService.TryParseIfMatch(request.Headers.IfMatch, 'v', out var expected))
-        {
-            return BadIfMatch('v');
-        }
-
-        var crisis = await crises.MoveAsync(id, to, expected, user.Actor(), cancellationToken);
         request.HttpContext.Response.Headers.ETag = CrisisService.ETagOf('v', crisis.Version);
         return TypedResults.Ok(crisis);
     }
 
-    public static async Task<Results<Ok<AuditPage>, ProblemHttpResult>> ListAudit(
-        string id, [FromQuery] int? pageSize, [FromQuery] string? continuation, CrisisService crises, CrisisStore store, CancellationToken cancellationToken)
+    [Function("ActivateCrisis")]
+    public Task<Results<Ok<CrisisRecord>, ProblemHttpResult>> Activate(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "admin/crises/{id}/activate")] HttpRequest request, string id) =>
+        MoveAsync(request, id, CrisisStatus.Active);
+
+    [Function("EndCrisis")]
+    public Task<Results<Ok<CrisisRecord>, ProblemHttpResult>> End(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "admin/crises/{id}/end")] HttpRequest request, string id) =>
+        MoveAsync(request, id, CrisisStatus.Ended);
+
+    [Function("ArchiveCrisis")]
+    public Task<Results<Ok<CrisisRecord>, ProblemHttpResult>> Archive(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "admin/crises/{id}/archive")] HttpRequest request, string id) =>
+        MoveAsync(request, id, CrisisStatus.Archived);
+
+    [Function("ListCrisisAudit")]
+    public async Task<Results<Ok<AuditPage>, ProblemHttpResult>> ListAudit(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "admin/crises/{id}/audit")] HttpRequest request, string id)
     {
+        ArgumentNullException.ThrowIfNull(request);
+        var cancellationToken = request.HttpContext.RequestAborted;
+        if (!QueryValues.TryInt(request, "pageSize", out var pageSize, out var invalid))
+        {
+            return invalid;
+        }
+
+        var continuation = QueryValues.Text(request, "continuation");
         if (pageSize is < 1 or > 200)
         {
             return Problems.Create(400, Problems.InvalidQuery, "Invalid page size", "pageSize must be between 1 and 200.");
@@ -161,18 +156,25 @@ public static class CrisisAdminApi
         }
     }
 
-    public static async Task<Ok<Versioned<CrisisContent>>> GetContent(string id, HttpResponse response, CrisisService crises, ContentStore contents, CancellationToken cancellationToken)
+    [Function("GetCrisisContent")]
+    public async Task<Ok<Versioned<CrisisContent>>> GetContent(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "admin/crises/{id}/content")] HttpRequest request, string id)
     {
+        ArgumentNullException.ThrowIfNull(request);
+        var cancellationToken = request.HttpContext.RequestAborted;
         var crisis = await crises.GetAsync(id, cancellationToken);
         var draft = await contents.GetDraftAsync(id, cancellationToken);
         var document = draft?.Document ?? new Versioned<CrisisContent>(0, crisis.CreatedAt, "", CrisisContent.Empty);
-        response.Headers.ETag = CrisisService.ETagOf('d', document.Version);
+        request.HttpContext.Response.Headers.ETag = CrisisService.ETagOf('d', document.Version);
         return TypedResults.Ok(document);
     }
 
-    public static async Task<Results<Ok<Versioned<CrisisContent>>, ValidationProblem, ProblemHttpResult>> SaveContent(
-        string id, HttpRequest request, HttpResponse response, ClaimsPrincipal user, CrisisService crises, CancellationToken cancellationToken)
+    [Function("SaveCrisisContent")]
+    public async Task<Results<Ok<Versioned<CrisisContent>>, ValidationProblem, ProblemHttpResult>> SaveContent(
+        [HttpTrigger(AuthorizationLevel.Function, "put", Route = "admin/crises/{id}/content")] HttpRequest request, string id)
     {
+        ArgumentNullException.ThrowIfNull(request);
+        var cancellationToken = request.HttpContext.RequestAborted;
         if (!CrisisService.TryParseIfMatch(request.Headers.IfMatch, 'd', out var expected))
         {
             return BadIfMatch('d');
@@ -191,14 +193,17 @@ public static class CrisisAdminApi
             return validation.ToProblem();
         }
 
-        var saved = await crises.SaveContentAsync(id, body.Value!, expected, user.Actor(), cancellationToken);
-        response.Headers.ETag = CrisisService.ETagOf('d', saved.Version);
+        var saved = await crises.SaveContentAsync(id, body.Value!, expected, request.HttpContext.User.Actor(), cancellationToken);
+        request.HttpContext.Response.Headers.ETag = CrisisService.ETagOf('d', saved.Version);
         return TypedResults.Ok(saved);
     }
 
-    public static async Task<Results<Ok<Versioned<CrisisContent>>, ValidationProblem>> PublishContent(
-        string id, ClaimsPrincipal user, CrisisService crises, ContentStore contents, CancellationToken cancellationToken)
+    [Function("PublishCrisisContent")]
+    public async Task<Results<Ok<Versioned<CrisisContent>>, ValidationProblem>> PublishContent(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "admin/crises/{id}/content/publish")] HttpRequest request, string id)
     {
+        ArgumentNullException.ThrowIfNull(request);
+        var cancellationToken = request.HttpContext.RequestAborted;
         var crisis = await crises.GetAsync(id, cancellationToken);
         var draft = await contents.GetDraftAsync(id, cancellationToken) ?? throw new CrisisNotFoundException($"A content draft of crisis {id}");
 
@@ -209,19 +214,26 @@ public static class CrisisAdminApi
             return validation.ToProblem();
         }
 
-        return TypedResults.Ok(await crises.PublishContentAsync(id, user.Actor(), cancellationToken));
+        return TypedResults.Ok(await crises.PublishContentAsync(id, request.HttpContext.User.Actor(), cancellationToken));
     }
 
-    public static async Task<Ok<UpdateList>> ListUpdates(string id, CrisisService crises, CrisisStore store, CancellationToken cancellationToken)
+    [Function("ListCrisisUpdates")]
+    public async Task<Ok<UpdateList>> ListUpdates(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "admin/crises/{id}/updates")] HttpRequest request, string id)
     {
+        ArgumentNullException.ThrowIfNull(request);
+        var cancellationToken = request.HttpContext.RequestAborted;
         await crises.GetAsync(id, cancellationToken);
         var updates = await store.ListUpdatesAsync(id, cancellationToken);
         return TypedResults.Ok(new UpdateList([.. updates.OrderByDescending(u => u.CreatedAt)]));
     }
 
-    public static async Task<Results<Created<CrisisUpdate>, ValidationProblem, ProblemHttpResult>> CreateUpdate(
-        string id, HttpRequest request, ClaimsPrincipal user, CrisisService crises, CancellationToken cancellationToken)
+    [Function("CreateCrisisUpdate")]
+    public async Task<Results<Created<CrisisUpdate>, ValidationProblem, ProblemHttpResult>> CreateUpdate(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "admin/crises/{id}/updates")] HttpRequest request, string id)
     {
+        ArgumentNullException.ThrowIfNull(request);
+        var cancellationToken = request.HttpContext.RequestAborted;
         var crisis = await crises.GetAsync(id, cancellationToken);
         var body = await JsonBody.ReadAsync<CreateUpdateRequest>(request, MaxCrisisBody, cancellationToken);
         if (!body.IsValid)
@@ -235,12 +247,27 @@ public static class CrisisAdminApi
             return validation.ToProblem();
         }
 
-        var update = await crises.AddUpdateAsync(id, body.Value!.Text, body.Value.NextUpdateExpectedAt, body.Value.Topic, body.Value.Publish, user.Actor(), cancellationToken);
+        var update = await crises.AddUpdateAsync(id, body.Value!.Text, body.Value.NextUpdateExpectedAt, body.Value.Topic, body.Value.Publish, request.HttpContext.User.Actor(), cancellationToken);
         return TypedResults.Created($"/api/admin/crises/{id}/updates/{update.Id}", update);
     }
 
-    public static async Task<Ok<CrisisUpdate>> PublishUpdate(string id, string updateId, ClaimsPrincipal user, CrisisService crises, CancellationToken cancellationToken) =>
-        TypedResults.Ok(await crises.PublishUpdateAsync(id, updateId, user.Actor(), cancellationToken));
+    [Function("PublishCrisisUpdate")]
+    public async Task<Ok<CrisisUpdate>> PublishUpdate(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "admin/crises/{id}/updates/{updateId}/publish")] HttpRequest request, string id, string updateId) =>
+        TypedResults.Ok(await crises.PublishUpdateAsync(id, updateId, request.HttpContext.User.Actor(), request.HttpContext.RequestAborted));
+
+    private async Task<Results<Ok<CrisisRecord>, ProblemHttpResult>> MoveAsync(HttpRequest request, string id, CrisisStatus to)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (!CrisisService.TryParseIfMatch(request.Headers.IfMatch, 'v', out var expected))
+        {
+            return BadIfMatch('v');
+        }
+
+        var crisis = await crises.MoveAsync(id, to, expected, request.HttpContext.User.Actor(), request.HttpContext.RequestAborted);
+        request.HttpContext.Response.Headers.ETag = CrisisService.ETagOf('v', crisis.Version);
+        return TypedResults.Ok(crisis);
+    }
 
     private static ProblemHttpResult BadIfMatch(char prefix) =>
         Problems.Create(400, Problems.PreconditionFailed, "Invalid If-Match", $"If-Match must be the ETag this resource was read with, e.g. \"{prefix}3\".");

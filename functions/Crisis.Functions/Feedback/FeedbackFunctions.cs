@@ -1,11 +1,10 @@
-using System.Security.Claims;
 using Crisis.Functions.Access;
 using Crisis.Functions.Common;
 using Crisis.Functions.Crises;
 using Crisis.Functions.Hosting;
 using Crisis.Functions.PublicPages;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.Mvc;
+using Microsoft.Azure.Functions.Worker;
 
 namespace Crisis.Functions.Feedback;
 
@@ -19,34 +18,32 @@ public sealed record Received(string Status);
 
 public sealed record QuestionList(IReadOnlyList<Question> Questions);
 
-/// <summary>"Was this helpful?" votes and questions the FAQ does not answer (anonymous, rate-limited), and their admin side.</summary>
+/// <summary>The rate limit policy of the anonymous writes (shared with other public functions that store what visitors send) and the feedback body limit.</summary>
 public static class FeedbackApi
 {
     public const string WritePolicy = "public-write";
-    private const int MaxBody = 8 * 1024;
 
-    public static IEndpointRouteBuilder MapFeedback(this IEndpointRouteBuilder routes)
+    internal const int MaxBody = 8 * 1024;
+}
+
+/// <summary>"Was this helpful?" votes and questions the FAQ does not answer: anonymous, rate-limited.</summary>
+[Public(FeedbackApi.WritePolicy)]
+[Tags("Public")]
+public sealed class FeedbackPublicFunctions(PublishedPageCache cache, FeedbackStore feedback)
+{
+    [Function("VoteFaqEntry")]
+    public async Task<Results<Accepted<Received>, ValidationProblem, ProblemHttpResult>> Vote(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "crises/{id}/faq/{entryId}/votes")] HttpRequest request, string id, string entryId)
     {
-        var open = routes.MapPublicGroup("/api/crises/{id}", WritePolicy, "Public");
-        open.MapPost("/faq/{entryId}/votes", Vote).AsFunction("VoteFaqEntry", FunctionAuthLevel.Anonymous);
-        open.MapPost("/questions", Ask).AsFunction("AskQuestion", FunctionAuthLevel.Anonymous);
-
-        var admin = routes.AdminCrisesGroup("Admin: questions");
-        admin.MapGet("/{id}/questions", ListQuestions).AsFunction("ListQuestions", FunctionAuthLevel.Function);
-        admin.MapPost("/{id}/questions/{questionId}/answer", Answer).AsFunction("AnswerQuestion", FunctionAuthLevel.Function);
-        return routes;
-    }
-
-    public static async Task<Results<Accepted<Received>, ValidationProblem, ProblemHttpResult>> Vote(
-        string id, string entryId, HttpRequest request, PublishedPageCache cache, FeedbackStore feedback, CancellationToken cancellationToken)
-    {
-        var body = await JsonBody.ReadAsync<VoteRequest>(request, MaxBody, cancellationToken);
+        ArgumentNullException.ThrowIfNull(request);
+        var cancellationToken = request.HttpContext.RequestAborted;
+        var body = await JsonBody.ReadAsync<VoteRequest>(request, FeedbackApi.MaxBody, cancellationToken);
         if (!body.IsValid)
         {
             return body.Problem!;
         }
 
-        var manifest = await PublicManifestAsync(id, cache, cancellationToken);
+        var manifest = await PublicManifestAsync(id, cancellationToken);
         if (manifest is null)
         {
             return Problems.Create(404, Problems.NotFound, "Not found", $"There is no public crisis '{id}'.");
@@ -63,10 +60,13 @@ public static class FeedbackApi
         return TypedResults.Accepted((string?)null, new Received("recorded"));
     }
 
-    public static async Task<Results<Accepted<Received>, ValidationProblem, ProblemHttpResult>> Ask(
-        string id, HttpRequest request, PublishedPageCache cache, FeedbackStore feedback, CancellationToken cancellationToken)
+    [Function("AskQuestion")]
+    public async Task<Results<Accepted<Received>, ValidationProblem, ProblemHttpResult>> Ask(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "crises/{id}/questions")] HttpRequest request, string id)
     {
-        var body = await JsonBody.ReadAsync<QuestionRequest>(request, MaxBody, cancellationToken);
+        ArgumentNullException.ThrowIfNull(request);
+        var cancellationToken = request.HttpContext.RequestAborted;
+        var body = await JsonBody.ReadAsync<QuestionRequest>(request, FeedbackApi.MaxBody, cancellationToken);
         if (!body.IsValid)
         {
             return body.Problem!;
@@ -89,7 +89,7 @@ public static class FeedbackApi
             return validation.ToProblem();
         }
 
-        var manifest = await PublicManifestAsync(id, cache, cancellationToken);
+        var manifest = await PublicManifestAsync(id, cancellationToken);
         if (manifest is null)
         {
             return Problems.Create(404, Problems.NotFound, "Not found", $"There is no public crisis '{id}'.");
@@ -100,9 +100,22 @@ public static class FeedbackApi
         return TypedResults.Accepted((string?)null, new Received("received"));
     }
 
-    public static async Task<Results<Ok<QuestionList>, ProblemHttpResult>> ListQuestions(
-        string id, [FromQuery] string? status, CrisisService crises, FeedbackStore feedback, CancellationToken cancellationToken)
+    private async Task<PageManifest?> PublicManifestAsync(string id, CancellationToken cancellationToken) =>
+        await cache.GetManifestAsync(id, cancellationToken) is { Status: CrisisStatus.Active or CrisisStatus.Ended } manifest ? manifest : null;
+}
+
+/// <summary>The admin side of visitors' questions: listing them, and answering one with a FAQ entry. Admin role only.</summary>
+[RequiresPolicy(Policies.Admin)]
+[Tags("Admin: questions")]
+public sealed class FeedbackAdminFunctions(CrisisService crises, ContentStore contents, FeedbackStore feedback, CrisisStore store, TimeProvider time)
+{
+    [Function("ListQuestions")]
+    public async Task<Results<Ok<QuestionList>, ProblemHttpResult>> ListQuestions(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "admin/crises/{id}/questions")] HttpRequest request, string id)
     {
+        ArgumentNullException.ThrowIfNull(request);
+        var cancellationToken = request.HttpContext.RequestAborted;
+        var status = QueryValues.Text(request, "status");
         if (status is not (null or "open" or "answered" or "all"))
         {
             return Problems.Create(400, Problems.InvalidQuery, "Invalid status", "status must be open, answered or all.");
@@ -118,11 +131,14 @@ public static class FeedbackApi
         return TypedResults.Ok(new QuestionList(await feedback.ListQuestionsAsync(id, wanted, cancellationToken)));
     }
 
-    public static async Task<Results<Ok<Question>, ValidationProblem, ProblemHttpResult>> Answer(
-        string id, string questionId, HttpRequest request, ClaimsPrincipal user, CrisisService crises, ContentStore contents,
-        FeedbackStore feedback, CrisisStore store, TimeProvider time, CancellationToken cancellationToken)
+    [Function("AnswerQuestion")]
+    public async Task<Results<Ok<Question>, ValidationProblem, ProblemHttpResult>> Answer(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "admin/crises/{id}/questions/{questionId}/answer")] HttpRequest request, string id, string questionId)
     {
-        var body = await JsonBody.ReadAsync<AnswerRequest>(request, MaxBody, cancellationToken);
+        ArgumentNullException.ThrowIfNull(request);
+        var cancellationToken = request.HttpContext.RequestAborted;
+        var user = request.HttpContext.User;
+        var body = await JsonBody.ReadAsync<AnswerRequest>(request, FeedbackApi.MaxBody, cancellationToken);
         if (!body.IsValid)
         {
             return body.Problem!;
@@ -154,7 +170,4 @@ public static class FeedbackApi
         await store.AuditAsync(id, user.Actor(), "question.answer", $"question {questionId}: {question.Status.ToString().ToLowerInvariant()}", $"question {questionId}: answered by FAQ entry {entryId}", cancellationToken);
         return TypedResults.Ok(answered);
     }
-
-    private static async Task<PageManifest?> PublicManifestAsync(string id, PublishedPageCache cache, CancellationToken cancellationToken) =>
-        await cache.GetManifestAsync(id, cancellationToken) is { Status: CrisisStatus.Active or CrisisStatus.Ended } manifest ? manifest : null;
 }

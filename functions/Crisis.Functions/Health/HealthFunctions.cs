@@ -2,30 +2,28 @@ using Crisis.Functions.Hosting;
 using Crisis.Functions.PublicPages;
 using Crisis.Functions.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Azure.Functions.Worker;
 
 namespace Crisis.Functions.Health;
 
-public sealed record HealthReport(string Status, IReadOnlyDictionary<string, string> Storage, DateTimeOffset? LastHeartbeatAt, string? LastHeartbeatTrigger);
+public sealed record HealthReport(string Status, IReadOnlyDictionary<string, string> Storage, DateTimeOffset? LastHeartbeatAt);
 
-public static class HealthApi
+/// <summary>Whether the app can reach its storage, and when a timer last ran: for probes and people alike.</summary>
+[Public]
+[Tags("Health")]
+public sealed class HealthFunctions(CrisisStorage storage, ILogger<HealthFunctions> logger)
 {
     /// <summary>How long the health check waits for storage before calling it unreachable.</summary>
     public static readonly TimeSpan StorageTimeout = TimeSpan.FromSeconds(4);
 
-    public static IEndpointRouteBuilder MapHealth(this IEndpointRouteBuilder routes)
+    [Function("Health")]
+    [EndpointSummary("Storage reachability and the last timer heartbeat; 503 when storage is unreachable.")]
+    public async Task<Results<Ok<HealthReport>, ProblemHttpResult>> GetHealth(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "health")] HttpRequest request)
     {
-        routes.MapGet("/api/health", GetHealth)
-            .AsFunction("Health", FunctionAuthLevel.Anonymous)
-            .WithTags("Health")
-            .WithSummary("Storage reachability and the last timer heartbeat; 503 when storage is unreachable.");
-        return routes;
-    }
-
-    public static async Task<Results<Ok<HealthReport>, ProblemHttpResult>> GetHealth(
-        CrisisStorage storage, ILoggerFactory loggers, HttpResponse response, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(storage);
-        ArgumentNullException.ThrowIfNull(response);
+        ArgumentNullException.ThrowIfNull(request);
+        var response = request.HttpContext.Response;
+        var cancellationToken = request.HttpContext.RequestAborted;
         response.Headers.CacheControl = "no-store";
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(StorageTimeout);
@@ -37,14 +35,13 @@ public static class HealthApi
             return TypedResults.Ok(new HealthReport(
                 "healthy",
                 new Dictionary<string, string> { ["tables"] = "reachable", ["blobs"] = "reachable" },
-                heartbeat?.GetDateTimeOffset("LastRunAt"),
-                heartbeat?.GetString("Trigger")));
+                heartbeat?.GetDateTimeOffset("LastRunAt")));
         }
         catch (Exception e) when (e is StorageException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
         {
             // The reason (and with it the storage endpoint) goes to the log only: anonymous callers learn "unhealthy".
-            loggers.CreateLogger(typeof(HealthApi)).LogWarning(e, "Health check: storage unreachable");
-            response.Headers.RetryAfter = StorageOutageHandler.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            logger.LogWarning(e, "Health check: storage unreachable");
+            response.Headers.RetryAfter = HttpFunctionMiddleware.StorageRetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
             return Problems.Create(
                 503,
                 Problems.StorageUnavailable,

@@ -1,6 +1,7 @@
 using Azure.Data.Tables;
 using Crisis.Functions.Hosting;
 using Crisis.Functions.Storage;
+using Microsoft.Azure.Functions.Worker;
 
 namespace Crisis.Functions.Health;
 
@@ -8,7 +9,7 @@ namespace Crisis.Functions.Health;
 /// Records that timers fire, so <c>/api/health</c> can say when the scheduler last ran: a timer that silently
 /// stops (a missing schedule setting, a stopped host) is otherwise noticed only when reminders go missing.
 /// </summary>
-public sealed class HeartbeatTimer(CrisisStorage storage, TimeProvider time) : ITimerFunction
+public sealed class HeartbeatTimer(CrisisStorage storage, TimeProvider time, TimerRuns runs) : ITimerFunction
 {
     public const string FunctionName = "Heartbeat";
     public const string Table = "timerruns";
@@ -16,7 +17,9 @@ public sealed class HeartbeatTimer(CrisisStorage storage, TimeProvider time) : I
 
     public string Name => FunctionName;
 
-    public string ScheduleSetting => "HEARTBEAT_SCHEDULE";
+    [Function(FunctionName)]
+    public Task Run([TimerTrigger("%HEARTBEAT_SCHEDULE%")] TimerInfo timer, FunctionContext context) =>
+        runs.RunAsync(this, timer, context?.CancellationToken ?? default);
 
     public async Task<string> RunAsync(TimerInvocation invocation, CancellationToken cancellationToken)
     {
@@ -26,7 +29,6 @@ public sealed class HeartbeatTimer(CrisisStorage storage, TimeProvider time) : I
         var beat = new TableEntity(PartitionKey, FunctionName)
         {
             ["LastRunAt"] = now,
-            ["Trigger"] = invocation.Trigger.ToString(),
             ["IsPastDue"] = invocation.IsPastDue,
             ["Instance"] = Environment.MachineName,
         };

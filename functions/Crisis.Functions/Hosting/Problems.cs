@@ -11,6 +11,7 @@ public static class Problems
     public const string InvalidInvocation = TypePrefix + "invalid-timer-invocation";
     public const string TimerFailed = TypePrefix + "timer-failed";
     public const string StorageUnavailable = TypePrefix + "storage-unavailable";
+    public const string InternalError = TypePrefix + "internal-error";
     public const string PayloadTooLarge = TypePrefix + "payload-too-large";
     public const string UnsupportedMediaType = TypePrefix + "unsupported-media-type";
     public const string ValidationFailed = TypePrefix + "validation-failed";

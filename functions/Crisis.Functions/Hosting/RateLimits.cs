@@ -1,6 +1,5 @@
 using System.ComponentModel.DataAnnotations;
 using System.Globalization;
-using System.Text.Json;
 using System.Threading.RateLimiting;
 using Crisis.Functions.Feedback;
 using Crisis.Functions.PublicPages;
@@ -25,47 +24,66 @@ public sealed class RateLimitOptions
     public int SubscribesPerMinute { get; set; } = 10;
 }
 
-public static class RateLimits
+/// <summary>
+/// The per-client limits of the anonymous functions, one partitioned limiter per policy, consulted by
+/// <see cref="HttpFunctionMiddleware"/> before a function marked <c>[Public(policy)]</c> runs.
+/// </summary>
+public sealed class RateLimits : IDisposable
+{
+    private readonly Dictionary<string, PartitionedRateLimiter<HttpContext>> _limiters;
+
+    public RateLimits(IOptions<RateLimitOptions> options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var limits = options.Value;
+        _limiters = new(StringComparer.Ordinal)
+        {
+            [PublicApi.ReadPolicy] = PerClient(limits.PublicReadsPerMinute),
+            [FeedbackApi.WritePolicy] = PerClient(limits.PublicWritesPerMinute),
+            [Subscriptions.SubscriptionsFunctions.SubscribePolicy] = PerClient(limits.SubscribesPerMinute),
+        };
+    }
+
+    /// <summary>A permit for this request under <paramref name="policy"/>; the caller answers <see cref="Rejected"/> when it is not acquired.</summary>
+    public ValueTask<RateLimitLease> AcquireAsync(string policy, HttpContext context) =>
+        _limiters.TryGetValue(policy, out var limiter)
+            ? limiter.AcquireAsync(context, 1, context?.RequestAborted ?? default)
+            : throw new InvalidOperationException($"No rate limit policy is named '{policy}'.");
+
+    /// <summary>The 429 problem for a refused permit, with Retry-After.</summary>
+    public static IResult Rejected(RateLimitLease lease, HttpResponse response)
+    {
+        ArgumentNullException.ThrowIfNull(lease);
+        ArgumentNullException.ThrowIfNull(response);
+        var retryAfter = lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? (int)Math.Ceiling(wait.TotalSeconds) : 60;
+        response.Headers.RetryAfter = retryAfter.ToString(CultureInfo.InvariantCulture);
+        return Problems.Create(429, Problems.RateLimited, "Too many requests", $"Too many requests from this address; try again in {retryAfter} s.");
+    }
+
+    public void Dispose()
+    {
+        foreach (var limiter in _limiters.Values)
+        {
+            limiter.Dispose();
+        }
+    }
+
+    private static PartitionedRateLimiter<HttpContext> PerClient(int permits) =>
+        PartitionedRateLimiter.Create<HttpContext, string>(context => RateLimitPartition.GetFixedWindowLimiter(
+            context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
+            _ => new FixedWindowRateLimiterOptions { PermitLimit = permits, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));
+}
+
+public static class RateLimitsServiceCollectionExtensions
 {
     public static IServiceCollection AddCrisisRateLimits(this IServiceCollection services)
     {
         services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 
-        // Behind the Functions host (and App Service's front end) the client's address arrives in X-Forwarded-For.
+        // Behind the Functions host (and App Service's front end) the client's address arrives in X-Forwarded-For;
+        // the worker's own pipeline applies these options before any function runs.
         services.Configure<ForwardedHeadersOptions>(o => o.ForwardedHeaders = ForwardedHeaders.XForwardedFor);
-        services.AddRateLimiter(o =>
-        {
-            o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
-            o.AddPolicy(PublicApi.ReadPolicy, context => PerClient(context, l => l.PublicReadsPerMinute));
-            o.AddPolicy(FeedbackApi.WritePolicy, context => PerClient(context, l => l.PublicWritesPerMinute));
-            o.AddPolicy(Subscriptions.SubscriptionsApi.SubscribePolicy, context => PerClient(context, l => l.SubscribesPerMinute));
-            o.OnRejected = async (context, cancellationToken) =>
-            {
-                var retryAfter = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? (int)Math.Ceiling(wait.TotalSeconds) : 60;
-                var response = context.HttpContext.Response;
-                response.Headers.RetryAfter = retryAfter.ToString(CultureInfo.InvariantCulture);
-                response.ContentType = "application/problem+json";
-                await response.WriteAsync(JsonSerializer.Serialize(new
-                {
-                    type = Problems.RateLimited,
-                    title = "Too many requests",
-                    status = 429,
-                    detail = $"Too many requests from this address; try again in {retryAfter} s.",
-                }), cancellationToken);
-            };
-        });
+        services.AddSingleton<RateLimits>();
         return services;
-    }
-
-    private static RateLimitPartition<string> PerClient(HttpContext context, Func<RateLimitOptions, int> limit)
-    {
-        var permits = limit(context.RequestServices.GetRequiredService<IOptions<RateLimitOptions>>().Value);
-        var client = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
-        return RateLimitPartition.GetFixedWindowLimiter(client, _ => new FixedWindowRateLimiterOptions
-        {
-            PermitLimit = permits,
-            Window = TimeSpan.FromMinutes(1),
-            QueueLimit = 0,
-        });
     }
 }

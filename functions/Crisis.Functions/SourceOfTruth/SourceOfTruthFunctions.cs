@@ -1,4 +1,3 @@
-using System.Security.Claims;
 using Crisis.Functions.Access;
 using Crisis.Functions.Common;
 using Crisis.Functions.Crises;
@@ -8,6 +7,7 @@ using Crisis.Functions.PublicPages;
 using Crisis.Functions.Stakeholders;
 using Crisis.Functions.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Azure.Functions.Worker;
 using Microsoft.Extensions.Options;
 
 namespace Crisis.Functions.SourceOfTruth;
@@ -16,28 +16,16 @@ public sealed record VersionList(IReadOnlyList<int> Versions);
 
 public sealed record StaffSubscriberList(IReadOnlyList<StaffSubscriber> Subscribers);
 
-/// <summary>The internal source of truth: agents and admins read it (and its history), admins write it.</summary>
-public static class SourceOfTruthApi
+/// <summary>The internal source of truth as agents (and admins) read it, with its history.</summary>
+[RequiresPolicy(Policies.Agent)]
+[Tags("Source of truth")]
+public sealed class SourceOfTruthAgentFunctions(CrisisService crises, SourceOfTruthStore store, StakeholderStore stakeholders)
 {
-    private const int MaxBody = 256 * 1024;
-
-    public static IEndpointRouteBuilder MapSourceOfTruth(this IEndpointRouteBuilder routes)
+    [Function("GetSourceOfTruth")]
+    public async Task<Ok<SourceOfTruthView>> Get(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "agent/crises/{id}/source-of-truth")] HttpRequest request, string id)
     {
-        var read = routes.MapProtectedGroup("/api/agent/crises/{id}/source-of-truth", AccessServiceCollectionExtensions.AgentPolicy, "Source of truth");
-        read.MapGet("", Get).AsFunction("GetSourceOfTruth", FunctionAuthLevel.Function);
-        read.MapGet("/versions", ListVersions).AsFunction("ListSourceOfTruthVersions", FunctionAuthLevel.Function);
-        read.MapGet("/versions/{version}", GetVersion).AsFunction("GetSourceOfTruthVersion", FunctionAuthLevel.Function);
-
-        var write = routes.AdminCrisesGroup("Source of truth");
-        write.MapPut("/{id}/source-of-truth", Save).AsFunction("SaveSourceOfTruth", FunctionAuthLevel.Function);
-        write.MapGet("/{id}/source-of-truth/subscribers", ListSubscribers).AsFunction("ListSourceOfTruthSubscribers", FunctionAuthLevel.Function);
-        write.MapPost("/{id}/source-of-truth/subscribers", AddSubscriber).AsFunction("AddSourceOfTruthSubscriber", FunctionAuthLevel.Function);
-        write.MapDelete("/{id}/source-of-truth/subscribers/{subscriberId}", RemoveSubscriber).AsFunction("RemoveSourceOfTruthSubscriber", FunctionAuthLevel.Function);
-        return routes;
-    }
-
-    public static async Task<Ok<SourceOfTruthView>> Get(string id, HttpResponse response, CrisisService crises, SourceOfTruthStore store, StakeholderStore stakeholders, CancellationToken cancellationToken)
-    {
+        var cancellationToken = request.HttpContext.RequestAborted;
         await crises.GetAsync(id, cancellationToken);
         var current = await store.GetCurrentAsync(id, cancellationToken);
         var people = (await stakeholders.ListAsync(cancellationToken)).ToDictionary(s => s.Id, s => s.Name);
@@ -47,18 +35,24 @@ public static class SourceOfTruthApi
             .Select(u => new UpdateExpectation(u.Topic, u.OwnerId, people.GetValueOrDefault(u.OwnerId), u.Current.DueAt, u.Cadence))
             .ToList();
         var version = current?.Document.Version ?? 0;
-        response.Headers.ETag = CrisisService.ETagOf('s', version);
+        request.HttpContext.Response.Headers.ETag = CrisisService.ETagOf('s', version);
         return TypedResults.Ok(new SourceOfTruthView(version, current?.Document.SavedAt, current?.Document.SavedBy, current?.Document.Content ?? SourceOfTruthStore.Empty, expectations));
     }
 
-    public static async Task<Ok<VersionList>> ListVersions(string id, CrisisService crises, SourceOfTruthStore store, CancellationToken cancellationToken)
+    [Function("ListSourceOfTruthVersions")]
+    public async Task<Ok<VersionList>> ListVersions(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "agent/crises/{id}/source-of-truth/versions")] HttpRequest request, string id)
     {
+        var cancellationToken = request.HttpContext.RequestAborted;
         await crises.GetAsync(id, cancellationToken);
         return TypedResults.Ok(new VersionList(await store.ListVersionsAsync(id, cancellationToken)));
     }
 
-    public static async Task<Results<Ok<Versioned<SourceOfTruthContent>>, ProblemHttpResult>> GetVersion(string id, string version, CrisisService crises, SourceOfTruthStore store, CancellationToken cancellationToken)
+    [Function("GetSourceOfTruthVersion")]
+    public async Task<Results<Ok<Versioned<SourceOfTruthContent>>, ProblemHttpResult>> GetVersion(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "agent/crises/{id}/source-of-truth/versions/{version}")] HttpRequest request, string id, string version)
     {
+        var cancellationToken = request.HttpContext.RequestAborted;
         await crises.GetAsync(id, cancellationToken);
         if (!int.TryParse(version, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var number) || number < 1)
         {
@@ -69,11 +63,22 @@ public static class SourceOfTruthApi
             ? TypedResults.Ok(document)
             : Problems.Create(404, Problems.NotFound, "Not found", $"Crisis {id} has no source-of-truth version {number}.");
     }
+}
 
-    public static async Task<Results<Ok<Versioned<SourceOfTruthContent>>, ValidationProblem, ProblemHttpResult>> Save(
-        string id, HttpRequest request, HttpResponse response, ClaimsPrincipal user, CrisisService crises, CrisisStore audit, SourceOfTruthStore store,
-        OutboxKick kick, IOptions<PublicPagesOptions> pages, CancellationToken cancellationToken)
+/// <summary>The internal source of truth as admins write it, and the staff told of each new version.</summary>
+[RequiresPolicy(Policies.Admin)]
+[Tags("Source of truth")]
+public sealed class SourceOfTruthAdminFunctions(
+    CrisisService crises, CrisisStore audit, SourceOfTruthStore store, OutboxKick kick, IOptions<PublicPagesOptions> pages, IOptions<WebhookOptions> webhooks)
+{
+    private const int MaxBody = 256 * 1024;
+
+    [Function("SaveSourceOfTruth")]
+    public async Task<Results<Ok<Versioned<SourceOfTruthContent>>, ValidationProblem, ProblemHttpResult>> Save(
+        [HttpTrigger(AuthorizationLevel.Function, "put", Route = "admin/crises/{id}/source-of-truth")] HttpRequest request, string id)
     {
+        var cancellationToken = request.HttpContext.RequestAborted;
+        var user = request.HttpContext.User;
         if (!CrisisService.TryParseIfMatch(request.Headers.IfMatch, 's', out var expected))
         {
             return Problems.Create(400, Problems.PreconditionFailed, "Invalid If-Match", "If-Match must be the ETag the source of truth was read with, e.g. \"s3\".");
@@ -110,19 +115,24 @@ public static class SourceOfTruthApi
 
         await audit.AuditAsync(id, user.Actor(), "source-of-truth.save", null, $"version {saved.Version}", cancellationToken);
         kick.Dispatch();
-        response.Headers.ETag = CrisisService.ETagOf('s', saved.Version);
+        request.HttpContext.Response.Headers.ETag = CrisisService.ETagOf('s', saved.Version);
         return TypedResults.Ok(saved);
     }
 
-    public static async Task<Ok<StaffSubscriberList>> ListSubscribers(string id, CrisisService crises, SourceOfTruthStore store, CancellationToken cancellationToken)
+    [Function("ListSourceOfTruthSubscribers")]
+    public async Task<Ok<StaffSubscriberList>> ListSubscribers(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "admin/crises/{id}/source-of-truth/subscribers")] HttpRequest request, string id)
     {
+        var cancellationToken = request.HttpContext.RequestAborted;
         await crises.GetAsync(id, cancellationToken);
         return TypedResults.Ok(new StaffSubscriberList(await store.ListSubscribersAsync(id, cancellationToken)));
     }
 
-    public static async Task<Results<Created<StaffSubscriber>, ValidationProblem, ProblemHttpResult>> AddSubscriber(
-        string id, HttpRequest request, CrisisService crises, SourceOfTruthStore store, IOptions<WebhookOptions> webhooks, CancellationToken cancellationToken)
+    [Function("AddSourceOfTruthSubscriber")]
+    public async Task<Results<Created<StaffSubscriber>, ValidationProblem, ProblemHttpResult>> AddSubscriber(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "admin/crises/{id}/source-of-truth/subscribers")] HttpRequest request, string id)
     {
+        var cancellationToken = request.HttpContext.RequestAborted;
         await crises.GetAsync(id, cancellationToken);
         var body = await JsonBody.ReadAsync<StaffSubscriberRequest>(request, 8 * 1024, cancellationToken);
         if (!body.IsValid)
@@ -141,8 +151,10 @@ public static class SourceOfTruthApi
         return TypedResults.Created($"/api/admin/crises/{id}/source-of-truth/subscribers/{subscriber.Id}", subscriber);
     }
 
-    public static async Task<Results<NoContent, ProblemHttpResult>> RemoveSubscriber(string id, string subscriberId, SourceOfTruthStore store, CancellationToken cancellationToken) =>
-        await store.RemoveSubscriberAsync(id, subscriberId, cancellationToken)
+    [Function("RemoveSourceOfTruthSubscriber")]
+    public async Task<Results<NoContent, ProblemHttpResult>> RemoveSubscriber(
+        [HttpTrigger(AuthorizationLevel.Function, "delete", Route = "admin/crises/{id}/source-of-truth/subscribers/{subscriberId}")] HttpRequest request, string id, string subscriberId) =>
+        await store.RemoveSubscriberAsync(id, subscriberId, request.HttpContext.RequestAborted)
             ? TypedResults.NoContent()
             : Problems.Create(404, Problems.NotFound, "Not found", $"Crisis {id} has no subscriber {subscriberId}.");
 

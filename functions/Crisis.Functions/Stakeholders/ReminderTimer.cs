@@ -4,6 +4,7 @@ using Crisis.Functions.Hosting;
 using Crisis.Functions.Notifications;
 using Crisis.Functions.PublicPages;
 using Microsoft.Extensions.Options;
+using Microsoft.Azure.Functions.Worker;
 
 namespace Crisis.Functions.Stakeholders;
 
@@ -22,7 +23,7 @@ public sealed class ReminderTimer(
     SignedTokens tokens,
     IOptions<PublicPagesOptions> pages,
     TimeProvider time,
-    ILogger<ReminderTimer> logger) : ITimerFunction
+    ILogger<ReminderTimer> logger, TimerRuns runs) : ITimerFunction
 {
     public const string FunctionName = "Reminders";
     public const string ActionPurpose = "stakeholder-action";
@@ -32,7 +33,9 @@ public sealed class ReminderTimer(
 
     public string Name => FunctionName;
 
-    public string ScheduleSetting => "REMINDER_SCHEDULE";
+    [Function(FunctionName)]
+    public Task Run([TimerTrigger("%REMINDER_SCHEDULE%")] TimerInfo timer, FunctionContext context) =>
+        runs.RunAsync(this, timer, context?.CancellationToken ?? default);
 
     public async Task<string> RunAsync(TimerInvocation invocation, CancellationToken cancellationToken)
     {

@@ -5,7 +5,7 @@ using Crisis.Functions.Hosting;
 using Crisis.Functions.Notifications;
 using Crisis.Functions.PublicPages;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.Mvc;
+using Microsoft.Azure.Functions.Worker;
 
 namespace Crisis.Functions.Stakeholders;
 
@@ -22,24 +22,19 @@ public sealed record ActionResult(string Status, int Occurrence, DateTimeOffset?
 /// link scanners are harmless), acknowledge with a new ETA, or post the update. Either answer satisfies the
 /// occurrence and stops its escalation; a link for an answered occurrence changes nothing more.
 /// </summary>
-public static class StakeholderActionsApi
+[Public(FeedbackApi.WritePolicy)]
+[Tags("Stakeholder actions")]
+public sealed class StakeholderActionsFunctions(
+    SignedTokens tokens, StakeholderStore store, CrisisStore crises, CrisisService crisisService, ExpectedUpdateService updates, PagePublisher publisher, TimeProvider time)
 {
     private const int MaxBody = 32 * 1024;
     private const string ExpiredAdvice = "This link has expired; ask the crisis coordinator for a new one.";
 
-    public static IEndpointRouteBuilder MapStakeholderActions(this IEndpointRouteBuilder routes)
+    [Function("GetStakeholderAction")]
+    public async Task<Results<Ok<ActionSummary>, ProblemHttpResult>> Show(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "stakeholder-actions")] HttpRequest request)
     {
-        var group = routes.MapPublicGroup("/api/stakeholder-actions", FeedbackApi.WritePolicy, "Stakeholder actions");
-        group.MapGet("", Show).AsFunction("GetStakeholderAction", FunctionAuthLevel.Anonymous);
-        group.MapPost("/acknowledge", Acknowledge).AsFunction("AcknowledgeExpectedUpdate", FunctionAuthLevel.Anonymous);
-        group.MapPost("/post-update", PostUpdate).AsFunction("PostStakeholderUpdate", FunctionAuthLevel.Anonymous);
-        return routes;
-    }
-
-    public static async Task<Results<Ok<ActionSummary>, ProblemHttpResult>> Show(
-        [FromQuery] string? token, SignedTokens tokens, StakeholderStore store, CrisisStore crises, CancellationToken cancellationToken)
-    {
-        var (target, problem) = await ResolveAsync(token, tokens, store, crises, cancellationToken);
+        var (target, problem) = await ResolveAsync(QueryValues.Text(request, "token"), tokens, store, crises, request.HttpContext.RequestAborted);
         if (problem is not null)
         {
             return problem;
@@ -52,9 +47,11 @@ public static class StakeholderActionsApi
             owed.DueAt, StakeholderValidation.LocalTime(owed.DueAt, stakeholder.TimeZone), answered, stakeholder.CanPublish));
     }
 
-    public static async Task<Results<Ok<ActionResult>, ValidationProblem, ProblemHttpResult>> Acknowledge(
-        HttpRequest request, SignedTokens tokens, StakeholderStore store, CrisisStore crises, ExpectedUpdateService updates, PagePublisher publisher, TimeProvider time, CancellationToken cancellationToken)
+    [Function("AcknowledgeExpectedUpdate")]
+    public async Task<Results<Ok<ActionResult>, ValidationProblem, ProblemHttpResult>> Acknowledge(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "stakeholder-actions/acknowledge")] HttpRequest request)
     {
+        var cancellationToken = request.HttpContext.RequestAborted;
         var body = await JsonBody.ReadAsync<AcknowledgeRequest>(request, MaxBody, cancellationToken);
         if (!body.IsValid)
         {
@@ -90,9 +87,11 @@ public static class StakeholderActionsApi
         return TypedResults.Ok(new ActionResult("acknowledged", occurrence, NextDue(satisfied.Update!)));
     }
 
-    public static async Task<Results<Ok<ActionResult>, ValidationProblem, ProblemHttpResult>> PostUpdate(
-        HttpRequest request, SignedTokens tokens, StakeholderStore store, CrisisStore crises, CrisisService crisisService, ExpectedUpdateService updates, CancellationToken cancellationToken)
+    [Function("PostStakeholderUpdate")]
+    public async Task<Results<Ok<ActionResult>, ValidationProblem, ProblemHttpResult>> PostUpdate(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "stakeholder-actions/post-update")] HttpRequest request)
     {
+        var cancellationToken = request.HttpContext.RequestAborted;
         var body = await JsonBody.ReadAsync<PostUpdateRequest>(request, MaxBody, cancellationToken);
         if (!body.IsValid)
         {

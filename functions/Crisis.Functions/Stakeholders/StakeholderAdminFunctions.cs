@@ -6,6 +6,7 @@ using Crisis.Functions.Notifications;
 using Crisis.Functions.PublicPages;
 using Crisis.Functions.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Azure.Functions.Worker;
 using Microsoft.Extensions.Options;
 
 namespace Crisis.Functions.Stakeholders;
@@ -47,37 +48,28 @@ public static class OccurrenceOutcomes
         [.. outcomes.OrderBy(o => o.DueAt)]);
 }
 
-public static class StakeholderAdminApi
+/// <summary>The people who owe updates and are escalated to: their contact details and how their owed updates went.</summary>
+[RequiresPolicy(Policies.Admin)]
+[Tags("Admin: stakeholders")]
+public sealed class StakeholderAdminFunctions(StakeholderStore store, CrisisStore crises, IOptions<WebhookOptions> webhooks, TimeProvider time)
 {
     private const int MaxBody = 16 * 1024;
 
-    public static IEndpointRouteBuilder MapStakeholderAdmin(this IEndpointRouteBuilder routes)
+    [Function("ListStakeholders")]
+    public async Task<Ok<StakeholderList>> List(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "admin/stakeholders")] HttpRequest request) =>
+        TypedResults.Ok(new StakeholderList([.. (await store.ListAsync(request.HttpContext.RequestAborted)).OrderBy(s => s.Name, StringComparer.CurrentCulture)]));
+
+    [Function("GetStakeholder")]
+    public async Task<Ok<Stakeholder>> Get(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "admin/stakeholders/{stakeholderId}")] HttpRequest request, string stakeholderId) =>
+        TypedResults.Ok(await FindAsync(stakeholderId, request.HttpContext.RequestAborted));
+
+    [Function("CreateStakeholder")]
+    public async Task<Results<Created<Stakeholder>, ValidationProblem, ProblemHttpResult>> Create(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "admin/stakeholders")] HttpRequest request)
     {
-        var people = routes.MapProtectedGroup("/api/admin/stakeholders", AccessServiceCollectionExtensions.AdminPolicy, "Admin: stakeholders");
-        people.MapGet("", List).AsFunction("ListStakeholders", FunctionAuthLevel.Function);
-        people.MapPost("", Create).AsFunction("CreateStakeholder", FunctionAuthLevel.Function);
-        people.MapGet("/{stakeholderId}", Get).AsFunction("GetStakeholder", FunctionAuthLevel.Function);
-        people.MapPut("/{stakeholderId}", Replace).AsFunction("UpdateStakeholder", FunctionAuthLevel.Function);
-        people.MapDelete("/{stakeholderId}", Delete).AsFunction("DeleteStakeholder", FunctionAuthLevel.Function);
-        people.MapGet("/{stakeholderId}/record", Record).AsFunction("GetStakeholderRecord", FunctionAuthLevel.Function);
-
-        var owed = routes.AdminCrisesGroup("Admin: expected updates");
-        owed.MapGet("/{id}/expected-updates", ListExpected).AsFunction("ListExpectedUpdates", FunctionAuthLevel.Function);
-        owed.MapPost("/{id}/expected-updates", CreateExpected).AsFunction("CreateExpectedUpdate", FunctionAuthLevel.Function);
-        owed.MapPost("/{id}/expected-updates/{expectedUpdateId}/cancel", CancelExpected).AsFunction("CancelExpectedUpdate", FunctionAuthLevel.Function);
-        owed.MapGet("/{id}/expected-updates/due", Due).AsFunction("GetDueUpdates", FunctionAuthLevel.Function);
-        return routes;
-    }
-
-    public static async Task<Ok<StakeholderList>> List(StakeholderStore store, CancellationToken cancellationToken) =>
-        TypedResults.Ok(new StakeholderList([.. (await store.ListAsync(cancellationToken)).OrderBy(s => s.Name, StringComparer.CurrentCulture)]));
-
-    public static async Task<Ok<Stakeholder>> Get(string stakeholderId, StakeholderStore store, CancellationToken cancellationToken) =>
-        TypedResults.Ok((await store.GetAsync(stakeholderId, cancellationToken) ?? throw new CrisisNotFoundException($"Stakeholder {stakeholderId}")).Stakeholder);
-
-    public static async Task<Results<Created<Stakeholder>, ValidationProblem, ProblemHttpResult>> Create(
-        HttpRequest request, StakeholderStore store, IOptions<WebhookOptions> webhooks, TimeProvider time, CancellationToken cancellationToken)
-    {
+        var cancellationToken = request.HttpContext.RequestAborted;
         var (input, problem, invalid) = await ReadAsync(request, webhooks.Value, cancellationToken);
         if (input is null)
         {
@@ -90,9 +82,11 @@ public static class StakeholderAdminApi
         return TypedResults.Created($"/api/admin/stakeholders/{stakeholder.Id}", stakeholder);
     }
 
-    public static async Task<Results<Ok<Stakeholder>, ValidationProblem, ProblemHttpResult>> Replace(
-        string stakeholderId, HttpRequest request, StakeholderStore store, IOptions<WebhookOptions> webhooks, TimeProvider time, CancellationToken cancellationToken)
+    [Function("UpdateStakeholder")]
+    public async Task<Results<Ok<Stakeholder>, ValidationProblem, ProblemHttpResult>> Replace(
+        [HttpTrigger(AuthorizationLevel.Function, "put", Route = "admin/stakeholders/{stakeholderId}")] HttpRequest request, string stakeholderId)
     {
+        var cancellationToken = request.HttpContext.RequestAborted;
         var (current, etag) = await store.GetAsync(stakeholderId, cancellationToken) ?? throw new CrisisNotFoundException($"Stakeholder {stakeholderId}");
         var (input, problem, invalid) = await ReadAsync(request, webhooks.Value, cancellationToken);
         if (input is null)
@@ -113,14 +107,19 @@ public static class StakeholderAdminApi
         return TypedResults.Ok(updated);
     }
 
-    public static async Task<Results<NoContent, ProblemHttpResult>> Delete(string stakeholderId, StakeholderStore store, CancellationToken cancellationToken) =>
-        await store.DeleteAsync(stakeholderId, cancellationToken)
+    [Function("DeleteStakeholder")]
+    public async Task<Results<NoContent, ProblemHttpResult>> Delete(
+        [HttpTrigger(AuthorizationLevel.Function, "delete", Route = "admin/stakeholders/{stakeholderId}")] HttpRequest request, string stakeholderId) =>
+        await store.DeleteAsync(stakeholderId, request.HttpContext.RequestAborted)
             ? TypedResults.NoContent()
             : Problems.Create(404, Problems.NotFound, "Not found", $"Stakeholder {stakeholderId} does not exist.");
 
-    public static async Task<Ok<StakeholderRecord>> Record(string stakeholderId, StakeholderStore store, CrisisStore crises, TimeProvider time, CancellationToken cancellationToken)
+    [Function("GetStakeholderRecord")]
+    public async Task<Ok<StakeholderRecord>> Record(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "admin/stakeholders/{stakeholderId}/record")] HttpRequest request, string stakeholderId)
     {
-        await Get(stakeholderId, store, cancellationToken);
+        var cancellationToken = request.HttpContext.RequestAborted;
+        await FindAsync(stakeholderId, cancellationToken);
         var now = time.GetUtcNow();
         var outcomes = new List<OccurrenceOutcome>();
         foreach (var update in await store.ListExpectedByOwnerAsync(stakeholderId, cancellationToken))
@@ -132,15 +131,60 @@ public static class StakeholderAdminApi
         return TypedResults.Ok(OccurrenceOutcomes.Record(stakeholderId, outcomes));
     }
 
-    public static async Task<Ok<ExpectedUpdateList>> ListExpected(string id, CrisisService crises, StakeholderStore store, CancellationToken cancellationToken)
+    private async Task<Stakeholder> FindAsync(string stakeholderId, CancellationToken cancellationToken) =>
+        (await store.GetAsync(stakeholderId, cancellationToken) ?? throw new CrisisNotFoundException($"Stakeholder {stakeholderId}")).Stakeholder;
+
+    /// <summary>The request body as a valid stakeholder, or the problem (malformed) or validation problem (invalid) that says why not.</summary>
+    private static async Task<(StakeholderRequest? Input, ProblemHttpResult? Problem, ValidationProblem? Invalid)> ReadAsync(
+        HttpRequest request, WebhookOptions webhooks, CancellationToken cancellationToken)
     {
+        var body = await JsonBody.ReadAsync<StakeholderRequest>(request, MaxBody, cancellationToken);
+        if (!body.IsValid)
+        {
+            return (null, body.Problem, null);
+        }
+
+        var validation = StakeholderValidation.Validate(body.Value!, webhooks.AllowedPrivateHosts);
+        return validation.IsValid ? (body.Value, null, null) : (null, null, validation.ToProblem());
+    }
+
+    private static Stakeholder FromRequest(string id, StakeholderRequest request, DateTimeOffset created, DateTimeOffset updated) => new()
+    {
+        Id = id,
+        Name = request.Name.Trim(),
+        Email = request.Email,
+        WebhookUrl = request.WebhookUrl,
+        Role = request.Role,
+        Areas = request.Areas ?? [],
+        Language = Languages.Normalise(request.Language)!,
+        TimeZone = request.TimeZone,
+        CanPublish = request.CanPublish,
+        CreatedAt = created,
+        UpdatedAt = updated,
+    };
+}
+
+/// <summary>The updates a crisis is owed by its stakeholders: what is owed, by whom, and what is due or overdue now.</summary>
+[RequiresPolicy(Policies.Admin)]
+[Tags("Admin: expected updates")]
+public sealed class ExpectedUpdateAdminFunctions(CrisisService crises, StakeholderStore store, ExpectedUpdateService updates, PagePublisher publisher, TimeProvider time)
+{
+    private const int MaxBody = 16 * 1024;
+
+    [Function("ListExpectedUpdates")]
+    public async Task<Ok<ExpectedUpdateList>> ListExpected(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "admin/crises/{id}/expected-updates")] HttpRequest request, string id)
+    {
+        var cancellationToken = request.HttpContext.RequestAborted;
         await crises.GetAsync(id, cancellationToken);
         return TypedResults.Ok(new ExpectedUpdateList([.. (await store.ListExpectedAsync(id, cancellationToken)).OrderBy(u => u.Current.DueAt)]));
     }
 
-    public static async Task<Results<Created<ExpectedUpdate>, ValidationProblem, ProblemHttpResult>> CreateExpected(
-        string id, HttpRequest request, CrisisService crises, StakeholderStore store, ExpectedUpdateService updates, PagePublisher publisher, CancellationToken cancellationToken)
+    [Function("CreateExpectedUpdate")]
+    public async Task<Results<Created<ExpectedUpdate>, ValidationProblem, ProblemHttpResult>> CreateExpected(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "admin/crises/{id}/expected-updates")] HttpRequest request, string id)
     {
+        var cancellationToken = request.HttpContext.RequestAborted;
         var crisis = await crises.GetAsync(id, cancellationToken);
         if (crisis.Status is not (CrisisStatus.Draft or CrisisStatus.Active))
         {
@@ -191,16 +235,22 @@ public static class StakeholderAdminApi
         return TypedResults.Created($"/api/admin/crises/{id}/expected-updates/{created.Id}", created);
     }
 
-    public static async Task<Ok<ExpectedUpdate>> CancelExpected(string id, string expectedUpdateId, CrisisService crises, ExpectedUpdateService updates, PagePublisher publisher, CancellationToken cancellationToken)
+    [Function("CancelExpectedUpdate")]
+    public async Task<Ok<ExpectedUpdate>> CancelExpected(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "admin/crises/{id}/expected-updates/{expectedUpdateId}/cancel")] HttpRequest request, string id, string expectedUpdateId)
     {
+        var cancellationToken = request.HttpContext.RequestAborted;
         await crises.GetAsync(id, cancellationToken);
         var cancelled = await updates.CancelAsync(id, expectedUpdateId, cancellationToken);
         await publisher.PublishAsync(id, cancellationToken);
         return TypedResults.Ok(cancelled);
     }
 
-    public static async Task<Ok<DueView>> Due(string id, CrisisService crises, StakeholderStore store, TimeProvider time, CancellationToken cancellationToken)
+    [Function("GetDueUpdates")]
+    public async Task<Ok<DueView>> Due(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "admin/crises/{id}/expected-updates/due")] HttpRequest request, string id)
     {
+        var cancellationToken = request.HttpContext.RequestAborted;
         await crises.GetAsync(id, cancellationToken);
         var now = time.GetUtcNow();
         var items = (await store.ListExpectedAsync(id, cancellationToken))
@@ -215,33 +265,4 @@ public static class StakeholderAdminApi
             .ToList();
         return TypedResults.Ok(new DueView(now, [.. items.Where(i => i.State == "due")], [.. items.Where(i => i.State == "overdue")], [.. items.Where(i => i.State == "upcoming")]));
     }
-
-    /// <summary>The request body as a valid stakeholder, or the problem (malformed) or validation problem (invalid) that says why not.</summary>
-    private static async Task<(StakeholderRequest? Input, ProblemHttpResult? Problem, ValidationProblem? Invalid)> ReadAsync(
-        HttpRequest request, WebhookOptions webhooks, CancellationToken cancellationToken)
-    {
-        var body = await JsonBody.ReadAsync<StakeholderRequest>(request, MaxBody, cancellationToken);
-        if (!body.IsValid)
-        {
-            return (null, body.Problem, null);
-        }
-
-        var validation = StakeholderValidation.Validate(body.Value!, webhooks.AllowedPrivateHosts);
-        return validation.IsValid ? (body.Value, null, null) : (null, null, validation.ToProblem());
-    }
-
-    private static Stakeholder FromRequest(string id, StakeholderRequest request, DateTimeOffset created, DateTimeOffset updated) => new()
-    {
-        Id = id,
-        Name = request.Name.Trim(),
-        Email = request.Email,
-        WebhookUrl = request.WebhookUrl,
-        Role = request.Role,
-        Areas = request.Areas ?? [],
-        Language = Languages.Normalise(request.Language)!,
-        TimeZone = request.TimeZone,
-        CanPublish = request.CanPublish,
-        CreatedAt = created,
-        UpdatedAt = updated,
-    };
 }

@@ -2,6 +2,7 @@ using System.Globalization;
 using Crisis.Functions.Hosting;
 using Crisis.Functions.Notifications;
 using Microsoft.Extensions.Options;
+using Microsoft.Azure.Functions.Worker;
 
 namespace Crisis.Functions.Subscriptions;
 
@@ -10,7 +11,7 @@ namespace Crisis.Functions.Subscriptions;
 /// budget left unfinished), then sends what the outbox holds, then deletes subscriptions never confirmed whose
 /// confirmation links have expired. Safe to replay and to run on several instances.
 /// </summary>
-public sealed class NotificationsTimer(FanoutService fanout, Outbox outbox, SubscriberStore subscribers, IOptions<SubscriptionOptions> options, TimeProvider time) : ITimerFunction
+public sealed class NotificationsTimer(FanoutService fanout, Outbox outbox, SubscriberStore subscribers, IOptions<SubscriptionOptions> options, TimeProvider time, TimerRuns runs) : ITimerFunction
 {
     public const string FunctionName = "Notifications";
     public const int MaxQueuedPerRun = 500_000;
@@ -18,7 +19,9 @@ public sealed class NotificationsTimer(FanoutService fanout, Outbox outbox, Subs
 
     public string Name => FunctionName;
 
-    public string ScheduleSetting => "NOTIFICATIONS_SCHEDULE";
+    [Function(FunctionName)]
+    public Task Run([TimerTrigger("%NOTIFICATIONS_SCHEDULE%")] TimerInfo timer, FunctionContext context) =>
+        runs.RunAsync(this, timer, context?.CancellationToken ?? default);
 
     public async Task<string> RunAsync(TimerInvocation invocation, CancellationToken cancellationToken)
     {

@@ -4,7 +4,7 @@ using Crisis.Functions.Hosting;
 using Crisis.Functions.Notifications;
 using Crisis.Functions.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.Mvc;
+using Microsoft.Azure.Functions.Worker;
 
 namespace Crisis.Functions.Subscriptions;
 
@@ -13,28 +13,26 @@ public sealed record SubscriberList(IReadOnlyList<SubscriptionView> Subscribers,
 public sealed record RecipientList(IReadOnlyList<Delivery> Recipients, string? ContinuationToken);
 
 /// <summary>Admins' view of subscribers (contacts masked) and of each update's notifications.</summary>
-public static class SubscriberAdminApi
+[RequiresPolicy(Policies.Admin)]
+[Tags("Admin: subscribers")]
+public sealed class SubscriberAdminFunctions(
+    CrisisService crises, CrisisStore updates, SubscriberStore store, FanoutService fanout, Outbox outbox, ILogger<SubscriberAdminFunctions> logger)
 {
     private const int DefaultPageSize = 100;
 
-    public static IEndpointRouteBuilder MapSubscriberAdmin(this IEndpointRouteBuilder routes)
+    [Function("ListCrisisSubscribers")]
+    public async Task<Results<Ok<SubscriberList>, ProblemHttpResult>> List(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "admin/crises/{id}/subscribers")] HttpRequest request, string id)
     {
-        var crises = routes.AdminCrisesGroup("Admin: subscribers");
-        crises.MapGet("/{id}/subscribers", List).AsFunction("ListCrisisSubscribers", FunctionAuthLevel.Function);
-        crises.MapGet("/{id}/subscribers/counts", Counts).AsFunction("GetCrisisSubscriberCounts", FunctionAuthLevel.Function);
-        crises.MapGet("/{id}/updates/{updateId}/notifications", Status).AsFunction("GetUpdateNotifications", FunctionAuthLevel.Function);
-        crises.MapGet("/{id}/updates/{updateId}/notifications/recipients", Recipients).AsFunction("ListUpdateRecipients", FunctionAuthLevel.Function);
+        if (!QueryValues.TryInt(request, "pageSize", out var pageSize, out var invalid))
+        {
+            return invalid;
+        }
 
-        var subscribers = routes.MapProtectedGroup("/api/admin/subscribers", AccessServiceCollectionExtensions.AdminPolicy, "Admin: subscribers");
-        subscribers.MapDelete("/{subscriberId}", Remove).AsFunction("RemoveSubscriber", FunctionAuthLevel.Function);
-        subscribers.MapPost("/{subscriberId}/reactivate", Reactivate).AsFunction("ReactivateSubscriber", FunctionAuthLevel.Function);
-        return routes;
-    }
-
-    public static async Task<Results<Ok<SubscriberList>, ProblemHttpResult>> List(
-        string id, [FromQuery] string? status, [FromQuery] string? channel, [FromQuery] int? pageSize, [FromQuery] string? continuationToken,
-        CrisisService crises, SubscriberStore store, CancellationToken cancellationToken)
-    {
+        var status = QueryValues.Text(request, "status");
+        var channel = QueryValues.Text(request, "channel");
+        var continuationToken = QueryValues.Text(request, "continuationToken");
+        var cancellationToken = request.HttpContext.RequestAborted;
         await crises.GetAsync(id, cancellationToken);
         if (!TryParse<SubscriberStatus>(status, out var byStatus) || !TryParse<OutboxChannel>(channel, out var byChannel) || pageSize is < 1 or > 1000)
         {
@@ -52,22 +50,36 @@ public static class SubscriberAdminApi
         }
     }
 
-    public static async Task<Ok<SubscriberCounts>> Counts(string id, CrisisService crises, SubscriberStore store, CancellationToken cancellationToken)
+    [Function("GetCrisisSubscriberCounts")]
+    public async Task<Ok<SubscriberCounts>> Counts(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "admin/crises/{id}/subscribers/counts")] HttpRequest request, string id)
     {
+        var cancellationToken = request.HttpContext.RequestAborted;
         await crises.GetAsync(id, cancellationToken);
         return TypedResults.Ok(await store.CountAsync(id, cancellationToken));
     }
 
-    public static async Task<Ok<NotificationStatus>> Status(string id, string updateId, CrisisStore crises, FanoutService fanout, CancellationToken cancellationToken)
+    [Function("GetUpdateNotifications")]
+    public async Task<Ok<NotificationStatus>> Status(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "admin/crises/{id}/updates/{updateId}/notifications")] HttpRequest request, string id, string updateId)
     {
-        _ = await crises.GetUpdateAsync(id, updateId, cancellationToken) ?? throw new CrisisNotFoundException($"Update {updateId} of crisis {id}");
+        var cancellationToken = request.HttpContext.RequestAborted;
+        _ = await updates.GetUpdateAsync(id, updateId, cancellationToken) ?? throw new CrisisNotFoundException($"Update {updateId} of crisis {id}");
         return TypedResults.Ok(await fanout.StatusAsync(id, updateId, cancellationToken));
     }
 
-    public static async Task<Results<Ok<RecipientList>, ProblemHttpResult>> Recipients(
-        string id, string updateId, [FromQuery] int? pageSize, [FromQuery] string? continuationToken, CrisisStore crises, Outbox outbox, CancellationToken cancellationToken)
+    [Function("ListUpdateRecipients")]
+    public async Task<Results<Ok<RecipientList>, ProblemHttpResult>> Recipients(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "admin/crises/{id}/updates/{updateId}/notifications/recipients")] HttpRequest request, string id, string updateId)
     {
-        _ = await crises.GetUpdateAsync(id, updateId, cancellationToken) ?? throw new CrisisNotFoundException($"Update {updateId} of crisis {id}");
+        if (!QueryValues.TryInt(request, "pageSize", out var pageSize, out var invalid))
+        {
+            return invalid;
+        }
+
+        var continuationToken = QueryValues.Text(request, "continuationToken");
+        var cancellationToken = request.HttpContext.RequestAborted;
+        _ = await updates.GetUpdateAsync(id, updateId, cancellationToken) ?? throw new CrisisNotFoundException($"Update {updateId} of crisis {id}");
         if (pageSize is < 1 or > 1000)
         {
             return Problems.Create(400, Problems.InvalidQuery, "Invalid query", "pageSize is 1 to 1000.");
@@ -84,8 +96,11 @@ public static class SubscriberAdminApi
         }
     }
 
-    public static async Task<Results<NoContent, ProblemHttpResult>> Remove(string subscriberId, SubscriberStore store, ILogger<SubscriberStore> logger, CancellationToken cancellationToken)
+    [Function("RemoveSubscriber")]
+    public async Task<Results<NoContent, ProblemHttpResult>> Remove(
+        [HttpTrigger(AuthorizationLevel.Function, "delete", Route = "admin/subscribers/{subscriberId}")] HttpRequest request, string subscriberId)
     {
+        var cancellationToken = request.HttpContext.RequestAborted;
         if (await store.GetAsync(subscriberId, cancellationToken) is not { Subscriber: var subscriber })
         {
             return Problems.Create(404, Problems.NotFound, "Not found", $"Subscriber {subscriberId} does not exist.");
@@ -96,8 +111,11 @@ public static class SubscriberAdminApi
         return TypedResults.NoContent();
     }
 
-    public static async Task<Results<Ok<SubscriptionView>, ProblemHttpResult>> Reactivate(string subscriberId, SubscriberStore store, CancellationToken cancellationToken)
+    [Function("ReactivateSubscriber")]
+    public async Task<Results<Ok<SubscriptionView>, ProblemHttpResult>> Reactivate(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "admin/subscribers/{subscriberId}/reactivate")] HttpRequest request, string subscriberId)
     {
+        var cancellationToken = request.HttpContext.RequestAborted;
         if (await store.GetAsync(subscriberId, cancellationToken) is not var (subscriber, etag))
         {
             return Problems.Create(404, Problems.NotFound, "Not found", $"Subscriber {subscriberId} does not exist.");

@@ -9,7 +9,7 @@ using Crisis.Functions.Hosting;
 using Crisis.Functions.Notifications;
 using Crisis.Functions.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.Mvc;
+using Microsoft.Azure.Functions.Worker;
 using Microsoft.Extensions.Options;
 
 namespace Crisis.Functions.Subscriptions;
@@ -41,33 +41,23 @@ public sealed record Erased(string Status, int Subscriptions, int DeliveryRecord
 /// one-click unsubscribe (RFC 8058) and erase. Every action after subscribing needs a signed, expiring,
 /// single-purpose link; GETs only show a page, so mail scanners that follow links change nothing.
 /// </summary>
-public static partial class SubscriptionsApi
+[Public(Feedback.FeedbackApi.WritePolicy)]
+[Tags("Subscriptions")]
+public sealed partial class SubscriptionsFunctions(
+    SubscriberStore store, CrisisStore crises, ContactHasher hasher, Outbox outbox, OutboxKick kick, SignedTokens tokens, SubscriptionLinks links,
+    IOptions<SubscriptionOptions> options, IOptions<WebhookOptions> webhooks, TimeProvider time, ILogger<SubscriptionsFunctions> logger)
 {
     public const string SubscribePolicy = "public-subscribe";
     private const int MaxBody = 4 * 1024;
     private const int MaxTopics = 10;
     private const string Accepted = "If this contact can receive messages, a confirmation is on its way; nothing else is sent until it is confirmed.";
 
-    public static IEndpointRouteBuilder MapSubscriptions(this IEndpointRouteBuilder routes)
+    [Function("Subscribe")]
+    [Public(SubscribePolicy)]
+    public async Task<Results<Accepted<SubscribeAccepted>, ValidationProblem, ProblemHttpResult>> Subscribe(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "subscriptions")] HttpRequest request)
     {
-        var subscribe = routes.MapPublicGroup("/api/subscriptions", SubscribePolicy, "Subscriptions");
-        subscribe.MapPost("", Subscribe).AsFunction("Subscribe", FunctionAuthLevel.Anonymous);
-
-        var links = routes.MapPublicGroup("/api/subscriptions", Feedback.FeedbackApi.WritePolicy, "Subscriptions").AddEndpointFilter(SubscriptionPages.NoFraming);
-        links.MapGet("/confirm", ConfirmPage).AsFunction("GetConfirmSubscriptionPage", FunctionAuthLevel.Anonymous);
-        links.MapPost("/confirm", Confirm).AsFunction("ConfirmSubscription", FunctionAuthLevel.Anonymous);
-        links.MapGet("/manage", Get).AsFunction("GetSubscription", FunctionAuthLevel.Anonymous);
-        links.MapPatch("/manage", Change).AsFunction("UpdateSubscription", FunctionAuthLevel.Anonymous);
-        links.MapDelete("/manage", Erase).AsFunction("EraseSubscriberData", FunctionAuthLevel.Anonymous);
-        links.MapGet("/unsubscribe", UnsubscribePage).AsFunction("GetUnsubscribePage", FunctionAuthLevel.Anonymous);
-        links.MapPost("/unsubscribe", Unsubscribe).AsFunction("Unsubscribe", FunctionAuthLevel.Anonymous);
-        return routes;
-    }
-
-    public static async Task<Results<Accepted<SubscribeAccepted>, ValidationProblem, ProblemHttpResult>> Subscribe(
-        HttpRequest request, SubscriberStore store, CrisisStore crises, ContactHasher hasher, Outbox outbox, OutboxKick kick,
-        IOptions<SubscriptionOptions> options, IOptions<WebhookOptions> webhooks, TimeProvider time, ILogger<SubscriberStore> logger, CancellationToken cancellationToken)
-    {
+        var cancellationToken = request.HttpContext.RequestAborted;
         var idempotencyKey = request.Headers["Idempotency-Key"].ToString();
         if (idempotencyKey.Length > 255 || idempotencyKey.Any(c => c is < '!' or > '~'))
         {
@@ -122,7 +112,7 @@ public static partial class SubscriptionsApi
             return Problems.Create(429, Problems.RateLimited, "Too many requests", $"Too many confirmation messages for this contact today; try again in {wait} s.");
         }
 
-        var subscriber = await SaveRequestAsync(store, hash, channel, address, scope, language!, topics, time.GetUtcNow(), cancellationToken);
+        var subscriber = await SaveRequestAsync(hash, channel, address, scope, language!, topics, time.GetUtcNow(), cancellationToken);
         await outbox.EnqueueAsync(new DeferredMessage($"confirm|{subscriber.Id}|{SubscriberIds.NewNonce()}", ConfirmationMessages.KindName, subscriber.Id, subscriber.Id), cancellationToken);
         if (idempotencyKey.Length > 0)
         {
@@ -136,7 +126,7 @@ public static partial class SubscriptionsApi
     }
 
     /// <summary>Creates the pending subscription, or refreshes the one that exists (a new confirmation for a quarantined one).</summary>
-    private static async Task<Subscriber> SaveRequestAsync(SubscriberStore store, string hash, OutboxChannel channel, string address, string scope, string language, List<string> topics, DateTimeOffset now, CancellationToken cancellationToken)
+    private async Task<Subscriber> SaveRequestAsync(string hash, OutboxChannel channel, string address, string scope, string language, List<string> topics, DateTimeOffset now, CancellationToken cancellationToken)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -175,17 +165,25 @@ public static partial class SubscriptionsApi
         }
     }
 
-    public static ContentHttpResult ConfirmPage([FromQuery] string? token, SignedTokens tokens)
+    [Function("GetConfirmSubscriptionPage")]
+    public ContentHttpResult ConfirmPage(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "subscriptions/confirm")] HttpRequest request)
     {
+        SubscriptionPages.NoFraming(request.HttpContext.Response);
+        var token = QueryValues.Text(request, "token");
         var check = tokens.Verify(token, SubscriptionLinks.ConfirmPurpose, out _);
         return check == TokenCheck.Valid
             ? SubscriptionPages.Form("Confirm your subscription", "Press the button to start receiving updates.", "Confirm", null)
             : TokenPage(check);
     }
 
-    public static async Task<IResult> Confirm(
-        [FromQuery] string? token, HttpRequest request, SignedTokens tokens, SubscriberStore store, SubscriptionLinks links, TimeProvider time, CancellationToken cancellationToken)
+    [Function("ConfirmSubscription")]
+    public async Task<IResult> Confirm(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "subscriptions/confirm")] HttpRequest request)
     {
+        SubscriptionPages.NoFraming(request.HttpContext.Response);
+        var token = QueryValues.Text(request, "token");
+        var cancellationToken = request.HttpContext.RequestAborted;
         var check = tokens.Verify(token, SubscriptionLinks.ConfirmPurpose, out var claims);
         var parts = claims?.Subject.Split('|');
         if (check != TokenCheck.Valid || parts is not { Length: 2 })
@@ -219,22 +217,31 @@ public static partial class SubscriptionsApi
             : TypedResults.Ok(new { status = "confirmed", subscription = SubscriptionView.Of(confirmed), links = new { manage = links.Manage(confirmed.Id), unsubscribe = links.Unsubscribe(confirmed.Id) } });
     }
 
-    public static async Task<Results<Ok<SubscriptionView>, ProblemHttpResult>> Get([FromQuery] string? token, SignedTokens tokens, SubscriberStore store, CancellationToken cancellationToken)
+    [Function("GetSubscription")]
+    public async Task<Results<Ok<SubscriptionView>, ProblemHttpResult>> Get(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "subscriptions/manage")] HttpRequest request)
     {
-        var (found, problem) = await ResolveAsync(token, SubscriptionLinks.ManagePurpose, tokens, store, cancellationToken);
+        SubscriptionPages.NoFraming(request.HttpContext.Response);
+        var token = QueryValues.Text(request, "token");
+        var cancellationToken = request.HttpContext.RequestAborted;
+        var (found, problem) = await ResolveAsync(token, SubscriptionLinks.ManagePurpose, cancellationToken);
         return problem ?? (Results<Ok<SubscriptionView>, ProblemHttpResult>)TypedResults.Ok(SubscriptionView.Of(found!.Value.Subscriber));
     }
 
-    public static async Task<Results<Ok<SubscriptionView>, ValidationProblem, ProblemHttpResult>> Change(
-        [FromQuery] string? token, HttpRequest request, SignedTokens tokens, SubscriberStore store, CrisisStore crises, CancellationToken cancellationToken)
+    [Function("UpdateSubscription")]
+    public async Task<Results<Ok<SubscriptionView>, ValidationProblem, ProblemHttpResult>> Change(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "patch", Route = "subscriptions/manage")] HttpRequest request)
     {
+        SubscriptionPages.NoFraming(request.HttpContext.Response);
+        var token = QueryValues.Text(request, "token");
+        var cancellationToken = request.HttpContext.RequestAborted;
         var body = await JsonBody.ReadAsync<ManageRequest>(request, MaxBody, cancellationToken);
         if (!body.IsValid)
         {
             return body.Problem!;
         }
 
-        var (found, problem) = await ResolveAsync(token, SubscriptionLinks.ManagePurpose, tokens, store, cancellationToken);
+        var (found, problem) = await ResolveAsync(token, SubscriptionLinks.ManagePurpose, cancellationToken);
         if (problem is not null)
         {
             return problem;
@@ -288,10 +295,14 @@ public static partial class SubscriptionsApi
     }
 
     /// <summary>Erase my data: every subscription of this contact, its counters and remembered requests, and every delivery record.</summary>
-    public static async Task<Results<Ok<Erased>, ProblemHttpResult>> Erase(
-        [FromQuery] string? token, SignedTokens tokens, SubscriberStore store, Outbox outbox, ILogger<SubscriberStore> logger, CancellationToken cancellationToken)
+    [Function("EraseSubscriberData")]
+    public async Task<Results<Ok<Erased>, ProblemHttpResult>> Erase(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "subscriptions/manage")] HttpRequest request)
     {
-        var (found, problem) = await ResolveAsync(token, SubscriptionLinks.ManagePurpose, tokens, store, cancellationToken);
+        SubscriptionPages.NoFraming(request.HttpContext.Response);
+        var token = QueryValues.Text(request, "token");
+        var cancellationToken = request.HttpContext.RequestAborted;
+        var (found, problem) = await ResolveAsync(token, SubscriptionLinks.ManagePurpose, cancellationToken);
         if (problem is not null)
         {
             return problem;
@@ -310,8 +321,12 @@ public static partial class SubscriptionsApi
         return TypedResults.Ok(new Erased("erased", ids.Count, records));
     }
 
-    public static ContentHttpResult UnsubscribePage([FromQuery] string? token, SignedTokens tokens)
+    [Function("GetUnsubscribePage")]
+    public ContentHttpResult UnsubscribePage(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "subscriptions/unsubscribe")] HttpRequest request)
     {
+        SubscriptionPages.NoFraming(request.HttpContext.Response);
+        var token = QueryValues.Text(request, "token");
         var check = tokens.Verify(token, SubscriptionLinks.UnsubscribePurpose, out _);
         return check == TokenCheck.Valid
             ? SubscriptionPages.Form("Unsubscribe", "Press the button to stop receiving these updates.", "Unsubscribe", "List-Unsubscribe=One-Click")
@@ -319,8 +334,13 @@ public static partial class SubscriptionsApi
     }
 
     /// <summary>RFC 8058 one-click unsubscribe: a POST whose form body holds <c>List-Unsubscribe=One-Click</c>.</summary>
-    public static async Task<IResult> Unsubscribe([FromQuery] string? token, HttpRequest request, SignedTokens tokens, SubscriberStore store, ILogger<SubscriberStore> logger, CancellationToken cancellationToken)
+    [Function("Unsubscribe")]
+    public async Task<IResult> Unsubscribe(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "subscriptions/unsubscribe")] HttpRequest request)
     {
+        SubscriptionPages.NoFraming(request.HttpContext.Response);
+        var token = QueryValues.Text(request, "token");
+        var cancellationToken = request.HttpContext.RequestAborted;
         if (!request.HasFormContentType)
         {
             return Answer(request, Problems.Create(415, Problems.UnsupportedMediaType, "Unsupported media type", "Send List-Unsubscribe=One-Click as a form (RFC 8058)."));
@@ -346,7 +366,7 @@ public static partial class SubscriptionsApi
             return Answer(request, Problems.Create(400, Problems.ValidationFailed, "Not a one-click unsubscribe", "The form must hold List-Unsubscribe=One-Click (RFC 8058)."));
         }
 
-        var (found, problem) = await ResolveAsync(token, SubscriptionLinks.UnsubscribePurpose, tokens, store, cancellationToken);
+        var (found, problem) = await ResolveAsync(token, SubscriptionLinks.UnsubscribePurpose, cancellationToken);
         if (problem is not null)
         {
             return Answer(request, problem);
@@ -361,8 +381,8 @@ public static partial class SubscriptionsApi
     }
 
     /// <summary>Checks a link and finds its subscription; tampered, expired or foreign links are 4xx, and so is a link to a subscription that is gone.</summary>
-    private static async Task<((Subscriber Subscriber, Azure.ETag ETag)? Found, ProblemHttpResult? Problem)> ResolveAsync(
-        string? token, string purpose, SignedTokens tokens, SubscriberStore store, CancellationToken cancellationToken)
+    private async Task<((Subscriber Subscriber, Azure.ETag ETag)? Found, ProblemHttpResult? Problem)> ResolveAsync(
+        string? token, string purpose, CancellationToken cancellationToken)
     {
         var check = tokens.Verify(token, purpose, out var claims);
         if (check != TokenCheck.Valid)
@@ -491,15 +511,13 @@ public static partial class SubscriptionsApi
 public static class SubscriptionPages
 {
     /// <summary>The pages load nothing, run nothing, post only to themselves and cannot be framed (no clickjacking of their buttons).</summary>
-    public static ValueTask<object?> NoFraming(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    public static void NoFraming(HttpResponse response)
     {
-        ArgumentNullException.ThrowIfNull(context);
-        ArgumentNullException.ThrowIfNull(next);
-        var headers = context.HttpContext.Response.Headers;
+        ArgumentNullException.ThrowIfNull(response);
+        var headers = response.Headers;
         headers.ContentSecurityPolicy = "default-src 'none'; form-action 'self'; frame-ancestors 'none'";
         headers.XFrameOptions = "DENY";
         headers.CacheControl = "no-store";
-        return next(context);
     }
 
     public static ContentHttpResult Form(string title, string text, string button, string? hiddenField)

@@ -1,4 +1,3 @@
-using System.Security.Claims;
 using System.Text.Json;
 using Crisis.Functions.Access;
 using Crisis.Functions.Common;
@@ -7,7 +6,7 @@ using Crisis.Functions.Hosting;
 using Crisis.Functions.PublicPages;
 using Crisis.Functions.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.Mvc;
+using Microsoft.Azure.Functions.Worker;
 using Microsoft.Extensions.Options;
 
 namespace Crisis.Functions.Touchpoints;
@@ -22,38 +21,23 @@ public sealed record RestorePreview(CurrentContent Current, CurrentContent After
 
 public sealed record RestoreResult(string TouchpointId, int Changed);
 
-public static class TouchpointApi
+/// <summary>What a website or email system shows at a touchpoint now: its normal content, or a crisis's override.</summary>
+[Public(PublicApi.ReadPolicy)]
+[Tags("Public")]
+public sealed class TouchpointPublicFunctions(TouchpointStore store, CrisisStore crises, IOptions<PublicPagesOptions> pages)
 {
-    private const int MaxBody = 64 * 1024;
-
-    public static IEndpointRouteBuilder MapTouchpoints(this IEndpointRouteBuilder routes)
-    {
-        routes.MapPublicGroup("/api/touchpoints", PublicApi.ReadPolicy, "Public")
-            .MapGet("/{touchpointId}", GetCurrent).AsFunction("GetTouchpoint", FunctionAuthLevel.Anonymous);
-
-        var admin = routes.MapProtectedGroup("/api/admin/touchpoints", AccessServiceCollectionExtensions.AdminPolicy, "Admin: touchpoints");
-        admin.MapGet("", List).AsFunction("ListTouchpoints", FunctionAuthLevel.Function);
-        admin.MapPost("/restore", RestoreAll).AsFunction("RestoreAllTouchpoints", FunctionAuthLevel.Function);
-        admin.MapGet("/{touchpointId}", Get).AsFunction("GetTouchpointDetail", FunctionAuthLevel.Function);
-        admin.MapPut("/{touchpointId}", Save).AsFunction("SaveTouchpoint", FunctionAuthLevel.Function);
-        admin.MapGet("/{touchpointId}/preview", Preview).AsFunction("PreviewTouchpointRestore", FunctionAuthLevel.Function);
-        admin.MapPost("/{touchpointId}/restore", Restore).AsFunction("RestoreTouchpoint", FunctionAuthLevel.Function);
-        admin.MapPost("/{touchpointId}/undo-restore", UndoRestore).AsFunction("UndoTouchpointRestore", FunctionAuthLevel.Function);
-
-        routes.AdminCrisesGroup("Admin: touchpoints")
-            .MapPut("/{id}/touchpoints/{touchpointId}", SaveOverride).AsFunction("SaveTouchpointOverride", FunctionAuthLevel.Function);
-        return routes;
-    }
-
     /// <summary>What a website or email system renders now, with an ETag for cheap polling.</summary>
-    public static async Task<IResult> GetCurrent(string touchpointId, [FromQuery] string? lang, TouchpointStore store, CrisisStore crises, IOptions<PublicPagesOptions> pages, CancellationToken cancellationToken)
+    [Function("GetTouchpoint")]
+    public async Task<IResult> GetCurrent(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "touchpoints/{touchpointId}")] HttpRequest request, string touchpointId)
     {
+        var cancellationToken = request.HttpContext.RequestAborted;
         if (!TouchpointValidation.IsWellFormedId(touchpointId))
         {
             return Problems.Create(400, Problems.InvalidId, "Invalid id", "'touchpointId' is not a well-formed id.");
         }
 
-        if (!PublicApi.TryReadLanguage(lang, out var language, out var problem))
+        if (!PublicApi.TryReadLanguage(QueryValues.Text(request, "lang"), out var language, out var problem))
         {
             return problem!;
         }
@@ -63,9 +47,20 @@ public static class TouchpointApi
             ? Problems.Create(404, Problems.NotFound, "Not found", $"There is no touchpoint '{touchpointId}'.")
             : new CachedDocumentResult(new CachedDocument(JsonSerializer.SerializeToUtf8Bytes(current, JsonBody.Options), "application/json; charset=utf-8"), current.Language, pages.Value.MaxAgeSeconds);
     }
+}
 
-    public static async Task<Ok<TouchpointList>> List(TouchpointStore store, CrisisStore crises, CancellationToken cancellationToken)
+/// <summary>Touchpoints as admins manage them: normal content, a crisis's overrides, and restoring normal content after a crisis.</summary>
+[RequiresPolicy(Policies.Admin)]
+[Tags("Admin: touchpoints")]
+public sealed class TouchpointAdminFunctions(TouchpointStore store, CrisisStore crises, CrisisService crisisService, TouchpointRestorer restorer)
+{
+    private const int MaxBody = 64 * 1024;
+
+    [Function("ListTouchpoints")]
+    public async Task<Ok<TouchpointList>> List(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "admin/touchpoints")] HttpRequest request)
     {
+        var cancellationToken = request.HttpContext.RequestAborted;
         var all = await crises.ListAsync(cancellationToken);
         var list = new List<TouchpointSummary>();
         foreach (var touchpoint in (await store.ListAsync(cancellationToken)).OrderBy(t => t.Id, StringComparer.Ordinal))
@@ -76,8 +71,11 @@ public static class TouchpointApi
         return TypedResults.Ok(new TouchpointList(list));
     }
 
-    public static async Task<Results<Ok<TouchpointDetail>, ProblemHttpResult>> Get(string touchpointId, TouchpointStore store, CrisisStore crises, CancellationToken cancellationToken)
+    [Function("GetTouchpointDetail")]
+    public async Task<Results<Ok<TouchpointDetail>, ProblemHttpResult>> Get(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "admin/touchpoints/{touchpointId}")] HttpRequest request, string touchpointId)
     {
+        var cancellationToken = request.HttpContext.RequestAborted;
         var touchpoint = await store.GetAsync(touchpointId, cancellationToken);
         if (touchpoint is null)
         {
@@ -88,9 +86,11 @@ public static class TouchpointApi
             await store.OverridesAsync(touchpointId, cancellationToken), (await store.CurrentAsync(touchpointId, null, await crises.ListAsync(cancellationToken), cancellationToken))!));
     }
 
-    public static async Task<Results<Ok<Versioned<Touchpoint>>, ValidationProblem, ProblemHttpResult>> Save(
-        string touchpointId, HttpRequest request, ClaimsPrincipal user, TouchpointStore store, CancellationToken cancellationToken)
+    [Function("SaveTouchpoint")]
+    public async Task<Results<Ok<Versioned<Touchpoint>>, ValidationProblem, ProblemHttpResult>> Save(
+        [HttpTrigger(AuthorizationLevel.Function, "put", Route = "admin/touchpoints/{touchpointId}")] HttpRequest request, string touchpointId)
     {
+        var cancellationToken = request.HttpContext.RequestAborted;
         if (!TouchpointValidation.IsWellFormedId(touchpointId))
         {
             return Problems.Create(400, Problems.InvalidId, "Invalid id", "A touchpoint id is 1-40 lowercase letters, digits or '-'.");
@@ -109,13 +109,16 @@ public static class TouchpointApi
         }
 
         var input = body.Value!;
-        return TypedResults.Ok(await store.SaveAsync(new Touchpoint(touchpointId, input.Kind, input.Name.Trim(), input.DefaultLanguage, input.Normal), user.Actor(), cancellationToken));
+        return TypedResults.Ok(await store.SaveAsync(new Touchpoint(touchpointId, input.Kind, input.Name.Trim(), input.DefaultLanguage, input.Normal), request.HttpContext.User.Actor(), cancellationToken));
     }
 
-    public static async Task<Results<Ok<Versioned<Dictionary<string, string>>>, ValidationProblem, ProblemHttpResult>> SaveOverride(
-        string id, string touchpointId, HttpRequest request, ClaimsPrincipal user, CrisisService crises, CrisisStore audit, TouchpointStore store, CancellationToken cancellationToken)
+    [Function("SaveTouchpointOverride")]
+    public async Task<Results<Ok<Versioned<Dictionary<string, string>>>, ValidationProblem, ProblemHttpResult>> SaveOverride(
+        [HttpTrigger(AuthorizationLevel.Function, "put", Route = "admin/crises/{id}/touchpoints/{touchpointId}")] HttpRequest request, string id, string touchpointId)
     {
-        var crisis = await crises.GetAsync(id, cancellationToken);
+        var cancellationToken = request.HttpContext.RequestAborted;
+        var user = request.HttpContext.User;
+        var crisis = await crisisService.GetAsync(id, cancellationToken);
         if (crisis.Status is not (CrisisStatus.Draft or CrisisStatus.Active))
         {
             return Problems.Create(409, Problems.Conflict, "Crisis is over", $"Crisis {id} is {crisis.Status.ToString().ToLowerInvariant()}; it can no longer override touchpoints.");
@@ -140,12 +143,15 @@ public static class TouchpointApi
         }
 
         var saved = await store.SaveOverrideAsync(touchpointId, id, body.Value.Text, user.Actor(), cancellationToken);
-        await audit.AuditAsync(id, user.Actor(), "touchpoint.override", null, $"{touchpointId}: override version {saved.Version}", cancellationToken);
+        await crises.AuditAsync(id, user.Actor(), "touchpoint.override", null, $"{touchpointId}: override version {saved.Version}", cancellationToken);
         return TypedResults.Ok(saved);
     }
 
-    public static async Task<Results<Ok<RestorePreview>, ProblemHttpResult>> Preview(string touchpointId, TouchpointStore store, CrisisStore crises, CancellationToken cancellationToken)
+    [Function("PreviewTouchpointRestore")]
+    public async Task<Results<Ok<RestorePreview>, ProblemHttpResult>> Preview(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "admin/touchpoints/{touchpointId}/preview")] HttpRequest request, string touchpointId)
     {
+        var cancellationToken = request.HttpContext.RequestAborted;
         var all = await crises.ListAsync(cancellationToken);
         var current = await store.CurrentAsync(touchpointId, null, all, cancellationToken);
         if (current is null)
@@ -158,26 +164,39 @@ public static class TouchpointApi
         return TypedResults.Ok(new RestorePreview(current, after!));
     }
 
-    public static async Task<Results<Ok<RestoreResult>, ProblemHttpResult>> Restore(string touchpointId, ClaimsPrincipal user, TouchpointStore store, TouchpointRestorer restorer, CancellationToken cancellationToken) =>
-        await store.GetAsync(touchpointId, cancellationToken) is null
-            ? NotFound(touchpointId)
-            : TypedResults.Ok(new RestoreResult(touchpointId, await restorer.RestoreAsync(touchpointId, user.Actor(), cancellationToken)));
-
-    public static async Task<Ok<RestoreResult>> RestoreAll(ClaimsPrincipal user, TouchpointStore store, TouchpointRestorer restorer, CancellationToken cancellationToken)
+    [Function("RestoreTouchpoint")]
+    public async Task<Results<Ok<RestoreResult>, ProblemHttpResult>> Restore(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "admin/touchpoints/{touchpointId}/restore")] HttpRequest request, string touchpointId)
     {
+        var cancellationToken = request.HttpContext.RequestAborted;
+        return await store.GetAsync(touchpointId, cancellationToken) is null
+            ? NotFound(touchpointId)
+            : TypedResults.Ok(new RestoreResult(touchpointId, await restorer.RestoreAsync(touchpointId, request.HttpContext.User.Actor(), cancellationToken)));
+    }
+
+    [Function("RestoreAllTouchpoints")]
+    public async Task<Ok<RestoreResult>> RestoreAll(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "admin/touchpoints/restore")] HttpRequest request)
+    {
+        var cancellationToken = request.HttpContext.RequestAborted;
         var changed = 0;
         foreach (var touchpoint in await store.ListAsync(cancellationToken))
         {
-            changed += await restorer.RestoreAsync(touchpoint.Id, user.Actor(), cancellationToken);
+            changed += await restorer.RestoreAsync(touchpoint.Id, request.HttpContext.User.Actor(), cancellationToken);
         }
 
         return TypedResults.Ok(new RestoreResult("*", changed));
     }
 
-    public static async Task<Results<Ok<RestoreResult>, ProblemHttpResult>> UndoRestore(string touchpointId, ClaimsPrincipal user, TouchpointStore store, TouchpointRestorer restorer, CancellationToken cancellationToken) =>
-        await store.GetAsync(touchpointId, cancellationToken) is null
+    [Function("UndoTouchpointRestore")]
+    public async Task<Results<Ok<RestoreResult>, ProblemHttpResult>> UndoRestore(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "admin/touchpoints/{touchpointId}/undo-restore")] HttpRequest request, string touchpointId)
+    {
+        var cancellationToken = request.HttpContext.RequestAborted;
+        return await store.GetAsync(touchpointId, cancellationToken) is null
             ? NotFound(touchpointId)
-            : TypedResults.Ok(new RestoreResult(touchpointId, await restorer.UndoRestoreAsync(touchpointId, user.Actor(), cancellationToken)));
+            : TypedResults.Ok(new RestoreResult(touchpointId, await restorer.UndoRestoreAsync(touchpointId, request.HttpContext.User.Actor(), cancellationToken)));
+    }
 
     private static ProblemHttpResult NotFound(string touchpointId) =>
         Problems.Create(404, Problems.NotFound, "Not found", $"There is no touchpoint '{touchpointId}'.");

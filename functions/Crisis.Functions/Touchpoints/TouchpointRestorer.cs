@@ -3,6 +3,7 @@ using System.Globalization;
 using Crisis.Functions.Crises;
 using Crisis.Functions.Hosting;
 using Microsoft.Extensions.Options;
+using Microsoft.Azure.Functions.Worker;
 
 namespace Crisis.Functions.Touchpoints;
 
@@ -84,13 +85,17 @@ public sealed class ExpiryTimer(
     CannedResponses.CannedResponseStore responses,
     IOptions<ExpiryOptions> options,
     TimeProvider time,
-    ILogger<ExpiryTimer> logger) : ITimerFunction
+    ILogger<ExpiryTimer> logger, TimerRuns runs) : ITimerFunction
 {
     public const string Actor = "expiry-timer";
 
-    public string Name => "CrisisExpiry";
+    public const string FunctionName = "CrisisExpiry";
 
-    public string ScheduleSetting => "EXPIRY_SCHEDULE";
+    public string Name => FunctionName;
+
+    [Function(FunctionName)]
+    public Task Run([TimerTrigger("%EXPIRY_SCHEDULE%")] TimerInfo timer, FunctionContext context) =>
+        runs.RunAsync(this, timer, context?.CancellationToken ?? default);
 
     public async Task<string> RunAsync(TimerInvocation invocation, CancellationToken cancellationToken)
     {

@@ -1,4 +1,3 @@
-using System.Security.Claims;
 using Crisis.Functions.Access;
 using Crisis.Functions.CannedResponses;
 using Crisis.Functions.Common;
@@ -6,6 +5,7 @@ using Crisis.Functions.Crises;
 using Crisis.Functions.Hosting;
 using Crisis.Functions.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Azure.Functions.Worker;
 
 namespace Crisis.Functions.Triage;
 
@@ -14,38 +14,34 @@ public sealed record TriageRulesView(int Version, DateTimeOffset? SavedAt, strin
 public sealed record TagCountList(IReadOnlyList<TagCount> Counts);
 
 /// <summary>
-/// Triage: admins keep per-crisis keyword rules (versioned); agents post a customer message and get its tags,
-/// the approved canned responses for those tags and the channel the crisis recommends for the need. Every
-/// tag found is counted per hour for reporting.
+/// Triage, the admins' side: per-crisis keyword rules (versioned) and the hourly counts of the tags agents' messages got.
 /// </summary>
-public static class TriageApi
+[RequiresPolicy(Policies.Admin)]
+[Tags("Admin: triage")]
+public sealed class TriageAdminFunctions(CrisisService crises, CrisisStore audit, TriageStore store)
 {
     private const int MaxRules = 100;
     private const int MaxKeywords = 50;
 
-    public static IEndpointRouteBuilder MapTriage(this IEndpointRouteBuilder routes)
+    [Function("GetTriageRules")]
+    public async Task<Ok<TriageRulesView>> GetRules(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "admin/crises/{id}/triage-rules")] HttpRequest request, string id)
     {
-        var admin = routes.AdminCrisesGroup("Admin: triage");
-        admin.MapGet("/{id}/triage-rules", GetRules).AsFunction("GetTriageRules", FunctionAuthLevel.Function);
-        admin.MapPut("/{id}/triage-rules", SaveRules).AsFunction("SaveTriageRules", FunctionAuthLevel.Function);
-        admin.MapGet("/{id}/triage/counts", Counts).AsFunction("GetTriageCounts", FunctionAuthLevel.Function);
-
-        var agent = routes.MapProtectedGroup("/api/agent/crises/{id}/triage", AccessServiceCollectionExtensions.AgentPolicy, "Agent: triage");
-        agent.MapPost("", Classify).AsFunction("TriageMessage", FunctionAuthLevel.Function);
-        return routes;
-    }
-
-    public static async Task<Ok<TriageRulesView>> GetRules(string id, HttpResponse response, CrisisService crises, TriageStore store, CancellationToken cancellationToken)
-    {
+        var response = request.HttpContext.Response;
+        var cancellationToken = request.HttpContext.RequestAborted;
         await crises.GetAsync(id, cancellationToken);
         var current = (await store.GetRulesAsync(id, cancellationToken))?.Document;
         response.Headers.ETag = CrisisService.ETagOf('t', current?.Version ?? 0);
         return TypedResults.Ok(new TriageRulesView(current?.Version ?? 0, current?.SavedAt, current?.SavedBy, current?.Content.Rules ?? []));
     }
 
-    public static async Task<Results<Ok<TriageRulesView>, ValidationProblem, ProblemHttpResult>> SaveRules(
-        string id, HttpRequest request, HttpResponse response, ClaimsPrincipal user, CrisisService crises, CrisisStore audit, TriageStore store, CancellationToken cancellationToken)
+    [Function("SaveTriageRules")]
+    public async Task<Results<Ok<TriageRulesView>, ValidationProblem, ProblemHttpResult>> SaveRules(
+        [HttpTrigger(AuthorizationLevel.Function, "put", Route = "admin/crises/{id}/triage-rules")] HttpRequest request, string id)
     {
+        var response = request.HttpContext.Response;
+        var user = request.HttpContext.User;
+        var cancellationToken = request.HttpContext.RequestAborted;
         if (!CrisisService.TryParseIfMatch(request.Headers.IfMatch, 't', out var expected))
         {
             return Problems.Create(400, Problems.PreconditionFailed, "Invalid If-Match", "If-Match must be the ETag the rules were read with, e.g. \"t3\".");
@@ -84,52 +80,11 @@ public static class TriageApi
         return TypedResults.Ok(new TriageRulesView(saved.Version, saved.SavedAt, saved.SavedBy, saved.Content.Rules));
     }
 
-    public static async Task<Results<Ok<TriageResult>, ValidationProblem, ProblemHttpResult>> Classify(
-        string id, HttpRequest request, CrisisService crises, ContentStore contents, TriageStore store, CannedResponseStore responses, CancellationToken cancellationToken)
+    [Function("GetTriageCounts")]
+    public async Task<Ok<TagCountList>> Counts(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "admin/crises/{id}/triage/counts")] HttpRequest request, string id)
     {
-        var crisis = await crises.GetAsync(id, cancellationToken);
-        if (crisis.Status == CrisisStatus.Archived)
-        {
-            return Problems.Create(404, Problems.NotFound, "Not found", $"Crisis {id} is archived.");
-        }
-
-        var body = await JsonBody.ReadAsync<TriageRequest>(request, 32 * 1024, cancellationToken);
-        if (!body.IsValid)
-        {
-            return body.Problem!;
-        }
-
-        var input = body.Value!;
-        var validation = new Validation();
-        validation.Text("text", input.Text, 5000);
-        var language = validation.Language("language", input.Language);
-
-        if (!validation.IsValid)
-        {
-            return validation.ToProblem();
-        }
-
-        var rules = (await store.GetRulesAsync(id, cancellationToken))?.Document.Content.Rules ?? [];
-        var matches = KeywordMatcher.Match(input.Text, language, rules);
-        var tags = matches.Select(m => m.Tag).ToList();
-        var suggestions = (await responses.ListAsync(id, cancellationToken))
-            .Where(r => r.Status == ResponseStatus.Approved && r.Tags.Intersect(tags).Any())
-            .Select(r => new Suggestion(r.Id, r.Name, r.Tags))
-            .ToList();
-        var need = rules.Where(r => tags.Contains(r.Tag) && r.Need is not null).Select(r => r.Need).FirstOrDefault();
-        var channels = (await contents.GetPublishedAsync(id, cancellationToken))?.Document.Content.Channels ?? [];
-        var channel = need is null ? null : channels.FirstOrDefault(c => c.Need == need) ?? channels.FirstOrDefault(c => c.Need == Need.General);
-        if (tags.Count > 0)
-        {
-            await store.CountAsync(id, tags, cancellationToken);
-        }
-
-        return TypedResults.Ok(new TriageResult(tags, matches, suggestions,
-            channel is null ? null : new RecommendedChannel(channel.Need, channel.Channel, channel.Contact, channel.Channel == input.Channel)));
-    }
-
-    public static async Task<Ok<TagCountList>> Counts(string id, CrisisService crises, TriageStore store, CancellationToken cancellationToken)
-    {
+        var cancellationToken = request.HttpContext.RequestAborted;
         await crises.GetAsync(id, cancellationToken);
         return TypedResults.Ok(new TagCountList([.. (await store.CountsAsync(id, cancellationToken)).OrderBy(c => c.Hour).ThenBy(c => c.Tag, StringComparer.Ordinal)]));
     }
@@ -178,5 +133,60 @@ public static class TriageApi
         }
 
         return v;
+    }
+}
+
+/// <summary>
+/// Triage, the agents' side: post a customer message and get its tags, the approved canned responses for those
+/// tags and the channel the crisis recommends for the need. Every tag found is counted per hour for reporting.
+/// </summary>
+[RequiresPolicy(Policies.Agent)]
+[Tags("Agent: triage")]
+public sealed class TriageAgentFunctions(CrisisService crises, ContentStore contents, TriageStore store, CannedResponseStore responses)
+{
+    [Function("TriageMessage")]
+    public async Task<Results<Ok<TriageResult>, ValidationProblem, ProblemHttpResult>> Classify(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "agent/crises/{id}/triage")] HttpRequest request, string id)
+    {
+        var cancellationToken = request.HttpContext.RequestAborted;
+        var crisis = await crises.GetAsync(id, cancellationToken);
+        if (crisis.Status == CrisisStatus.Archived)
+        {
+            return Problems.Create(404, Problems.NotFound, "Not found", $"Crisis {id} is archived.");
+        }
+
+        var body = await JsonBody.ReadAsync<TriageRequest>(request, 32 * 1024, cancellationToken);
+        if (!body.IsValid)
+        {
+            return body.Problem!;
+        }
+
+        var input = body.Value!;
+        var validation = new Validation();
+        validation.Text("text", input.Text, 5000);
+        var language = validation.Language("language", input.Language);
+
+        if (!validation.IsValid)
+        {
+            return validation.ToProblem();
+        }
+
+        var rules = (await store.GetRulesAsync(id, cancellationToken))?.Document.Content.Rules ?? [];
+        var matches = KeywordMatcher.Match(input.Text, language, rules);
+        var tags = matches.Select(m => m.Tag).ToList();
+        var suggestions = (await responses.ListAsync(id, cancellationToken))
+            .Where(r => r.Status == ResponseStatus.Approved && r.Tags.Intersect(tags).Any())
+            .Select(r => new Suggestion(r.Id, r.Name, r.Tags))
+            .ToList();
+        var need = rules.Where(r => tags.Contains(r.Tag) && r.Need is not null).Select(r => r.Need).FirstOrDefault();
+        var channels = (await contents.GetPublishedAsync(id, cancellationToken))?.Document.Content.Channels ?? [];
+        var channel = need is null ? null : channels.FirstOrDefault(c => c.Need == need) ?? channels.FirstOrDefault(c => c.Need == Need.General);
+        if (tags.Count > 0)
+        {
+            await store.CountAsync(id, tags, cancellationToken);
+        }
+
+        return TypedResults.Ok(new TriageResult(tags, matches, suggestions,
+            channel is null ? null : new RecommendedChannel(channel.Need, channel.Channel, channel.Contact, channel.Channel == input.Channel)));
     }
 }

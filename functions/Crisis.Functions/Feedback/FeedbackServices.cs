@@ -1,0 +1,13 @@
+namespace Crisis.Functions.Feedback;
+
+public static class FeedbackServices
+{
+    /// <summary>Votes, questions and FAQ views (counted in memory, flushed in the background).</summary>
+    public static IServiceCollection AddFeedback(this IServiceCollection services)
+    {
+        services.AddSingleton<FeedbackStore>();
+        services.AddSingleton<FaqViews>();
+        services.AddHostedService(sp => sp.GetRequiredService<FaqViews>());
+        return services;
+    }
+}

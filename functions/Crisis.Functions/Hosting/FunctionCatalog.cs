@@ -1,0 +1,67 @@
+using System.Reflection;
+using Microsoft.Azure.Functions.Worker;
+
+namespace Crisis.Functions.Hosting;
+
+/// <summary>An HTTP function as declared by its <c>[Function]</c> method: route (below the route prefix), methods, key level and access.</summary>
+public sealed record HttpFunction(string Name, MethodInfo Method, string Route, IReadOnlyList<string> Methods, AuthorizationLevel AuthLevel, string? Policy, string? RateLimitPolicy);
+
+/// <summary>A timer function as declared by its <c>[Function]</c> method, with its schedule expression (e.g. <c>%REMINDER_SCHEDULE%</c>).</summary>
+public sealed record TimerFunction(string Name, MethodInfo Method, string Schedule);
+
+/// <summary>
+/// The app's functions, read once from the <c>[Function]</c> methods of this assembly (the same declarations the
+/// Worker SDK turns into functions.metadata), so that middleware, the OpenAPI document and tests share one list.
+/// </summary>
+public static class FunctionCatalog
+{
+    private static readonly Lazy<(IReadOnlyDictionary<string, HttpFunction> Http, IReadOnlyDictionary<string, TimerFunction> Timers)> Functions = new(Scan);
+
+    public static IReadOnlyDictionary<string, HttpFunction> Http => Functions.Value.Http;
+
+    public static IReadOnlyDictionary<string, TimerFunction> Timers => Functions.Value.Timers;
+
+    private static (IReadOnlyDictionary<string, HttpFunction>, IReadOnlyDictionary<string, TimerFunction>) Scan()
+    {
+        var http = new Dictionary<string, HttpFunction>(StringComparer.Ordinal);
+        var timers = new Dictionary<string, TimerFunction>(StringComparer.Ordinal);
+        foreach (var type in typeof(FunctionCatalog).Assembly.GetTypes())
+        {
+            foreach (var method in type.GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.Static | BindingFlags.DeclaredOnly))
+            {
+                if (method.GetCustomAttribute<FunctionAttribute>() is not { } function)
+                {
+                    continue;
+                }
+
+                foreach (var parameter in method.GetParameters())
+                {
+                    if (parameter.GetCustomAttribute<HttpTriggerAttribute>() is { } trigger)
+                    {
+                        var policy = method.GetCustomAttribute<RequiresPolicyAttribute>() ?? type.GetCustomAttribute<RequiresPolicyAttribute>();
+                        var open = method.GetCustomAttribute<PublicAttribute>() ?? type.GetCustomAttribute<PublicAttribute>();
+                        if ((policy is null) == (open is null))
+                        {
+                            throw new InvalidOperationException($"Function {function.Name} must be marked either [RequiresPolicy] or [Public].");
+                        }
+
+                        http.Add(function.Name, new HttpFunction(
+                            function.Name,
+                            method,
+                            trigger.Route ?? function.Name,
+                            [.. (trigger.Methods ?? []).Select(m => m.ToUpperInvariant())],
+                            trigger.AuthLevel,
+                            policy?.Policy,
+                            open?.RateLimitPolicy));
+                    }
+                    else if (parameter.GetCustomAttribute<TimerTriggerAttribute>() is { } timer)
+                    {
+                        timers.Add(function.Name, new TimerFunction(function.Name, method, timer.Schedule));
+                    }
+                }
+            }
+        }
+
+        return (http, timers);
+    }
+}

@@ -1,0 +1,102 @@
+using System.Globalization;
+using Crisis.Functions.Access;
+using Crisis.Functions.Crises;
+using Crisis.Functions.Storage;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.Azure.Functions.Worker.Middleware;
+
+namespace Crisis.Functions.Hosting;
+
+/// <summary>
+/// What every HTTP function needs before and after it runs, in one place: well-formed route ids, the caller's
+/// credential and role (<see cref="RequiresPolicyAttribute"/>) or the per-client rate limit of an anonymous
+/// function (<see cref="PublicAttribute"/>), and RFC 9457 problems for what operations refuse (a missing crisis,
+/// an illegal transition) and for storage outages (503 with Retry-After). It runs inside the ASP.NET Core
+/// integration, which executes the <see cref="IResult"/> left as the invocation's result.
+/// </summary>
+public sealed class HttpFunctionMiddleware(IAuthorizationService authorization, RateLimits limits, ILogger<HttpFunctionMiddleware> logger) : IFunctionsWorkerMiddleware
+{
+    /// <summary>What clients are told to wait when storage is away: outages seen here are short (restarts, throttling).</summary>
+    public const int StorageRetryAfterSeconds = 5;
+
+    public async Task Invoke(FunctionContext context, FunctionExecutionDelegate next)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(next);
+        var http = context.GetHttpContext();
+        if (http is null || !FunctionCatalog.Http.TryGetValue(context.FunctionDefinition.Name, out var function))
+        {
+            await next(context);
+            return;
+        }
+
+        if (RouteIds.Problem(http.Request.RouteValues) is { } invalid)
+        {
+            Answer(context, invalid);
+            return;
+        }
+
+        if (function.Policy is { } policy)
+        {
+            var authenticated = await http.AuthenticateAsync(ApiKeyAuthenticationHandler.SchemeName);
+            if (!authenticated.Succeeded)
+            {
+                await http.ChallengeAsync(ApiKeyAuthenticationHandler.SchemeName);
+                return;
+            }
+
+            http.User = authenticated.Principal;
+            if (!(await authorization.AuthorizeAsync(http.User, policy)).Succeeded)
+            {
+                await http.ForbidAsync(ApiKeyAuthenticationHandler.SchemeName);
+                return;
+            }
+        }
+
+        using var lease = function.RateLimitPolicy is { } limit ? await limits.AcquireAsync(limit, http) : null;
+        if (lease is { IsAcquired: false })
+        {
+            Answer(context, RateLimits.Rejected(lease, http.Response));
+            return;
+        }
+
+        try
+        {
+            await next(context);
+        }
+        catch (Exception e) when (ToProblem(e, http) is { } problem)
+        {
+            Answer(context, problem);
+        }
+    }
+
+    private IResult? ToProblem(Exception exception, HttpContext http)
+    {
+        var cause = exception is AggregateException { InnerExceptions.Count: 1 } aggregate ? aggregate.InnerExceptions[0] : exception;
+        if (CrisisProblems.ToProblem(cause) is { } refused)
+        {
+            return refused;
+        }
+
+        if (cause is StorageUnavailableException unavailable)
+        {
+            logger.LogWarning(unavailable, "Storage unavailable while serving {Method} {Path}", http.Request.Method, http.Request.Path);
+            http.Response.Headers.RetryAfter = StorageRetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+            http.Response.Headers.CacheControl = "no-store";
+            return Problems.Create(503, Problems.StorageUnavailable, "Storage unavailable", $"Storage did not answer. Try again in {StorageRetryAfterSeconds} seconds.");
+        }
+
+        if (cause is OperationCanceledException && http.RequestAborted.IsCancellationRequested)
+        {
+            return null;
+        }
+
+        // Anything else is a defect: the caller learns only that, the log gets the details.
+        logger.LogError(cause, "Function failed while serving {Method} {Path}", http.Request.Method, http.Request.Path);
+        return Problems.Create(500, Problems.InternalError, "Internal error", "The request could not be completed; it has been logged.");
+    }
+
+    private static void Answer(FunctionContext context, IResult result) => context.GetInvocationResult().Value = result;
+}
