@@ -150,6 +150,6 @@ public sealed class CannedResponseTests : IAsyncLifetime
         await (await _f.Admin.PostAsJsonAsync(Base, new { name = "late", snippets = new { en = OneSnippet } })).AssertProblemAsync(HttpStatusCode.Conflict, Problems.Conflict);
     }
 
-    private Task<HttpResponseMessage> RunExpiryAsync() =>
+    private Task<Host.TimerRun> RunExpiryAsync() =>
         _f.Client.RunTimerAsync("CrisisExpiry");
 }

@@ -2,7 +2,6 @@ using System.Net;
 using System.Text;
 using Crisis.Functions.Hosting;
 using Crisis.Functions.Tests.Infrastructure;
-using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Crisis.Functions.Tests.Crises;
@@ -15,13 +14,13 @@ public class AccessTests : IAsyncLifetime
 
     public Task DisposeAsync() => _app.DisposeAsync().AsTask();
 
-    /// <summary>Every route under /api/admin (or another prefix), with its route values filled in, from the app's own route table.</summary>
-    private List<(HttpMethod Method, string Path)> AdminRoutes(string prefix = "/api/admin") =>
-        [.. _app.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
-            .Where(e => e.RoutePattern.RawText!.StartsWith(prefix, StringComparison.Ordinal))
-            .SelectMany(e => e.Metadata.GetMetadata<HttpMethodMetadata>()!.HttpMethods.Select(m => (
+    /// <summary>Every route under /api/admin (or another prefix), with its route values filled in, from the app's [Function] methods.</summary>
+    private static List<(HttpMethod Method, string Path)> AdminRoutes(string prefix = "/api/admin") =>
+        [.. FunctionCatalog.Http.Values
+            .Where(f => ("/api/" + f.Route).StartsWith(prefix, StringComparison.Ordinal))
+            .SelectMany(f => f.Methods.Select(m => (
                 new HttpMethod(m),
-                e.RoutePattern.RawText!.Replace("{id}", "some-crisis", StringComparison.Ordinal)
+                ("/api/" + f.Route).Replace("{id}", "some-crisis", StringComparison.Ordinal)
                     .Replace("{updateId}", "u1", StringComparison.Ordinal)
                     .Replace("{questionId}", "q1", StringComparison.Ordinal)
                     .Replace("{stakeholderId}", "s1", StringComparison.Ordinal)

@@ -2,8 +2,6 @@ using System.Net;
 using System.Text.Json;
 using Crisis.Functions.Hosting;
 using Crisis.Functions.Tests.Infrastructure;
-using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Crisis.Functions.Tests.Health;
 
@@ -37,21 +35,25 @@ public class HealthTests
         var document = await (await client.GetAsync("/api/openapi/v1.json")).ReadJsonAsync();
         var paths = document.GetProperty("paths");
 
-        var functions = app.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
-            .Where(e => e.Metadata.GetMetadata<HttpFunctionMetadata>() is not null && e.Metadata.GetMetadata<HttpFunctionMetadata>()!.Name != "OpenApi")
-            .ToList();
+        var functions = FunctionCatalog.Http.Values.Where(f => f.Name != "OpenApi").ToList();
         Assert.NotEmpty(functions);
-        foreach (var endpoint in functions)
+        foreach (var function in functions)
         {
-            var path = "/" + endpoint.RoutePattern.RawText!.Trim('/');
+            var path = "/api/" + function.Route;
             Assert.True(paths.TryGetProperty(path, out var operations), $"{path} is missing from the OpenAPI document");
-            foreach (var method in endpoint.Metadata.GetMetadata<HttpMethodMetadata>()!.HttpMethods)
+            foreach (var method in function.Methods)
             {
                 Assert.True(operations.TryGetProperty(method.ToLowerInvariant(), out var operation), $"{method} {path} is missing");
-                Assert.Equal(endpoint.Metadata.GetMetadata<HttpFunctionMetadata>()!.Name, operation.GetProperty("operationId").GetString());
+                Assert.Equal(function.Name, operation.GetProperty("operationId").GetString());
+                Assert.True(operation.GetProperty("responses").EnumerateObject().Any(), $"{function.Name} documents no response");
             }
         }
 
+        var crisis = paths.GetProperty("/api/admin/crises/{id}").GetProperty("get");
+        Assert.Contains("200", crisis.GetProperty("responses").EnumerateObject().Select(r => r.Name));
+        Assert.Contains("401", crisis.GetProperty("responses").EnumerateObject().Select(r => r.Name));
+        Assert.Equal("id", crisis.GetProperty("parameters")[0].GetProperty("name").GetString());
+        Assert.True(document.GetProperty("components").GetProperty("schemas").EnumerateObject().Any(), "no response schemas");
         Assert.False(paths.TryGetProperty("/Heartbeat", out _), "timer endpoints belong to the host, not to the public API");
         Assert.Equal(JsonValueKind.Object, paths.ValueKind);
     }

@@ -1,18 +1,46 @@
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Mvc.Testing;
-using Microsoft.AspNetCore.TestHost;
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Http.Json;
+using Crisis.Functions.Host;
+using Crisis.Functions.Host.Local;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Crisis.Functions.Hosting;
+using Microsoft.Azure.Functions.Worker.Builder;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace Crisis.Functions.Tests.Infrastructure;
 
 /// <summary>
-/// The app, in process, against real Azurite storage under its own name prefix. The local scheduler is off
-/// unless a test turns it on; extra settings override appsettings.json.
+/// The app as it runs in Azure, on real Azurite storage under its own name prefix: the local Functions host, serving
+/// HTTP on a free loopback port and invoking timers as the Azure host does, drives the real isolated worker. The
+/// worker runs in this process (connected to the host over loopback gRPC) so a test can replace its services, such
+/// as the <see cref="TimeProvider"/>. The host's own schedules are off unless asked for: tests fire timers with <see cref="RunTimerAsync"/>.
+/// Starts on first use; extra settings override appsettings.json.
 /// </summary>
-public sealed class CrisisAppFactory(string connectionString, IReadOnlyDictionary<string, string?>? settings = null, TimeProvider? time = null)
-    : WebApplicationFactory<Program>
+public sealed class CrisisAppFactory(
+    string connectionString,
+    IReadOnlyDictionary<string, string?>? settings = null,
+    TimeProvider? time = null,
+    Action<IServiceCollection>? configureServices = null,
+    bool runTimers = false) : IAsyncDisposable
 {
+    private static readonly ConcurrentDictionary<Uri, CrisisAppFactory> Running = new();
+    private readonly SemaphoreSlim _starting = new(1, 1);
+    private LocalFunctionsHost? _host;
+    private IHost? _worker;
+
+    static CrisisAppFactory()
+    {
+        // The worker finds its assembly and host.json here; every in-process worker shares this folder.
+        Environment.SetEnvironmentVariable("FUNCTIONS_APPLICATION_DIRECTORY", AppContext.BaseDirectory);
+        Environment.SetEnvironmentVariable("FUNCTIONS_WORKER_DIRECTORY", AppContext.BaseDirectory);
+        Environment.SetEnvironmentVariable("FUNCTIONS_WORKER_RUNTIME", "dotnet-isolated");
+    }
+
     public string NamePrefix { get; } = TestAzurite.NewPrefix();
 
     public static async Task<CrisisAppFactory> CreateAsync(IReadOnlyDictionary<string, string?>? settings = null, TimeProvider? time = null) =>
@@ -32,7 +60,6 @@ public sealed class CrisisAppFactory(string connectionString, IReadOnlyDictionar
     {
         ["Storage:ConnectionString"] = connectionString,
         ["Storage:NamePrefix"] = namePrefix,
-        ["Hosting:LocalScheduler"] = "false",
         ["Access:ApiKeys:0:Name"] = AdminName,
         ["Access:ApiKeys:0:Role"] = "admin",
         ["Access:ApiKeys:0:Sha256"] = Access.ApiKeyAuthenticationHandler.Hash(AdminKey),
@@ -46,6 +73,19 @@ public sealed class CrisisAppFactory(string connectionString, IReadOnlyDictionar
         ["Subscriptions:ContactHashKey"] = ContactHashKey,
     };
 
+    /// <summary>The worker's services (its root provider), started on first use.</summary>
+    public IServiceProvider Services => Started().Worker.Services;
+
+    /// <summary>The local Functions host in front of the worker.</summary>
+    public LocalFunctionsHost Host => Started().Host;
+
+    public HttpClient CreateClient()
+    {
+        var client = Started().Host.CreateClient();
+        Running[client.BaseAddress!] = this;
+        return client;
+    }
+
     public HttpClient CreateAdminClient() => CreateClientWithKey(AdminKey);
 
     public HttpClient CreateAgentClient() => CreateClientWithKey(AgentKey);
@@ -57,25 +97,130 @@ public sealed class CrisisAppFactory(string connectionString, IReadOnlyDictionar
         return client;
     }
 
-    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    /// <summary>Runs timer function <paramref name="name"/> now, exactly as on a schedule (the host's InvocationRequest with its TimerInfo).</summary>
+    public Task<TimerRun> RunTimerAsync(string name, bool pastDue = false, CancellationToken cancellationToken = default) =>
+        Started().Host.InvokeTimerAsync(name, pastDue, cancellationToken);
+
+    /// <summary>The app a client made by <see cref="CreateClient"/> talks to.</summary>
+    public static CrisisAppFactory Of(HttpClient client)
     {
+        ArgumentNullException.ThrowIfNull(client);
+        return Running.TryGetValue(client.BaseAddress!, out var app) ? app : throw new InvalidOperationException("This client was not made by a CrisisAppFactory.");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_host is not null)
+        {
+            Running.TryRemove(_host.BaseAddress, out _);
+            await _host.DisposeAsync();
+        }
+
+        if (_worker is not null)
+        {
+            await _worker.StopAsync(TimeSpan.FromSeconds(5));
+            _worker.Dispose();
+        }
+
+        _starting.Dispose();
+    }
+
+    private (LocalFunctionsHost Host, IHost Worker) Started()
+    {
+        if (_host is null || _worker is null)
+        {
+            StartAsync().GetAwaiter().GetResult();
+        }
+
+        return (_host!, _worker!);
+    }
+
+    private async Task StartAsync()
+    {
+        await _starting.WaitAsync();
+        try
+        {
+            if (_host is not null)
+            {
+                return;
+            }
+
+            var workerPort = LoopbackPorts.Free();
+            var host = await LocalFunctionsHost.StartAsync(new LocalHostOptions
+            {
+                AppSettings = AppSettings(),
+                AppDirectory = AppContext.BaseDirectory,
+                HttpPort = 0,
+                HttpHost = "127.0.0.1",
+                LaunchWorker = false,
+                RunTimers = runTimers,
+                WorkerHttpUri = new Uri($"http://127.0.0.1:{workerPort}/"),
+                LoggerFactory = LoggerFactory.Create(b => b.AddConsole().SetMinimumLevel(LogLevel.Warning)),
+            });
+
+            var builder = FunctionsApplication.CreateBuilder([]);
+            builder.Configuration.AddInMemoryCollection(WorkerSettings(host));
+            builder.AddCrisisFunctions();
+            builder.Services.Configure<KestrelServerOptions>(k => k.Listen(IPAddress.Loopback, workerPort));
+            if (time is not null)
+            {
+                builder.Services.RemoveAll<TimeProvider>();
+                builder.Services.AddSingleton(time);
+            }
+
+            configureServices?.Invoke(builder.Services);
+            var worker = builder.Build();
+            await worker.StartAsync();
+            await host.WaitUntilReadyAsync();
+            _worker = worker;
+            _host = host;
+        }
+        finally
+        {
+            _starting.Release();
+        }
+    }
+
+    /// <summary>The app's settings as the host sees them (it resolves the timers' %SCHEDULE% settings): appsettings.json, then the test's.</summary>
+    private Dictionary<string, string?> AppSettings()
+    {
+        var all = new ConfigurationBuilder().AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json")).Build()
+            .AsEnumerable().Where(p => p.Value is not null).ToDictionary(p => p.Key, p => p.Value, StringComparer.OrdinalIgnoreCase);
         foreach (var (key, value) in BaseSettings(connectionString, NamePrefix))
         {
-            builder.UseSetting(key, value);
+            all[key] = value;
         }
 
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
-            builder.UseSetting(key, value);
+            all[key] = value;
         }
 
-        if (time is not null)
+        return all;
+    }
+
+    private Dictionary<string, string?> WorkerSettings(LocalFunctionsHost host)
+    {
+        var all = AppSettings();
+
+        // What the Functions host passes on the worker's command line (--functions-uri and friends), as configuration.
+        var arguments = host.WorkerArguments;
+        for (var i = 0; i + 1 < arguments.Count; i += 2)
         {
-            builder.ConfigureTestServices(services =>
+            var key = arguments[i] switch
             {
-                services.RemoveAll<TimeProvider>();
-                services.AddSingleton(time);
-            });
+                "--functions-uri" => "Functions:Worker:HostEndpoint",
+                "--functions-worker-id" => "Functions:Worker:WorkerId",
+                "--functions-request-id" => "Functions:Worker:RequestId",
+                "--functions-grpc-max-message-length" => "Functions:Worker:GrpcMaxMessageLength",
+                _ => null,
+            };
+            if (key is not null)
+            {
+                all[key] = arguments[i + 1];
+            }
         }
+
+        return all;
     }
 }

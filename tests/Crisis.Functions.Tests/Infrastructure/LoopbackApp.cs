@@ -1,4 +1,4 @@
-using Crisis.Functions.Hosting;
+using Crisis.Functions.Host.Local;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Logging;

@@ -9,6 +9,9 @@ public static class RepositoryPaths
 
     public static string AppProject => Path.Combine(Root, "functions", "Crisis.Functions");
 
+    /// <summary>The app's build output: what the Functions host loads (functions.metadata, worker.config.json, the assembly).</summary>
+    public static string AppOutput => Path.Combine(AppProject, "bin", BuildConfiguration, "net10.0");
+
     /// <summary>The configuration (Debug or Release) these tests were built in, and so the app beside them.</summary>
     public static string BuildConfiguration { get; } =
         AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Crisis.Functions.Hosting;
+using Crisis.Functions.Host.Local;
 
 namespace Crisis.Functions.Tests.Infrastructure;
 

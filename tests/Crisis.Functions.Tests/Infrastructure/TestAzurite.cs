@@ -1,4 +1,4 @@
-using Crisis.Functions.Hosting;
+using Crisis.Functions.Host.Local;
 
 namespace Crisis.Functions.Tests.Infrastructure;
 

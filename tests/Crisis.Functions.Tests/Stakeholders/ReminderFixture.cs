@@ -73,7 +73,7 @@ public sealed class ReminderFixture : IAsyncDisposable
     }
 
     /// <summary>Invokes the timer exactly as the Functions host does.</summary>
-    public Task<HttpResponseMessage> RunTimerAsync(bool pastDue = false, HttpClient? client = null, CancellationToken cancellationToken = default) =>
+    public Task<Host.TimerRun> RunTimerAsync(bool pastDue = false, HttpClient? client = null, CancellationToken cancellationToken = default) =>
         (client ?? Client).RunTimerAsync("Reminders", pastDue, cancellationToken);
 
     public List<ReceivedWebhook> DeliveredTo(string name)

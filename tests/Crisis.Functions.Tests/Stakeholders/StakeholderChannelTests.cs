@@ -35,14 +35,13 @@ public class StakeholderChannelTests
     }
 
     [Fact]
-    public async Task The_reminder_timer_also_runs_from_the_local_scheduler()
+    public async Task The_reminder_timer_runs_on_its_schedule_under_the_local_host()
     {
         await using var receiver = await WebhookReceiver.StartAsync();
-        await using var app = await CrisisAppFactory.CreateAsync(new Dictionary<string, string?>
-        {
-            ["Hosting:LocalScheduler"] = "true",
-            ["REMINDER_SCHEDULE"] = "* * * * * *",
-        });
+        await using var app = new CrisisAppFactory(
+            (await TestAzurite.GetAsync()).ConnectionString,
+            new Dictionary<string, string?> { ["REMINDER_SCHEDULE"] = "* * * * * *" },
+            runTimers: true);
         using var admin = app.CreateAdminClient();
         var crisis = await CrisisFixtures.CreateActiveAsync(admin, CrisisFixtures.NewCrisis("en"));
         var owner = (await (await admin.PostAsJsonAsync("/api/admin/stakeholders", new { name = "olivia", role = "expert", language = "en", timeZone = "UTC", webhookUrl = receiver.Url("olivia") })).ReadJsonAsync()).GetProperty("id").GetString();

@@ -84,7 +84,7 @@ public sealed class SubscriptionFixture : IAsyncDisposable
     }
 
     /// <summary>Invokes the Notifications timer exactly as the Functions host does.</summary>
-    public Task<HttpResponseMessage> RunTimerAsync(HttpClient? client = null) =>
+    public Task<Host.TimerRun> RunTimerAsync(HttpClient? client = null) =>
         (client ?? Client).RunTimerAsync("Notifications");
 
     public async Task<string> PublishUpdateAsync(string english, string persian, string? topic = null)

@@ -8,7 +8,6 @@ using Azure.Data.Tables;
 using Crisis.Functions.Notifications;
 using Crisis.Functions.Storage;
 using Crisis.Functions.Subscriptions;
-using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 
 /// <summary>
@@ -24,13 +23,12 @@ internal static class FanoutBenchmark
 
     public static async Task<int> RunAsync()
     {
-        await using var azurite = await Crisis.Functions.Hosting.EmbeddedAzurite.StartAsync();
+        await using var azurite = await Crisis.Functions.Host.Local.EmbeddedAzurite.StartAsync();
         var counter = new RequestCounter();
-        await using var app = new BenchApp(azurite.ConnectionString, builder =>
-        {
-            builder.UseSetting("Outbox:SendInBackground", "false");
-            builder.ConfigureTestServices(services => services.AddSingleton<HttpPipelinePolicy>(counter));
-        });
+        await using var app = BenchApp.Create(
+            azurite.ConnectionString,
+            new Dictionary<string, string?> { ["Outbox:SendInBackground"] = "false" },
+            services => services.AddSingleton<HttpPipelinePolicy>(counter));
         using var admin = app.CreateClient();
         admin.DefaultRequestHeaders.Authorization = new("Bearer", BenchApp.AdminKey);
         var crisis = (await (await admin.PostAsJsonAsync("/api/admin/crises", new { title = new { en = "Bench" }, summary = new { en = "s" }, severity = "major", defaultLanguage = "en", languages = English })).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;

@@ -8,6 +8,7 @@ using Crisis.Functions.Common;
 using Crisis.Functions.Hosting;
 using Crisis.Functions.Stakeholders;
 using Crisis.Functions.Storage;
+using Crisis.Functions.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 
 /// <summary>
@@ -21,12 +22,12 @@ internal static class ReminderBenchmark
 
     public static async Task<int> RunAsync()
     {
-        await using var azurite = await EmbeddedAzurite.StartAsync();
+        await using var azurite = await Crisis.Functions.Host.Local.EmbeddedAzurite.StartAsync();
         Console.WriteLine($"{"expected updates",16} {"populate s",11} {"run (50 due) ms",16} {"idle run ms",12} {"entries read",13}");
         var results = new List<(int Total, double RunMs, double IdleMs)>();
         foreach (var total in new[] { 1_000, 100_000 })
         {
-            await using var app = new BenchApp(azurite.ConnectionString);
+            await using var app = BenchApp.Create(azurite.ConnectionString);
             using var admin = app.CreateClient();
             admin.DefaultRequestHeaders.Authorization = new("Bearer", BenchApp.AdminKey);
             var crisis = (await (await admin.PostAsJsonAsync("/api/admin/crises", new { title = new { en = "Bench" }, summary = new { en = "s" }, severity = "major", defaultLanguage = "en", languages = English })).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
@@ -56,14 +57,13 @@ internal static class ReminderBenchmark
         return ratio <= 2 ? 0 : 1;
     }
 
-    private static async Task<(double Ms, string Log)> TimeRunAsync(BenchApp app)
+    private static async Task<(double Ms, string Log)> TimeRunAsync(CrisisAppFactory app)
     {
-        using var client = app.CreateClient();
         var clock = Stopwatch.StartNew();
-        var response = await client.PostAsync("/Reminders", new StringContent("""{"Data":{"timer":{"IsPastDue":false}},"Metadata":{}}""", Encoding.UTF8, "application/json"));
+        var run = await app.RunTimerAsync("Reminders");
         clock.Stop();
-        var log = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("Logs")[0].GetString()!;
-        return (clock.Elapsed.TotalMilliseconds, log.Split(' ')[0]);
+        var summary = run.Logs.LastOrDefault(l => l.Contains("finished", StringComparison.Ordinal)) ?? run.ErrorMessage ?? "";
+        return (clock.Elapsed.TotalMilliseconds, summary[(summary.IndexOf(':', StringComparison.Ordinal) + 1)..].Trim().Split(' ')[0]);
     }
 
     // Writes expected updates due next week, and their due-index rows, in 100-entity transactions.
