@@ -16,6 +16,16 @@ public sealed class HealthFunctions(CrisisStorage storage, ILogger<HealthFunctio
     /// <summary>How long the health check waits for storage before calling it unreachable.</summary>
     public static readonly TimeSpan StorageTimeout = TimeSpan.FromSeconds(4);
 
+    /// <summary>Liveness without storage: the worker answers. Load balancers and the benchmarks' bare baseline use it.</summary>
+    [Function("Ping")]
+    [EndpointSummary("Liveness: 204 while the worker runs, whatever storage does.")]
+    public static NoContent Ping([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "ping")] HttpRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        request.HttpContext.Response.Headers.CacheControl = "no-store";
+        return TypedResults.NoContent();
+    }
+
     [Function("Health")]
     [EndpointSummary("Storage reachability and the last timer heartbeat; 503 when storage is unreachable.")]
     public async Task<Results<Ok<HealthReport>, ProblemHttpResult>> GetHealth(

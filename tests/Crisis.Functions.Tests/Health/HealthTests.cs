@@ -24,6 +24,11 @@ public class HealthTests
         var down = await client.GetAsync("/api/health");
         var problem = await down.AssertProblemAsync(HttpStatusCode.ServiceUnavailable, Problems.StorageUnavailable);
         Assert.False(string.IsNullOrWhiteSpace(problem.GetProperty("detail").GetString()));
+        Assert.DoesNotContain("127.0.0.1", problem.GetRawText(), StringComparison.Ordinal);
+        Assert.True(down.Headers.RetryAfter?.Delta > TimeSpan.Zero);
+
+        var alive = await client.GetAsync("/api/ping");
+        Assert.Equal(HttpStatusCode.NoContent, alive.StatusCode);
     }
 
     [Fact]

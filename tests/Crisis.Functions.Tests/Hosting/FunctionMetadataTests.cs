@@ -32,7 +32,7 @@ public class FunctionMetadataTests : IAsyncLifetime
     {
         var metadata = GeneratedMetadata();
 
-        Assert.Equal(86, metadata.Count);
+        Assert.Equal(87, metadata.Count);
         foreach (var function in FunctionCatalog.Http.Values)
         {
             var trigger = Trigger(metadata[function.Name]);
