@@ -20,3 +20,11 @@ public sealed class PublicAttribute(string? rateLimitPolicy = null) : Attribute
 {
     public string? RateLimitPolicy { get; } = rateLimitPolicy;
 }
+
+/// <summary>
+/// The HTTP function serves a page people reach from a link in a message (confirm, manage, unsubscribe): its
+/// response loads nothing, runs nothing, posts only to itself, cannot be framed (no clickjacking of its buttons)
+/// and is not cached. <see cref="HttpFunctionMiddleware"/> sets the headers.
+/// </summary>
+[AttributeUsage(AttributeTargets.Method, Inherited = false)]
+public sealed class LinkPageAttribute : Attribute;

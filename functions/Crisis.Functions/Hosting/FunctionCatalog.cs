@@ -4,7 +4,7 @@ using Microsoft.Azure.Functions.Worker;
 namespace Crisis.Functions.Hosting;
 
 /// <summary>An HTTP function as declared by its <c>[Function]</c> method: route (below the route prefix), methods, key level and access.</summary>
-public sealed record HttpFunction(string Name, MethodInfo Method, string Route, IReadOnlyList<string> Methods, AuthorizationLevel AuthLevel, string? Policy, string? RateLimitPolicy);
+public sealed record HttpFunction(string Name, MethodInfo Method, string Route, IReadOnlyList<string> Methods, AuthorizationLevel AuthLevel, string? Policy, string? RateLimitPolicy, bool IsLinkPage);
 
 /// <summary>A timer function as declared by its <c>[Function]</c> method, with its schedule expression (e.g. <c>%REMINDER_SCHEDULE%</c>).</summary>
 public sealed record TimerFunction(string Name, MethodInfo Method, string Schedule);
@@ -52,7 +52,8 @@ public static class FunctionCatalog
                             [.. (trigger.Methods ?? []).Select(m => m.ToUpperInvariant())],
                             trigger.AuthLevel,
                             policy?.Policy,
-                            open?.RateLimitPolicy));
+                            open?.RateLimitPolicy,
+                            method.GetCustomAttribute<LinkPageAttribute>() is not null));
                     }
                     else if (parameter.GetCustomAttribute<TimerTriggerAttribute>() is { } timer)
                     {

@@ -12,7 +12,7 @@ namespace Crisis.Functions.Hosting;
 /// <summary>
 /// What every HTTP function needs before and after it runs, in one place: well-formed route ids, the caller's
 /// credential and role (<see cref="RequiresPolicyAttribute"/>) or the per-client rate limit of an anonymous
-/// function (<see cref="PublicAttribute"/>), and RFC 9457 problems for what operations refuse (a missing crisis,
+/// function (<see cref="PublicAttribute"/>), the headers of pages reached from links (<see cref="LinkPageAttribute"/>), and RFC 9457 problems for what operations refuse (a missing crisis,
 /// an illegal transition) and for storage outages (503 with Retry-After). It runs inside the ASP.NET Core
 /// integration, which executes the <see cref="IResult"/> left as the invocation's result.
 /// </summary>
@@ -60,6 +60,14 @@ public sealed class HttpFunctionMiddleware(IAuthorizationService authorization, 
         {
             Answer(context, RateLimits.Rejected(lease, http.Response));
             return;
+        }
+
+        if (function.IsLinkPage)
+        {
+            var headers = http.Response.Headers;
+            headers.ContentSecurityPolicy = "default-src 'none'; form-action 'self'; frame-ancestors 'none'";
+            headers.XFrameOptions = "DENY";
+            headers.CacheControl = "no-store";
         }
 
         try

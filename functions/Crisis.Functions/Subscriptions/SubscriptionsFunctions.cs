@@ -166,10 +166,10 @@ public sealed partial class SubscriptionsFunctions(
     }
 
     [Function("GetConfirmSubscriptionPage")]
+    [LinkPage]
     public ContentHttpResult ConfirmPage(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "subscriptions/confirm")] HttpRequest request)
     {
-        SubscriptionPages.NoFraming(request.HttpContext.Response);
         var token = QueryValues.Text(request, "token");
         var check = tokens.Verify(token, SubscriptionLinks.ConfirmPurpose, out _);
         return check == TokenCheck.Valid
@@ -178,10 +178,10 @@ public sealed partial class SubscriptionsFunctions(
     }
 
     [Function("ConfirmSubscription")]
+    [LinkPage]
     public async Task<IResult> Confirm(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "subscriptions/confirm")] HttpRequest request)
     {
-        SubscriptionPages.NoFraming(request.HttpContext.Response);
         var token = QueryValues.Text(request, "token");
         var cancellationToken = request.HttpContext.RequestAborted;
         var check = tokens.Verify(token, SubscriptionLinks.ConfirmPurpose, out var claims);
@@ -218,10 +218,10 @@ public sealed partial class SubscriptionsFunctions(
     }
 
     [Function("GetSubscription")]
+    [LinkPage]
     public async Task<Results<Ok<SubscriptionView>, ProblemHttpResult>> Get(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "subscriptions/manage")] HttpRequest request)
     {
-        SubscriptionPages.NoFraming(request.HttpContext.Response);
         var token = QueryValues.Text(request, "token");
         var cancellationToken = request.HttpContext.RequestAborted;
         var (found, problem) = await ResolveAsync(token, SubscriptionLinks.ManagePurpose, cancellationToken);
@@ -229,10 +229,10 @@ public sealed partial class SubscriptionsFunctions(
     }
 
     [Function("UpdateSubscription")]
+    [LinkPage]
     public async Task<Results<Ok<SubscriptionView>, ValidationProblem, ProblemHttpResult>> Change(
         [HttpTrigger(AuthorizationLevel.Anonymous, "patch", Route = "subscriptions/manage")] HttpRequest request)
     {
-        SubscriptionPages.NoFraming(request.HttpContext.Response);
         var token = QueryValues.Text(request, "token");
         var cancellationToken = request.HttpContext.RequestAborted;
         var body = await JsonBody.ReadAsync<ManageRequest>(request, MaxBody, cancellationToken);
@@ -296,10 +296,10 @@ public sealed partial class SubscriptionsFunctions(
 
     /// <summary>Erase my data: every subscription of this contact, its counters and remembered requests, and every delivery record.</summary>
     [Function("EraseSubscriberData")]
+    [LinkPage]
     public async Task<Results<Ok<Erased>, ProblemHttpResult>> Erase(
         [HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "subscriptions/manage")] HttpRequest request)
     {
-        SubscriptionPages.NoFraming(request.HttpContext.Response);
         var token = QueryValues.Text(request, "token");
         var cancellationToken = request.HttpContext.RequestAborted;
         var (found, problem) = await ResolveAsync(token, SubscriptionLinks.ManagePurpose, cancellationToken);
@@ -322,10 +322,10 @@ public sealed partial class SubscriptionsFunctions(
     }
 
     [Function("GetUnsubscribePage")]
+    [LinkPage]
     public ContentHttpResult UnsubscribePage(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "subscriptions/unsubscribe")] HttpRequest request)
     {
-        SubscriptionPages.NoFraming(request.HttpContext.Response);
         var token = QueryValues.Text(request, "token");
         var check = tokens.Verify(token, SubscriptionLinks.UnsubscribePurpose, out _);
         return check == TokenCheck.Valid
@@ -335,10 +335,10 @@ public sealed partial class SubscriptionsFunctions(
 
     /// <summary>RFC 8058 one-click unsubscribe: a POST whose form body holds <c>List-Unsubscribe=One-Click</c>.</summary>
     [Function("Unsubscribe")]
+    [LinkPage]
     public async Task<IResult> Unsubscribe(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "subscriptions/unsubscribe")] HttpRequest request)
     {
-        SubscriptionPages.NoFraming(request.HttpContext.Response);
         var token = QueryValues.Text(request, "token");
         var cancellationToken = request.HttpContext.RequestAborted;
         if (!request.HasFormContentType)
@@ -510,16 +510,6 @@ public sealed partial class SubscriptionsFunctions(
 /// <summary>The small HTML pages behind the links in messages: escaped text, a form that POSTs back, no scripts.</summary>
 public static class SubscriptionPages
 {
-    /// <summary>The pages load nothing, run nothing, post only to themselves and cannot be framed (no clickjacking of their buttons).</summary>
-    public static void NoFraming(HttpResponse response)
-    {
-        ArgumentNullException.ThrowIfNull(response);
-        var headers = response.Headers;
-        headers.ContentSecurityPolicy = "default-src 'none'; form-action 'self'; frame-ancestors 'none'";
-        headers.XFrameOptions = "DENY";
-        headers.CacheControl = "no-store";
-    }
-
     public static ContentHttpResult Form(string title, string text, string button, string? hiddenField)
     {
         var hidden = hiddenField is null ? "" : $"<input type=\"hidden\" name=\"{Encode(hiddenField.Split('=')[0])}\" value=\"{Encode(hiddenField.Split('=')[1])}\">";
