@@ -229,6 +229,7 @@ public sealed class CannedResponsesAgentFunctions(CrisisService crises, CannedRe
 {
     /// <summary>Approved responses of a crisis that is not archived, optionally those whose name holds every term of <c>q</c>.</summary>
     [Function("FindCannedResponses")]
+    [QueryParameter("q", "search words")]
     public async Task<Results<Ok<RenderedSummaryList>, ProblemHttpResult>> Find(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "agent/crises/{id}/canned-responses")] HttpRequest request, string id)
     {
@@ -255,6 +256,7 @@ public sealed class CannedResponsesAgentFunctions(CrisisService crises, CannedRe
 
     /// <summary>Renders an approved response in the asked (or negotiated) language, the crisis page link last, and counts the use.</summary>
     [Function("RenderCannedResponse")]
+    [QueryParameter("lang", "the language to read, e.g. en, cy or fa")]
     public async Task<IResult> Render(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "agent/crises/{id}/canned-responses/{responseId}")] HttpRequest request, string id, string responseId)
     {

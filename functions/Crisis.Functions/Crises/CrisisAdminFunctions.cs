@@ -129,6 +129,8 @@ public sealed class CrisisAdminFunctions(CrisisService crises, CrisisStore store
         MoveAsync(request, id, CrisisStatus.Archived);
 
     [Function("ListCrisisAudit")]
+    [QueryParameter("pageSize", "how many per page", IsInteger = true)]
+    [QueryParameter("continuation", "the token of the next page, from the previous page")]
     public async Task<Results<Ok<AuditPage>, ProblemHttpResult>> ListAudit(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "admin/crises/{id}/audit")] HttpRequest request, string id)
     {

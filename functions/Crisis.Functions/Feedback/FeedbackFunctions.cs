@@ -110,6 +110,7 @@ public sealed class FeedbackPublicFunctions(PublishedPageCache cache, FeedbackSt
 public sealed class FeedbackAdminFunctions(CrisisService crises, ContentStore contents, FeedbackStore feedback, CrisisStore store, TimeProvider time)
 {
     [Function("ListQuestions")]
+    [QueryParameter("status", "only questions with this status")]
     public async Task<Results<Ok<QuestionList>, ProblemHttpResult>> ListQuestions(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "admin/crises/{id}/questions")] HttpRequest request, string id)
     {

@@ -36,7 +36,22 @@ public sealed class OpenApiDocuments
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Services.ConfigureHttpJsonOptions(o => JsonBody.Configure(o.SerializerOptions));
-        builder.Services.AddOpenApi(FunctionsOpenApi.DocumentName);
+        builder.Services.AddOpenApi(FunctionsOpenApi.DocumentName, o => o.AddOperationTransformer((operation, context, _) =>
+        {
+            foreach (var query in context.Description.ActionDescriptor.EndpointMetadata.OfType<QueryParameterAttribute>())
+            {
+                operation.Parameters ??= [];
+                operation.Parameters.Add(new OpenApiParameter
+                {
+                    Name = query.Name,
+                    In = ParameterLocation.Query,
+                    Description = query.Description,
+                    Schema = new OpenApiSchema { Type = query.IsInteger ? JsonSchemaType.Integer : JsonSchemaType.String },
+                });
+            }
+
+            return Task.CompletedTask;
+        }));
 
         // The API explorer reads the endpoints from the container's EndpointDataSource: here, only the descriptions.
         builder.Services.AddSingleton<EndpointDataSource>(sp => new FunctionDescriptions(sp));

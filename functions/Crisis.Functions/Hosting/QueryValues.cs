@@ -4,6 +4,21 @@ using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Crisis.Functions.Hosting;
 
+/// <summary>
+/// Documents a query string parameter the function reads (with <see cref="QueryValues"/>), so the OpenAPI document
+/// lists it: function methods take only the request, not one parameter per query value.
+/// </summary>
+[AttributeUsage(AttributeTargets.Method, AllowMultiple = true, Inherited = false)]
+public sealed class QueryParameterAttribute(string name, string description) : Attribute
+{
+    public string Name { get; } = name;
+
+    public string Description { get; } = description;
+
+    /// <summary>Whether the value is a whole number (else text).</summary>
+    public bool IsInteger { get; init; }
+}
+
 /// <summary>Reads query string parameters of HTTP functions, refusing malformed ones with a problem that names them.</summary>
 public static class QueryValues
 {

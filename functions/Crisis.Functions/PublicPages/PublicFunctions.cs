@@ -47,6 +47,7 @@ public sealed class PublicFunctions(PublishedPageCache cache, FaqViews views, IO
     private const int MaxQueryLength = 200;
 
     [Function("ListPublicCrises")]
+    [QueryParameter("lang", "the language to read, e.g. en, cy or fa")]
     [ProducesResponseType<PublicCrisisList>(200, "application/json")]
     [ProducesResponseType<ProblemDetails>(400, "application/problem+json")]
     public async Task<IResult> ListCrises(
@@ -73,6 +74,7 @@ public sealed class PublicFunctions(PublishedPageCache cache, FaqViews views, IO
     }
 
     [Function("GetPublicCrisis")]
+    [QueryParameter("lang", "the language to read, e.g. en, cy or fa")]
     [ProducesResponseType<PublicPage>(200, "application/json")]
     [ProducesResponseType(304)]
     [ProducesResponseType<ProblemDetails>(400, "application/problem+json")]
@@ -83,6 +85,8 @@ public sealed class PublicFunctions(PublishedPageCache cache, FaqViews views, IO
 
     /// <summary>The FAQ, or the entries matching the <c>q</c> query; each read counts as a view of the FAQ in its language.</summary>
     [Function("GetPublicFaq")]
+    [QueryParameter("lang", "the language to read, e.g. en, cy or fa")]
+    [QueryParameter("q", "search words")]
     [ProducesResponseType<PublicFaq>(200, "application/json")]
     [ProducesResponseType(304)]
     [ProducesResponseType<ProblemDetails>(400, "application/problem+json")]
@@ -113,6 +117,7 @@ public sealed class PublicFunctions(PublishedPageCache cache, FaqViews views, IO
     }
 
     [Function("GetPublicFeed")]
+    [QueryParameter("lang", "the language to read, e.g. en, cy or fa")]
     [ProducesResponseType(typeof(void), 200, "application/atom+xml")]
     [ProducesResponseType(304)]
     [ProducesResponseType<ProblemDetails>(400, "application/problem+json")]

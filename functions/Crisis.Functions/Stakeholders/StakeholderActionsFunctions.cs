@@ -31,6 +31,7 @@ public sealed class StakeholderActionsFunctions(
     private const string ExpiredAdvice = "This link has expired; ask the crisis coordinator for a new one.";
 
     [Function("GetStakeholderAction")]
+    [QueryParameter("token", "the signed token from the link")]
     public async Task<Results<Ok<ActionSummary>, ProblemHttpResult>> Show(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "stakeholder-actions")] HttpRequest request)
     {

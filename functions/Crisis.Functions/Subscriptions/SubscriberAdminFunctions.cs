@@ -21,6 +21,10 @@ public sealed class SubscriberAdminFunctions(
     private const int DefaultPageSize = 100;
 
     [Function("ListCrisisSubscribers")]
+    [QueryParameter("status", "pending, confirmed or quarantined")]
+    [QueryParameter("channel", "email, sms or webhook")]
+    [QueryParameter("pageSize", "how many per page", IsInteger = true)]
+    [QueryParameter("continuationToken", "the token of the next page, from the previous page")]
     public async Task<Results<Ok<SubscriberList>, ProblemHttpResult>> List(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "admin/crises/{id}/subscribers")] HttpRequest request, string id)
     {
@@ -69,6 +73,8 @@ public sealed class SubscriberAdminFunctions(
     }
 
     [Function("ListUpdateRecipients")]
+    [QueryParameter("pageSize", "how many per page", IsInteger = true)]
+    [QueryParameter("continuationToken", "the token of the next page, from the previous page")]
     public async Task<Results<Ok<RecipientList>, ProblemHttpResult>> Recipients(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "admin/crises/{id}/updates/{updateId}/notifications/recipients")] HttpRequest request, string id, string updateId)
     {

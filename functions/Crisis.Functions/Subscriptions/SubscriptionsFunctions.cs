@@ -166,6 +166,7 @@ public sealed partial class SubscriptionsFunctions(
     }
 
     [Function("GetConfirmSubscriptionPage")]
+    [QueryParameter("token", "the signed token from the link")]
     [LinkPage]
     public ContentHttpResult ConfirmPage(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "subscriptions/confirm")] HttpRequest request)
@@ -178,6 +179,7 @@ public sealed partial class SubscriptionsFunctions(
     }
 
     [Function("ConfirmSubscription")]
+    [QueryParameter("token", "the signed token from the link")]
     [LinkPage]
     public async Task<IResult> Confirm(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "subscriptions/confirm")] HttpRequest request)
@@ -218,6 +220,7 @@ public sealed partial class SubscriptionsFunctions(
     }
 
     [Function("GetSubscription")]
+    [QueryParameter("token", "the signed token from the link")]
     [LinkPage]
     public async Task<Results<Ok<SubscriptionView>, ProblemHttpResult>> Get(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "subscriptions/manage")] HttpRequest request)
@@ -229,6 +232,7 @@ public sealed partial class SubscriptionsFunctions(
     }
 
     [Function("UpdateSubscription")]
+    [QueryParameter("token", "the signed token from the link")]
     [LinkPage]
     public async Task<Results<Ok<SubscriptionView>, ValidationProblem, ProblemHttpResult>> Change(
         [HttpTrigger(AuthorizationLevel.Anonymous, "patch", Route = "subscriptions/manage")] HttpRequest request)
@@ -296,6 +300,7 @@ public sealed partial class SubscriptionsFunctions(
 
     /// <summary>Erase my data: every subscription of this contact, its counters and remembered requests, and every delivery record.</summary>
     [Function("EraseSubscriberData")]
+    [QueryParameter("token", "the signed token from the link")]
     [LinkPage]
     public async Task<Results<Ok<Erased>, ProblemHttpResult>> Erase(
         [HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "subscriptions/manage")] HttpRequest request)
@@ -322,6 +327,7 @@ public sealed partial class SubscriptionsFunctions(
     }
 
     [Function("GetUnsubscribePage")]
+    [QueryParameter("token", "the signed token from the link")]
     [LinkPage]
     public ContentHttpResult UnsubscribePage(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "subscriptions/unsubscribe")] HttpRequest request)
@@ -335,6 +341,7 @@ public sealed partial class SubscriptionsFunctions(
 
     /// <summary>RFC 8058 one-click unsubscribe: a POST whose form body holds <c>List-Unsubscribe=One-Click</c>.</summary>
     [Function("Unsubscribe")]
+    [QueryParameter("token", "the signed token from the link")]
     [LinkPage]
     public async Task<IResult> Unsubscribe(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "subscriptions/unsubscribe")] HttpRequest request)

@@ -28,6 +28,7 @@ public sealed class TouchpointPublicFunctions(TouchpointStore store, CrisisStore
 {
     /// <summary>What a website or email system renders now, with an ETag for cheap polling.</summary>
     [Function("GetTouchpoint")]
+    [QueryParameter("lang", "the language to read, e.g. en, cy or fa")]
     public async Task<IResult> GetCurrent(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "touchpoints/{touchpointId}")] HttpRequest request, string touchpointId)
     {

@@ -59,6 +59,10 @@ public class HealthTests
         Assert.Contains("401", crisis.GetProperty("responses").EnumerateObject().Select(r => r.Name));
         Assert.Equal("id", crisis.GetProperty("parameters")[0].GetProperty("name").GetString());
         Assert.True(document.GetProperty("components").GetProperty("schemas").EnumerateObject().Any(), "no response schemas");
+        var page = paths.GetProperty("/api/crises/{id}").GetProperty("get").GetProperty("parameters").EnumerateArray().ToList();
+        Assert.Contains(page, p => p.GetProperty("name").GetString() == "lang" && p.GetProperty("in").GetString() == "query");
+        var subscribers = paths.GetProperty("/api/admin/crises/{id}/subscribers").GetProperty("get").GetProperty("parameters").EnumerateArray().ToList();
+        Assert.Contains(subscribers, p => p.GetProperty("name").GetString() == "pageSize" && p.GetProperty("schema").GetProperty("type").GetString() == "integer");
         Assert.False(paths.TryGetProperty("/Heartbeat", out _), "timer endpoints belong to the host, not to the public API");
         Assert.Equal(JsonValueKind.Object, paths.ValueKind);
     }
