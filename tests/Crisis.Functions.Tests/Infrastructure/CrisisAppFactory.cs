@@ -110,18 +110,17 @@ public sealed class CrisisAppFactory(
 
     public async ValueTask DisposeAsync()
     {
+        // The host asks the worker to terminate and waits for its endpoint to close; stopping the in-process worker
+        // at the same time is what a worker process does on WorkerTerminate.
+        var stopping = _worker?.StopAsync(TimeSpan.FromSeconds(5)) ?? Task.CompletedTask;
         if (_host is not null)
         {
             Running.TryRemove(_host.BaseAddress, out _);
             await _host.DisposeAsync();
         }
 
-        if (_worker is not null)
-        {
-            await _worker.StopAsync(TimeSpan.FromSeconds(5));
-            _worker.Dispose();
-        }
-
+        await stopping;
+        _worker?.Dispose();
         _starting.Dispose();
     }
 
