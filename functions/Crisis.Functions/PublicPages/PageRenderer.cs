@@ -68,6 +68,9 @@ public static class PageRenderer
         ArgumentNullException.ThrowIfNull(links);
         var published = updates.Where(u => u.PublishedAt is not null).OrderByDescending(u => u.PublishedAt).ToList();
         var alternate = links.Preferred;
+
+        // The organisation's own page is HTML; this API's page is JSON, so its link claims no type it does not have.
+        var alternateType = links.PublicPage is null ? null : "text/html";
         using var stream = new MemoryStream();
         using (var xml = XmlWriter.Create(stream, new XmlWriterSettings { Encoding = new UTF8Encoding(false), Indent = true }))
         {
@@ -80,7 +83,7 @@ public static class PageRenderer
             xml.WriteElementString("subtitle", atom, crisis.Localised(crisis.Summary, language));
             xml.WriteElementString("updated", atom, Timestamp(published.FirstOrDefault()?.PublishedAt ?? publishedAt));
             Link(xml, atom, "self", "application/atom+xml", links.Feed);
-            Link(xml, atom, "alternate", "text/html", alternate);
+            Link(xml, atom, "alternate", alternateType, alternate);
             xml.WriteStartElement("author", atom);
             xml.WriteElementString("name", atom, publisher);
             xml.WriteEndElement();
@@ -92,7 +95,7 @@ public static class PageRenderer
                 xml.WriteElementString("title", atom, Headline(text));
                 xml.WriteElementString("updated", atom, Timestamp(update.PublishedAt!.Value));
                 xml.WriteElementString("published", atom, Timestamp(update.PublishedAt!.Value));
-                Link(xml, atom, "alternate", "text/html", alternate);
+                Link(xml, atom, "alternate", alternateType, alternate);
                 xml.WriteStartElement("content", atom);
                 xml.WriteAttributeString("type", "text");
                 xml.WriteString(text);
@@ -107,11 +110,15 @@ public static class PageRenderer
         return stream.ToArray();
     }
 
-    private static void Link(XmlWriter xml, string ns, string rel, string type, string href)
+    private static void Link(XmlWriter xml, string ns, string rel, string? type, string href)
     {
         xml.WriteStartElement("link", ns);
         xml.WriteAttributeString("rel", rel);
-        xml.WriteAttributeString("type", type);
+        if (type is not null)
+        {
+            xml.WriteAttributeString("type", type);
+        }
+
         xml.WriteAttributeString("href", href);
         xml.WriteEndElement();
     }

@@ -257,10 +257,29 @@ public class PublicPageTests : IAsyncLifetime
         Assert.Equal(["Second update", "به‌روزرسانی اول"], entries.Select(e => e.Element(atom + "content")!.Value));
         Assert.All(entries, e => Assert.StartsWith("urn:uuid:", e.Element(atom + "id")!.Value, StringComparison.Ordinal));
         Assert.Equal(2, entries.Select(e => e.Element(atom + "id")!.Value).Distinct().Count());
+        var alternates = feed.Descendants(atom + "link").Where(l => l.Attribute("rel")?.Value == "alternate").ToList();
+        Assert.Equal(3, alternates.Count);
+        Assert.All(alternates, l => Assert.Null(l.Attribute("type")));
+        Assert.All(alternates, l => Assert.EndsWith($"/api/crises/{id}?lang=fa", l.Attribute("href")!.Value, StringComparison.Ordinal));
 
         var parsed = await AtomParser.ParseAsync(await response.Content.ReadAsStringAsync());
         Assert.Equal(2, parsed.GetProperty("items").GetArrayLength());
         Assert.Equal("atom10", parsed.GetProperty("type").GetString());
+    }
+
+    [Fact]
+    public async Task The_atom_feed_links_the_organisations_own_page_as_html()
+    {
+        var crisis = CrisisFixtures.NewCrisis("en");
+        crisis["publicPageUrl"] = "https://status.example.org/flooding";
+        var id = await CrisisFixtures.CreateActiveAsync(_admin, crisis);
+
+        var feed = XDocument.Parse(await (await _public.GetAsync($"/api/crises/{id}/feed.atom")).Content.ReadAsStringAsync());
+        XNamespace atom = "http://www.w3.org/2005/Atom";
+
+        var alternate = Assert.Single(feed.Descendants(atom + "link"), l => l.Attribute("rel")?.Value == "alternate");
+        Assert.Equal("text/html", alternate.Attribute("type")?.Value);
+        Assert.Equal("https://status.example.org/flooding", alternate.Attribute("href")!.Value);
     }
 
     [Fact]
