@@ -6,7 +6,16 @@ public static class NotificationServices
     public static IServiceCollection AddCrisisNotifications(this IServiceCollection services)
     {
         services.AddOptions<SmtpOptions>().BindConfiguration(SmtpOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.Section)
+
+            // An environment variable holds one value (Webhooks__AllowedPrivateHosts=127.0.0.1,localhost), which the
+            // binder leaves out of a list: take it as a comma-separated list as well as the __0, __1 form.
+            .Configure<IConfiguration>((o, configuration) => o.AllowedPrivateHosts.AddRange(
+                (configuration[$"{WebhookOptions.Section}:{nameof(WebhookOptions.AllowedPrivateHosts)}"] ?? "")
+                    .Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)))
+            .Validate(o => o.AllowedPrivateHosts.All(h => Uri.CheckHostName(h) != UriHostNameType.Unknown),
+                "Webhooks:AllowedPrivateHosts must hold host names or IP addresses, comma-separated (e.g. 127.0.0.1,localhost) or as Webhooks:AllowedPrivateHosts:0, :1, ...")
+            .ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<TokenOptions>().BindConfiguration(TokenOptions.Section)
             .Validate(o => o.SigningKeys.Count > 0 && o.SigningKeys.All(IsStrongKey),
                 "Tokens:SigningKeys needs at least one key, each with an Id and a Secret of at least 32 random bytes in base64.")

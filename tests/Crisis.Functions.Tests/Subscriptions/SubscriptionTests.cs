@@ -289,6 +289,9 @@ public sealed class SubscriptionTests : IAsyncLifetime
             ["Tokens:SigningKeys:0:Secret"] = NewSecret,
             ["Tokens:SigningKeys:1:Id"] = "test",
             ["Tokens:SigningKeys:1:Secret"] = CrisisAppFactory.TokenSecret,
+
+            // Only the timer run below sends, so the message it sends is the one read after it.
+            ["Outbox:SendInBackground"] = "false",
         }, _f.Clock))
         {
             using var client = rotated.CreateClient();
