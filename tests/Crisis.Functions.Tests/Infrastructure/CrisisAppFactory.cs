@@ -202,22 +202,10 @@ public sealed class CrisisAppFactory(
     {
         var all = AppSettings();
 
-        // What the Functions host passes on the worker's command line (--functions-uri and friends), as configuration.
-        var arguments = host.WorkerArguments;
-        for (var i = 0; i + 1 < arguments.Count; i += 2)
+        // How to reach the host (HostEndpoint, WorkerId, RequestId, GrpcMaxMessageLength), as the host hands it to a worker.
+        foreach (var (name, value) in host.WorkerEnvironment.Where(e => e.Key.StartsWith("Functions__Worker__", StringComparison.Ordinal)))
         {
-            var key = arguments[i] switch
-            {
-                "--functions-uri" => "Functions:Worker:HostEndpoint",
-                "--functions-worker-id" => "Functions:Worker:WorkerId",
-                "--functions-request-id" => "Functions:Worker:RequestId",
-                "--functions-grpc-max-message-length" => "Functions:Worker:GrpcMaxMessageLength",
-                _ => null,
-            };
-            if (key is not null)
-            {
-                all[key] = arguments[i + 1];
-            }
+            all[name.Replace("__", ":", StringComparison.Ordinal)] = value;
         }
 
         return all;
