@@ -51,13 +51,7 @@ public sealed class HealthFunctions(CrisisStorage storage, ILogger<HealthFunctio
         {
             // The reason (and with it the storage endpoint) goes to the log only: anonymous callers learn "unhealthy".
             logger.LogWarning(e, "Health check: storage unreachable");
-            response.Headers.RetryAfter = HttpFunctionMiddleware.StorageRetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            return Problems.Create(
-                503,
-                Problems.StorageUnavailable,
-                "Storage unavailable",
-                "unhealthy: storage did not answer.",
-                new Dictionary<string, object?> { ["health"] = "unhealthy" });
+            return StorageOutage.Problem(response, "unhealthy: storage did not answer.", new Dictionary<string, object?> { ["health"] = "unhealthy" });
         }
     }
 }

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Crisis.Functions.Access;
 using Crisis.Functions.Crises;
 using Crisis.Functions.Storage;
@@ -18,9 +17,6 @@ namespace Crisis.Functions.Hosting;
 /// </summary>
 public sealed class HttpFunctionMiddleware(IAuthorizationService authorization, RateLimits limits, ILogger<HttpFunctionMiddleware> logger) : IFunctionsWorkerMiddleware
 {
-    /// <summary>What clients are told to wait when storage is away: outages seen here are short (restarts, throttling).</summary>
-    public const int StorageRetryAfterSeconds = 5;
-
     public async Task Invoke(FunctionContext context, FunctionExecutionDelegate next)
     {
         ArgumentNullException.ThrowIfNull(context);
@@ -91,9 +87,7 @@ public sealed class HttpFunctionMiddleware(IAuthorizationService authorization, 
         if (cause is StorageUnavailableException unavailable)
         {
             logger.LogWarning(unavailable, "Storage unavailable while serving {Method} {Path}", http.Request.Method, http.Request.Path);
-            http.Response.Headers.RetryAfter = StorageRetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
-            http.Response.Headers.CacheControl = "no-store";
-            return Problems.Create(503, Problems.StorageUnavailable, "Storage unavailable", $"Storage did not answer. Try again in {StorageRetryAfterSeconds} seconds.");
+            return StorageOutage.Problem(http.Response, $"Storage did not answer. Try again in {StorageOutage.RetryAfterSeconds} seconds.");
         }
 
         if (cause is OperationCanceledException && http.RequestAborted.IsCancellationRequested)
