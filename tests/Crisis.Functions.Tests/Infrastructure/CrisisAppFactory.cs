@@ -180,11 +180,13 @@ public sealed class CrisisAppFactory(
         }
     }
 
-    /// <summary>The app's settings as the host sees them (it resolves the timers' %SCHEDULE% settings): appsettings.json, then the test's.</summary>
+    /// <summary>
+    /// The test's app settings, on top of appsettings.json (which the worker reads itself, and the host for the
+    /// defaults of the timers' %SCHEDULE% settings).
+    /// </summary>
     private Dictionary<string, string?> AppSettings()
     {
-        var all = new ConfigurationBuilder().AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json")).Build()
-            .AsEnumerable().Where(p => p.Value is not null).ToDictionary(p => p.Key, p => p.Value, StringComparer.OrdinalIgnoreCase);
+        var all = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
         foreach (var (key, value) in BaseSettings(connectionString, NamePrefix))
         {
             all[key] = value;
