@@ -30,6 +30,7 @@ public sealed class CrisisAppFactory(
 {
     private static readonly ConcurrentDictionary<Uri, CrisisAppFactory> Running = new();
     private readonly SemaphoreSlim _starting = new(1, 1);
+    private readonly ILoggerFactory _logs = LoggerFactory.Create(b => b.AddConsole().SetMinimumLevel(LogLevel.Warning));
     private LocalFunctionsHost? _host;
     private IHost? _worker;
 
@@ -122,6 +123,7 @@ public sealed class CrisisAppFactory(
         await stopping;
         _worker?.Dispose();
         _starting.Dispose();
+        _logs.Dispose();
     }
 
     private (LocalFunctionsHost Host, IHost Worker) Started()
@@ -144,39 +146,63 @@ public sealed class CrisisAppFactory(
                 return;
             }
 
-            var workerPort = LoopbackPorts.Free();
-            var host = await LocalFunctionsHost.StartAsync(new LocalHostOptions
+            // A free port can be taken by someone else before the worker binds it: then try another.
+            for (var attempt = 1; ; attempt++)
             {
-                AppSettings = AppSettings(),
-                AppDirectory = AppContext.BaseDirectory,
-                HttpPort = 0,
-                HttpHost = "127.0.0.1",
-                LaunchWorker = false,
-                RunTimers = runTimers,
-                WorkerHttpUri = new Uri($"http://127.0.0.1:{workerPort}/"),
-                LoggerFactory = LoggerFactory.Create(b => b.AddConsole().SetMinimumLevel(LogLevel.Warning)),
-            });
-
-            var builder = FunctionsApplication.CreateBuilder([]);
-            builder.Configuration.AddInMemoryCollection(WorkerSettings(host));
-            builder.AddCrisisFunctions();
-            builder.Services.Configure<KestrelServerOptions>(k => k.Listen(IPAddress.Loopback, workerPort));
-            if (time is not null)
-            {
-                builder.Services.RemoveAll<TimeProvider>();
-                builder.Services.AddSingleton(time);
+                try
+                {
+                    (_host, _worker) = await StartOnceAsync(LoopbackPorts.Free());
+                    return;
+                }
+                catch (IOException e) when (e.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException && attempt < 5)
+                {
+                    // Taken meanwhile: the next attempt picks another port.
+                }
             }
-
-            configureServices?.Invoke(builder.Services);
-            var worker = builder.Build();
-            await worker.StartAsync();
-            await host.WaitUntilReadyAsync();
-            _worker = worker;
-            _host = host;
         }
         finally
         {
             _starting.Release();
+        }
+    }
+
+    private async Task<(LocalFunctionsHost Host, IHost Worker)> StartOnceAsync(int workerPort)
+    {
+        var host = await LocalFunctionsHost.StartAsync(new LocalHostOptions
+        {
+            AppSettings = AppSettings(),
+            AppDirectory = AppContext.BaseDirectory,
+            HttpPort = 0,
+            HttpHost = "127.0.0.1",
+            LaunchWorker = false,
+            RunTimers = runTimers,
+            WorkerHttpUri = new Uri($"http://127.0.0.1:{workerPort}/"),
+            LoggerFactory = _logs,
+        });
+
+        var builder = FunctionsApplication.CreateBuilder([]);
+        builder.Configuration.AddInMemoryCollection(WorkerSettings(host));
+        builder.AddCrisisFunctions();
+        builder.Services.Configure<KestrelServerOptions>(k => k.Listen(IPAddress.Loopback, workerPort));
+        if (time is not null)
+        {
+            builder.Services.RemoveAll<TimeProvider>();
+            builder.Services.AddSingleton(time);
+        }
+
+        configureServices?.Invoke(builder.Services);
+        var worker = builder.Build();
+        try
+        {
+            await worker.StartAsync();
+            await host.WaitUntilReadyAsync();
+            return (host, worker);
+        }
+        catch
+        {
+            await host.DisposeAsync();
+            worker.Dispose();
+            throw;
         }
     }
 
