@@ -6,10 +6,14 @@ namespace Crisis.Functions.Common;
 /// <summary>Language tags (BCP 47, as known to ICU), their writing direction, and content negotiation with fallback.</summary>
 public static class Languages
 {
+    /// <summary>Whether <paramref name="tag"/> has the shape of a language tag (BCP 47 subtags: 1 to 8 letters or digits, hyphen-separated), known or not.</summary>
+    public static bool IsWellFormed([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] string? tag) =>
+        !string.IsNullOrEmpty(tag) && tag.Length <= 35 && tag.Split('-').All(s => s.Length is >= 1 and <= 8 && s.All(char.IsAsciiLetterOrDigit));
+
     /// <summary>The normalised tag ("en", "pt-BR", "sr-Latn") when it names a known language, else null.</summary>
     public static string? Normalise(string? tag)
     {
-        if (string.IsNullOrWhiteSpace(tag) || tag.Length > 35 || !tag.All(c => char.IsAsciiLetterOrDigit(c) || c == '-'))
+        if (!IsWellFormed(tag))
         {
             return null;
         }
@@ -36,9 +40,9 @@ public static class Languages
     public static string Negotiate(string? requested, string? acceptLanguage, IReadOnlyList<string> offered, string defaultLanguage)
     {
         ArgumentNullException.ThrowIfNull(offered);
-        if (requested is not null)
+        if (requested is not null && Match(requested, offered) is { } chosen)
         {
-            return Match(requested, offered) ?? defaultLanguage;
+            return chosen;
         }
 
         if (!string.IsNullOrWhiteSpace(acceptLanguage) && StringWithQualityHeaderValue.TryParseList([acceptLanguage], out var ranges))

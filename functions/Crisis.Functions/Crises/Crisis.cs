@@ -37,6 +37,12 @@ public sealed record CrisisRecord
 
     public DateTimeOffset? ExpectedEndAt { get; init; }
 
+    /// <summary>
+    /// The public promise of when the next update comes: set only by an admin (editing the crisis or publishing an
+    /// update that names it) or a stakeholder allowed to publish who names it; stakeholders' own ETAs stay internal.
+    /// </summary>
+    public DateTimeOffset? NextUpdateExpectedAt { get; init; }
+
     public required CrisisStatus Status { get; init; }
 
     public required DateTimeOffset CreatedAt { get; init; }

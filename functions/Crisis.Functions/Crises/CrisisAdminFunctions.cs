@@ -14,7 +14,7 @@ public sealed record UpdateList(IReadOnlyList<CrisisUpdate> Updates);
 /// <summary>Admin routes for crises: lifecycle, public content, updates and the audit log. Admin role only.</summary>
 [RequiresPolicy(Policies.Admin)]
 [Tags("Admin: crises")]
-public sealed class CrisisAdminFunctions(CrisisService crises, CrisisStore store, ContentStore contents)
+public sealed class CrisisAdminFunctions(CrisisService crises, CrisisStore store, ContentStore contents, TimeProvider time)
 {
     private const int MaxCrisisBody = 64 * 1024;
     private const int MaxContentBody = 1024 * 1024;
@@ -95,17 +95,9 @@ public sealed class CrisisAdminFunctions(CrisisService crises, CrisisStore store
         var edit = body.Value!;
         var crisis = await crises.ChangeAsync(id, expected, request.HttpContext.User.Actor(), "crisis.edit", current =>
         {
-            var changed = current with
-            {
-                Title = edit.Title ?? current.Title,
-                Summary = edit.Summary ?? current.Summary,
-                Severity = edit.Severity ?? current.Severity,
-                DefaultLanguage = edit.DefaultLanguage is null ? current.DefaultLanguage : Languages.Normalise(edit.DefaultLanguage) ?? edit.DefaultLanguage,
-                Languages = edit.Languages is null ? current.Languages : CrisisValidation.NormaliseLanguages(edit.Languages),
-                PublicPageUrl = edit.PublicPageUrl ?? current.PublicPageUrl,
-                ExpectedEndAt = edit.ExpectedEndAt ?? current.ExpectedEndAt,
-            };
+            var changed = edit.ApplyTo(current);
             var validation = CrisisValidation.Validate(changed);
+            CrisisValidation.Promise(validation, "nextUpdateExpectedAt", edit.NextUpdateExpectedAt.Value, time.GetUtcNow());
             return validation.IsValid ? changed : throw new InvalidInputException(validation);
         }, cancellationToken);
 
@@ -243,7 +235,7 @@ public sealed class CrisisAdminFunctions(CrisisService crises, CrisisStore store
             return body.Problem!;
         }
 
-        var validation = CrisisValidation.ValidateUpdate(body.Value!, crisis);
+        var validation = CrisisValidation.ValidateUpdate(body.Value!, crisis, time.GetUtcNow());
         if (!validation.IsValid)
         {
             return validation.ToProblem();

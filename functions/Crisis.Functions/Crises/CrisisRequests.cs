@@ -11,16 +11,62 @@ public sealed record CreateCrisisRequest(
     string? PublicPageUrl = null,
     DateTimeOffset? ExpectedEndAt = null);
 
-/// <summary>A partial edit: only the fields present change.</summary>
+/// <summary>
+/// A partial edit: only the fields present change. Title and summary merge per language (a language given
+/// null is removed); removing a language from <see cref="Languages"/> removes its title and summary too.
+/// <see cref="NextUpdateExpectedAt"/> is the public promise: a time sets it, null withdraws it, absent keeps it.
+/// </summary>
 public sealed record UpdateCrisisRequest(
-    Dictionary<string, string>? Title = null,
-    Dictionary<string, string>? Summary = null,
+    Dictionary<string, string?>? Title = null,
+    Dictionary<string, string?>? Summary = null,
     Severity? Severity = null,
     string? DefaultLanguage = null,
     List<string>? Languages = null,
     string? PublicPageUrl = null,
-    DateTimeOffset? ExpectedEndAt = null);
+    DateTimeOffset? ExpectedEndAt = null,
+    PatchValue<DateTimeOffset> NextUpdateExpectedAt = default)
+{
+    /// <summary>The crisis after this edit (not yet validated).</summary>
+    public CrisisRecord ApplyTo(CrisisRecord current)
+    {
+        ArgumentNullException.ThrowIfNull(current);
+        var languages = Languages is null ? current.Languages : CrisisValidation.NormaliseLanguages(Languages);
+        return current with
+        {
+            Title = Merge(current.Title, Title, languages),
+            Summary = Merge(current.Summary, Summary, languages),
+            Severity = Severity ?? current.Severity,
+            DefaultLanguage = DefaultLanguage is null ? current.DefaultLanguage : Common.Languages.Normalise(DefaultLanguage) ?? DefaultLanguage,
+            Languages = languages,
+            PublicPageUrl = PublicPageUrl ?? current.PublicPageUrl,
+            ExpectedEndAt = ExpectedEndAt ?? current.ExpectedEndAt,
+            NextUpdateExpectedAt = NextUpdateExpectedAt.IsPresent ? NextUpdateExpectedAt.Value : current.NextUpdateExpectedAt,
+        };
+    }
 
+    private static Dictionary<string, string> Merge(Dictionary<string, string> current, Dictionary<string, string?>? edit, List<string> languages)
+    {
+        var merged = current.Where(t => languages.Contains(t.Key)).ToDictionary(StringComparer.Ordinal);
+        foreach (var (language, text) in edit ?? [])
+        {
+            if (text is null)
+            {
+                merged.Remove(language);
+            }
+            else
+            {
+                merged[language] = text;
+            }
+        }
+
+        return merged;
+    }
+}
+
+/// <summary>
+/// A new update. <see cref="NextUpdateExpectedAt"/>, when given, becomes the crisis' public promise once the
+/// update is published; an update without it leaves the promise as it was.
+/// </summary>
 public sealed record CreateUpdateRequest(Dictionary<string, string> Text, DateTimeOffset? NextUpdateExpectedAt = null, bool Publish = false, string? Topic = null);
 
 /// <summary>The rules every crisis record must satisfy, whether created or edited.</summary>
@@ -72,12 +118,26 @@ public static class CrisisValidation
         return v;
     }
 
-    public static Validation ValidateUpdate(CreateUpdateRequest request, CrisisRecord crisis)
+    /// <summary>How far ahead a public promise of the next update may be.</summary>
+    public static readonly TimeSpan MaxPromiseAhead = TimeSpan.FromDays(31);
+
+    /// <summary>A new public promise of the next update must be in the future, within <see cref="MaxPromiseAhead"/>.</summary>
+    public static void Promise(Validation v, string field, DateTimeOffset? promise, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(v);
+        if (promise is { } at && (at <= now || at > now + MaxPromiseAhead))
+        {
+            v.Add(field, $"must be in the future, within {MaxPromiseAhead.TotalDays:0} days.");
+        }
+    }
+
+    public static Validation ValidateUpdate(CreateUpdateRequest request, CrisisRecord crisis, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(crisis);
         var v = new Validation();
         v.Localised("text", request.Text, crisis.Languages, crisis.DefaultLanguage, 2500);
+        Promise(v, "nextUpdateExpectedAt", request.NextUpdateExpectedAt, now);
         if (request.Topic is not null && !Topics.IsValid(request.Topic))
         {
             v.Add("topic", Topics.Rule);

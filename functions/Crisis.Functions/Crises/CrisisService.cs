@@ -133,7 +133,7 @@ public sealed class CrisisService(CrisisStore store, ContentStore contents, Page
         await store.AddUpdateAsync(id, update, actor, cancellationToken);
         if (publish)
         {
-            await publisher.PublishAsync(id, cancellationToken);
+            await PromiseAndPublishAsync(id, update, actor, cancellationToken);
             notify.Dispatch();
         }
 
@@ -160,9 +160,25 @@ public sealed class CrisisService(CrisisStore store, ContentStore contents, Page
             return (await store.GetUpdateAsync(id, updateId, cancellationToken))!.Value.Update;
         }
 
-        await publisher.PublishAsync(id, cancellationToken);
+        await PromiseAndPublishAsync(id, published, actor, cancellationToken);
         notify.Dispatch();
         return published;
+    }
+
+    /// <summary>
+    /// Republishes the page for a newly published update; one that names when the next comes makes that the public
+    /// promise (an update that names nothing leaves the promise alone).
+    /// </summary>
+    private async Task PromiseAndPublishAsync(string id, CrisisUpdate published, string actor, CancellationToken cancellationToken)
+    {
+        if (published.NextUpdateExpectedAt is { } promise)
+        {
+            await ChangeAsync(id, null, actor, "crisis.promise", crisis => crisis with { NextUpdateExpectedAt = promise }, cancellationToken);
+        }
+        else
+        {
+            await publisher.PublishAsync(id, cancellationToken);
+        }
     }
 
     private async Task RequireEditableAsync(string id, CancellationToken cancellationToken)

@@ -4,7 +4,6 @@ using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 using Crisis.Functions.Common;
 using Crisis.Functions.Crises;
-using Crisis.Functions.Stakeholders;
 using Crisis.Functions.Storage;
 using Microsoft.Extensions.Options;
 
@@ -20,7 +19,6 @@ public sealed class PagePublisher(
     CrisisStorage storage,
     CrisisStore crises,
     ContentStore contents,
-    StakeholderStore stakeholders,
     PublishedPageCache cache,
     IOptions<PublicPagesOptions> options,
     TimeProvider time,
@@ -55,10 +53,6 @@ public sealed class PagePublisher(
             var (crisis, _) = await crises.GetAsync(crisisId, cancellationToken) ?? throw new InvalidOperationException($"Crisis {crisisId} does not exist.");
             var content = (await contents.GetPublishedAsync(crisisId, cancellationToken))?.Document.Content ?? CrisisContent.Empty;
             var updates = await crises.ListUpdatesAsync(crisisId, cancellationToken);
-            var nextExpected = (await stakeholders.ListExpectedAsync(crisisId, cancellationToken))
-                .Where(u => u.Status == ExpectedUpdateStatus.Active)
-                .Select(u => (DateTimeOffset?)u.Current.DueAt)
-                .Min();
             var version = previousVersion + 1;
             var now = time.GetUtcNow();
 
@@ -66,7 +60,7 @@ public sealed class PagePublisher(
             {
                 var links = Links(crisisId, language, crisis.PublicPageUrl);
                 await WriteAsync(container, DocumentName(crisisId, version, language, "page.json"), "application/json; charset=utf-8",
-                    JsonSerializer.SerializeToUtf8Bytes(PageRenderer.Page(crisis, content, updates, nextExpected, language, now, links), JsonBody.Options), cancellationToken);
+                    JsonSerializer.SerializeToUtf8Bytes(PageRenderer.Page(crisis, content, updates, language, now, links), JsonBody.Options), cancellationToken);
                 await WriteAsync(container, DocumentName(crisisId, version, language, "faq.json"), "application/json; charset=utf-8",
                     JsonSerializer.SerializeToUtf8Bytes(PageRenderer.Faq(crisis, content, language), JsonBody.Options), cancellationToken);
                 await WriteAsync(container, DocumentName(crisisId, version, language, "feed.atom"), "application/atom+xml; charset=utf-8",

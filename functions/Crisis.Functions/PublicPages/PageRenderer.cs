@@ -10,17 +10,15 @@ namespace Crisis.Functions.PublicPages;
 /// <summary>Renders the published state of a crisis into the documents the public reads, one set per language.</summary>
 public static class PageRenderer
 {
-    /// <summary>
-    /// The page in one language. The next update is expected when the earliest owed update falls due
-    /// (<paramref name="nextExpectedFromOwners"/>), else when the latest published update said.
-    /// </summary>
-    public static PublicPage Page(CrisisRecord crisis, CrisisContent content, IReadOnlyList<CrisisUpdate> updates, DateTimeOffset? nextExpectedFromOwners, string language, DateTimeOffset publishedAt, PublicLinks links)
+    /// <summary>The page in one language; the next update is expected when the crisis' public promise says.</summary>
+    public static PublicPage Page(CrisisRecord crisis, CrisisContent content, IReadOnlyList<CrisisUpdate> updates, string language, DateTimeOffset publishedAt, PublicLinks links)
     {
         ArgumentNullException.ThrowIfNull(crisis);
         ArgumentNullException.ThrowIfNull(content);
         ArgumentNullException.ThrowIfNull(updates);
         string Text(Dictionary<string, string>? texts) => texts is null ? "" : crisis.Localised(texts, language);
         string? Optional(Dictionary<string, string>? texts) => texts is null || texts.Count == 0 ? null : Text(texts);
+        string? Lang(Dictionary<string, string>? texts) => FallbackLanguage(crisis, texts, language);
 
         var published = updates.Where(u => u.PublishedAt is not null).OrderByDescending(u => u.PublishedAt).ThenByDescending(u => u.Id, StringComparer.Ordinal).ToList();
         return new PublicPage(
@@ -35,15 +33,18 @@ public static class PageRenderer
             Optional(content.StatusText),
             publishedAt,
             published.FirstOrDefault()?.PublishedAt,
-            nextExpectedFromOwners ?? published.FirstOrDefault()?.NextUpdateExpectedAt,
+            crisis.NextUpdateExpectedAt,
             crisis.ExpectedEndAt,
-            published.Select(u => new PublicUpdate(u.Id, u.PublishedAt!.Value, Text(u.Text), u.NextUpdateExpectedAt)).ToList(),
-            content.KeyDates.OrderBy(d => d.Date).Select(d => new PublicKeyDate(d.Date, Text(d.Label))).ToList(),
-            content.Policies.Select(p => new PublicPolicy(p.Key, Text(p.Title), Text(p.Text), p.ChangedByCrisis)).ToList(),
-            content.Channels.Select(c => new PublicChannel(c.Need, c.Channel, c.Contact, Optional(c.Note))).ToList(),
-            content.Resources.Select(r => new PublicResource(r.Kind, r.Url, Text(r.Title), Optional(r.Description))).ToList(),
+            published.Select(u => new PublicUpdate(u.Id, u.PublishedAt!.Value, Text(u.Text), u.NextUpdateExpectedAt, Lang(u.Text))).ToList(),
+            content.KeyDates.OrderBy(d => d.Date).Select(d => new PublicKeyDate(d.Date, Text(d.Label), Lang(d.Label))).ToList(),
+            content.Policies.Select(p => new PublicPolicy(p.Key, Text(p.Title), Text(p.Text), p.ChangedByCrisis, Lang(p.Title), Lang(p.Text))).ToList(),
+            content.Channels.Select(c => new PublicChannel(c.Need, c.Channel, c.Contact, Optional(c.Note), Lang(c.Note))).ToList(),
+            content.Resources.Select(r => new PublicResource(r.Kind, r.Url, Text(r.Title), Optional(r.Description), Lang(r.Title), Lang(r.Description))).ToList(),
             content.Faq.Count,
-            links);
+            links,
+            Lang(crisis.Title),
+            Lang(crisis.Summary),
+            Lang(content.StatusText));
     }
 
     public static PublicFaq Faq(CrisisRecord crisis, CrisisContent content, string language)
@@ -52,7 +53,8 @@ public static class PageRenderer
         ArgumentNullException.ThrowIfNull(content);
         var entries = content.Faq
             .OrderBy(f => f.Order).ThenBy(f => f.Id, StringComparer.Ordinal)
-            .Select(f => new PublicFaqEntry(f.Id, f.Category, f.Order, crisis.Localised(f.Question, language), crisis.Localised(f.Answer, language)))
+            .Select(f => new PublicFaqEntry(f.Id, f.Category, f.Order, crisis.Localised(f.Question, language), crisis.Localised(f.Answer, language),
+                FallbackLanguage(crisis, f.Question, language), FallbackLanguage(crisis, f.Answer, language)))
             .ToList();
         return new PublicFaq(crisis.Id, language, Languages.Direction(language), null, entries);
     }
@@ -91,6 +93,11 @@ public static class PageRenderer
             {
                 var text = crisis.Localised(update.Text, language);
                 xml.WriteStartElement("entry", atom);
+                if (FallbackLanguage(crisis, update.Text, language) is { } fallback)
+                {
+                    xml.WriteAttributeString("xml", "lang", null, fallback);
+                }
+
                 xml.WriteElementString("id", atom, StableUri(crisis.Id, update.Id));
                 xml.WriteElementString("title", atom, Headline(text));
                 xml.WriteElementString("updated", atom, Timestamp(update.PublishedAt!.Value));
@@ -109,6 +116,10 @@ public static class PageRenderer
 
         return stream.ToArray();
     }
+
+    /// <summary>The language a text is shown in when it is not <paramref name="language"/> (the default's fallback), else null.</summary>
+    private static string? FallbackLanguage(CrisisRecord crisis, Dictionary<string, string>? texts, string language) =>
+        texts is null || texts.Count == 0 || texts.ContainsKey(language) ? null : crisis.DefaultLanguage;
 
     private static void Link(XmlWriter xml, string ns, string rel, string? type, string href)
     {

@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Crisis.Functions.Crises;
 
 namespace Crisis.Functions.PublicPages;
@@ -8,21 +9,24 @@ public sealed record PageManifest(string CrisisId, int Version, CrisisStatus Sta
 public sealed record PublicLinks(string Page, string Faq, string Feed, string? PublicPage)
 {
     /// <summary>Where to send people: the organisation's own crisis page when it has one, else this API's page.</summary>
-    [System.Text.Json.Serialization.JsonIgnore]
+    [JsonIgnore]
     public string Preferred => PublicPage ?? Page;
 }
 
-public sealed record PublicUpdate(string Id, DateTimeOffset PublishedAt, string Text, DateTimeOffset? NextUpdateExpectedAt);
+// A text missing in the page's language falls back to the crisis' default language, and says so: its "…Lang"
+// property names the language it is in (absent when the text is in the page's language).
 
-public sealed record PublicKeyDate(DateOnly Date, string Label);
+public sealed record PublicUpdate(string Id, DateTimeOffset PublishedAt, string Text, DateTimeOffset? NextUpdateExpectedAt, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? TextLang = null);
 
-public sealed record PublicPolicy(string Key, string Title, string Text, bool ChangedByCrisis);
+public sealed record PublicKeyDate(DateOnly Date, string Label, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? LabelLang = null);
 
-public sealed record PublicChannel(Need Need, ChannelKind Channel, string Contact, string? Note);
+public sealed record PublicPolicy(string Key, string Title, string Text, bool ChangedByCrisis, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? TitleLang = null, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? TextLang = null);
 
-public sealed record PublicResource(ResourceKind Kind, string Url, string Title, string? Description);
+public sealed record PublicChannel(Need Need, ChannelKind Channel, string Contact, string? Note, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? NoteLang = null);
 
-public sealed record PublicFaqEntry(string Id, string Category, int Order, string Question, string Answer);
+public sealed record PublicResource(ResourceKind Kind, string Url, string Title, string? Description, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? TitleLang = null, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? DescriptionLang = null);
+
+public sealed record PublicFaqEntry(string Id, string Category, int Order, string Question, string Answer, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? QuestionLang = null, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? AnswerLang = null);
 
 /// <summary>The public crisis page in one language; texts missing in that language fall back to the default language.</summary>
 public sealed record PublicPage(
@@ -45,7 +49,10 @@ public sealed record PublicPage(
     IReadOnlyList<PublicChannel> Channels,
     IReadOnlyList<PublicResource> Resources,
     int FaqCount,
-    PublicLinks Links);
+    PublicLinks Links,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? TitleLang = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? SummaryLang = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? StatusTextLang = null);
 
 public sealed record PublicFaq(string CrisisId, string Language, string Dir, string? Query, IReadOnlyList<PublicFaqEntry> Entries);
 

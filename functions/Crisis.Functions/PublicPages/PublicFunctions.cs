@@ -15,7 +15,10 @@ public static class PublicApi
 {
     public const string ReadPolicy = "public-read";
 
-    /// <summary>An explicit ?lang= must be a real language tag; one the crisis does not offer falls back to its default.</summary>
+    /// <summary>
+    /// An explicit ?lang= must be a well-formed language tag (else 400); one the crisis does not offer, or no known
+    /// language at all, falls back as Accept-Language does, and the answer says which language it is in.
+    /// </summary>
     internal static bool TryReadLanguage(string? lang, out string? language, out IResult? problem)
     {
         language = null;
@@ -25,13 +28,13 @@ public static class PublicApi
             return true;
         }
 
-        language = Languages.Normalise(lang);
-        if (language is null)
+        if (!Languages.IsWellFormed(lang))
         {
-            problem = Problems.Create(400, Problems.InvalidQuery, "Unknown language", "lang must be a language tag such as 'en', 'cy' or 'fa'.");
+            problem = Problems.Create(400, Problems.InvalidQuery, "Malformed language", "lang must be a language tag such as 'en', 'cy' or 'fa' (letters, digits and hyphens, at most 35 characters).");
             return false;
         }
 
+        language = Languages.Normalise(lang) ?? lang;
         return true;
     }
 }
@@ -68,7 +71,7 @@ public sealed class PublicFunctions(PublishedPageCache cache, FaqViews views, IO
                 c.Title.GetValueOrDefault(language) ?? c.Title[c.DefaultLanguage], c.PublishedAt,
                 options.Value.BaseUrl.AbsoluteUri.TrimEnd('/') + "/api/crises/" + c.Id + "?lang=" + language);
         }).ToList();
-        var listLanguage = requested ?? Languages.Negotiate(null, accept, [.. index.Crises.SelectMany(c => c.Languages).Distinct()], "en");
+        var listLanguage = Languages.Negotiate(requested, accept, [.. index.Crises.SelectMany(c => c.Languages).Distinct()], "en");
         var body = JsonSerializer.SerializeToUtf8Bytes(new PublicCrisisList(listLanguage, items), JsonBody.Options);
         return new CachedDocumentResult(new CachedDocument(body, "application/json; charset=utf-8"), null, options.Value.MaxAgeSeconds);
     }

@@ -3,7 +3,6 @@ using Crisis.Functions.Crises;
 using Crisis.Functions.Feedback;
 using Crisis.Functions.Hosting;
 using Crisis.Functions.Notifications;
-using Crisis.Functions.PublicPages;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Azure.Functions.Worker;
 
@@ -11,9 +10,14 @@ namespace Crisis.Functions.Stakeholders;
 
 public sealed record ActionSummary(string CrisisId, string CrisisTitle, string Topic, int Occurrence, DateTimeOffset DueAt, string DueAtLocal, bool Answered, bool CanPublish);
 
+/// <summary>An acknowledgement; <see cref="NewEta"/> moves the stakeholder's own due time, never the public promise.</summary>
 public sealed record AcknowledgeRequest(string Token, DateTimeOffset? NewEta = null, string? Note = null);
 
-public sealed record PostUpdateRequest(string Token, Dictionary<string, string> Text);
+/// <summary>
+/// An update posted from a reminder's link. Only a stakeholder allowed to publish may name when the next public
+/// update comes (<see cref="NextUpdateExpectedAt"/>, the public promise); the reminder schedule stays internal.
+/// </summary>
+public sealed record PostUpdateRequest(string Token, Dictionary<string, string> Text, DateTimeOffset? NextUpdateExpectedAt = null);
 
 public sealed record ActionResult(string Status, int Occurrence, DateTimeOffset? NextDueAt, string? UpdateId = null, bool? Published = null);
 
@@ -25,7 +29,7 @@ public sealed record ActionResult(string Status, int Occurrence, DateTimeOffset?
 [Public(FeedbackApi.WritePolicy)]
 [Tags("Stakeholder actions")]
 public sealed class StakeholderActionsFunctions(
-    SignedTokens tokens, StakeholderStore store, CrisisStore crises, CrisisService crisisService, ExpectedUpdateService updates, PagePublisher publisher, TimeProvider time)
+    SignedTokens tokens, StakeholderStore store, CrisisStore crises, CrisisService crisisService, ExpectedUpdateService updates, TimeProvider time)
 {
     private const int MaxBody = 32 * 1024;
     private const string ExpiredAdvice = "This link has expired; ask the crisis coordinator for a new one.";
@@ -84,7 +88,6 @@ public sealed class StakeholderActionsFunctions(
             return satisfied.Problem;
         }
 
-        await publisher.PublishAsync(crisis.Id, cancellationToken);
         return TypedResults.Ok(new ActionResult("acknowledged", occurrence, NextDue(satisfied.Update!)));
     }
 
@@ -106,7 +109,12 @@ public sealed class StakeholderActionsFunctions(
         }
 
         var (crisis, update, occurrence, stakeholder) = target!.Value;
-        var validation = CrisisValidation.ValidateUpdate(new CreateUpdateRequest(body.Value.Text), crisis);
+        var validation = CrisisValidation.ValidateUpdate(new CreateUpdateRequest(body.Value.Text, body.Value.NextUpdateExpectedAt), crisis, time.GetUtcNow());
+        if (body.Value.NextUpdateExpectedAt is not null && !stakeholder.CanPublish)
+        {
+            validation.Add("nextUpdateExpectedAt", "can be set only by a stakeholder allowed to publish; leave it out and an admin will decide.");
+        }
+
         if (!validation.IsValid)
         {
             return validation.ToProblem();
@@ -119,7 +127,7 @@ public sealed class StakeholderActionsFunctions(
         }
 
         var nextDue = NextDue(satisfied.Update!);
-        var posted = await crisisService.AddUpdateAsync(crisis.Id, body.Value.Text, nextDue, null, stakeholder.CanPublish, "stakeholder:" + stakeholder.Id, cancellationToken);
+        var posted = await crisisService.AddUpdateAsync(crisis.Id, body.Value.Text, body.Value.NextUpdateExpectedAt, null, stakeholder.CanPublish, "stakeholder:" + stakeholder.Id, cancellationToken);
         return TypedResults.Ok(new ActionResult("posted", occurrence, nextDue, posted.Id, posted.PublishedAt is not null));
     }
 

@@ -3,7 +3,6 @@ using Crisis.Functions.Common;
 using Crisis.Functions.Crises;
 using Crisis.Functions.Hosting;
 using Crisis.Functions.Notifications;
-using Crisis.Functions.PublicPages;
 using Crisis.Functions.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Azure.Functions.Worker;
@@ -167,7 +166,7 @@ public sealed class StakeholderAdminFunctions(StakeholderStore store, CrisisStor
 /// <summary>The updates a crisis is owed by its stakeholders: what is owed, by whom, and what is due or overdue now.</summary>
 [RequiresPolicy(Policies.Admin)]
 [Tags("Admin: expected updates")]
-public sealed class ExpectedUpdateAdminFunctions(CrisisService crises, StakeholderStore store, ExpectedUpdateService updates, PagePublisher publisher, TimeProvider time)
+public sealed class ExpectedUpdateAdminFunctions(CrisisService crises, StakeholderStore store, ExpectedUpdateService updates, TimeProvider time)
 {
     private const int MaxBody = 16 * 1024;
 
@@ -231,7 +230,6 @@ public sealed class ExpectedUpdateAdminFunctions(CrisisService crises, Stakehold
         }
 
         var created = await updates.CreateAsync(id, input, cancellationToken);
-        await publisher.PublishAsync(id, cancellationToken);
         return TypedResults.Created($"/api/admin/crises/{id}/expected-updates/{created.Id}", created);
     }
 
@@ -242,7 +240,6 @@ public sealed class ExpectedUpdateAdminFunctions(CrisisService crises, Stakehold
         var cancellationToken = request.HttpContext.RequestAborted;
         await crises.GetAsync(id, cancellationToken);
         var cancelled = await updates.CancelAsync(id, expectedUpdateId, cancellationToken);
-        await publisher.PublishAsync(id, cancellationToken);
         return TypedResults.Ok(cancelled);
     }
 

@@ -123,7 +123,7 @@ public sealed class CannedResponseTests : IAsyncLifetime
         await (await _f.Admin.PostAsync($"{Base}/nope/submit", null)).AssertProblemAsync(HttpStatusCode.NotFound, Problems.NotFound);
         await (await _agent.GetAsync($"{AgentBase}/x'or'1'eq'1")).AssertProblemAsync(HttpStatusCode.BadRequest, Problems.InvalidId);
         await (await _agent.GetAsync($"{AgentBase}?q={new string('q', 300)}")).AssertProblemAsync(HttpStatusCode.BadRequest, Problems.InvalidQuery);
-        await (await _agent.GetAsync($"{AgentBase}/nope?lang=zz-notreal")).AssertProblemAsync(HttpStatusCode.BadRequest, Problems.InvalidQuery);
+        await (await _agent.GetAsync($"{AgentBase}/nope?lang=zz_notreal")).AssertProblemAsync(HttpStatusCode.BadRequest, Problems.InvalidQuery);
     }
 
     [Fact]

@@ -79,8 +79,10 @@ public class PublicPageTests : IAsyncLifetime
 
         var welsh = await (await _public.GetAsync($"/api/crises/{id}?lang=cy")).ReadJsonAsync();
         Assert.Equal("Engineers are on site.", welsh.GetProperty("statusText").GetString());
+        Assert.Equal("en", welsh.GetProperty("statusTextLang").GetString());
         var persian = await (await _public.GetAsync($"/api/crises/{id}?lang=fa")).ReadJsonAsync();
         Assert.Equal("مهندسان در محل هستند.", persian.GetProperty("statusText").GetString());
+        Assert.False(persian.TryGetProperty("statusTextLang", out _));
 
         var german = await _public.GetAsync($"/api/crises/{id}?lang=de");
         Assert.Equal("en", german.Content.Headers.ContentLanguage.Single());
@@ -107,11 +109,35 @@ public class PublicPageTests : IAsyncLifetime
     }
 
     [Theory]
+    [InlineData("zz", null, "en")]
+    [InlineData("de", "fa, en;q=0.5", "fa")]
+    [InlineData("tlh", "cy", "cy")]
+    [InlineData("gu-IN", null, "gu")]
+    public async Task A_requested_language_the_crisis_lacks_falls_back_as_accept_language_does_and_says_which_was_served(string lang, string? acceptLanguage, string served)
+    {
+        var id = await CrisisFixtures.CreateActiveAsync(_admin, CrisisFixtures.NewCrisis(AllLanguages));
+        foreach (var path in new[] { $"/api/crises/{id}?lang={lang}", $"/api/crises/{id}/faq?lang={lang}", $"/api/crises/{id}/feed.atom?lang={lang}" })
+        {
+            var request = new HttpRequestMessage(HttpMethod.Get, path);
+            if (acceptLanguage is not null)
+            {
+                request.Headers.TryAddWithoutValidation("Accept-Language", acceptLanguage);
+            }
+
+            var response = await _public.SendAsync(request);
+
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal(served, response.Content.Headers.ContentLanguage.Single());
+        }
+    }
+
+    [Theory]
     [InlineData("english!")]
-    [InlineData("zz")]
     [InlineData("en_GB")]
     [InlineData("")]
-    public async Task Unknown_language_codes_are_refused(string lang)
+    [InlineData("<script>")]
+    [InlineData("toolongsubtag")]
+    public async Task Malformed_language_tags_are_refused(string lang)
     {
         var id = await CrisisFixtures.CreateActiveAsync(_admin, CrisisFixtures.NewCrisis("en"));
         await (await _public.GetAsync($"/api/crises/{id}?lang={Uri.EscapeDataString(lang)}")).AssertProblemAsync(HttpStatusCode.BadRequest, Problems.InvalidQuery);

@@ -139,7 +139,7 @@ public class TouchpointTests : IAsyncLifetime
         var crisis = await CrisisFixtures.CreateActiveAsync(_f.Admin, CrisisFixtures.NewCrisis("en"));
         await (await _f.Client.GetAsync("/api/touchpoints/no-such")).AssertProblemAsync(HttpStatusCode.NotFound, Problems.NotFound);
         await (await _f.Client.GetAsync("/api/touchpoints/Bad_Id")).AssertProblemAsync(HttpStatusCode.BadRequest, Problems.InvalidId);
-        await (await _f.Client.GetAsync("/api/touchpoints/email-footer?lang=zz")).AssertProblemAsync(HttpStatusCode.BadRequest, Problems.InvalidQuery);
+        await (await _f.Client.GetAsync("/api/touchpoints/email-footer?lang=en_GB")).AssertProblemAsync(HttpStatusCode.BadRequest, Problems.InvalidQuery);
         await (await _f.Admin.PutAsJsonAsync("/api/admin/touchpoints/banner", new { kind = "website-banner", name = "Banner", defaultLanguage = "en", normal = new { fa = "only Persian" } }))
             .AssertProblemAsync(HttpStatusCode.BadRequest, Problems.ValidationFailed);
         await (await _f.Admin.PutAsJsonAsync("/api/admin/touchpoints/banner", new { kind = "hologram", name = "Banner", defaultLanguage = "en", normal = new { en = "x" } }))
