@@ -17,7 +17,9 @@ public sealed record SubscriberCounts(int Total, IReadOnlyDictionary<string, int
 /// Subscribers, in table <c>subscribers</c>. A subscription is row <c>(s{shard}, {id})</c>, spread over 16 shards so
 /// that no partition carries a whole fan-out. Everything about one contact lives in partition <c>c|{contact hash}</c>:
 /// <c>s|{scope}</c> points at its subscription for that scope, <c>d|{day}</c> counts confirmations sent that day,
-/// <c>i|{key hash}</c> remembers an Idempotency-Key. Erasing a contact deletes that partition and its subscriptions.
+/// <c>i|{key hash}</c> notes an Idempotency-Key it used. The key itself is remembered in partition <c>idempotency</c>
+/// (row = key hash, with the request's fingerprint), because a key names one request whatever the contact. Erasing
+/// a contact deletes its partition, its subscriptions and the keys it used.
 /// Partition <c>pending</c> lists subscriptions awaiting confirmation (row = id, with when it was last asked for),
 /// to delete those never confirmed once their links have expired.
 /// </summary>
@@ -152,6 +154,21 @@ public sealed class SubscriberStore(CrisisStorage storage, TimeProvider time)
                 await table.RemoveAsync(PendingPartition, id, cancellationToken: cancellationToken);
             }
 
+            // The key's memory goes too, unless another contact has used the key since (its time differs).
+            if (row.RowKey.StartsWith(IdempotencyNote, StringComparison.Ordinal)
+                && await table.FindAsync(IdempotencyPartition, row.RowKey[IdempotencyNote.Length..], cancellationToken: cancellationToken) is { } remembered
+                && remembered.GetDateTimeOffset("At") == row.GetDateTimeOffset("At"))
+            {
+                try
+                {
+                    await table.RemoveAsync(IdempotencyPartition, remembered.RowKey, remembered.ETag, cancellationToken);
+                }
+                catch (ChangedMeanwhileException)
+                {
+                    // Another contact used the key meanwhile: it is theirs now.
+                }
+            }
+
             await table.RemoveAsync(partition, row.RowKey, cancellationToken: cancellationToken);
         }
 
@@ -177,18 +194,24 @@ public sealed class SubscriberStore(CrisisStorage storage, TimeProvider time)
         return counted is null ? new DateTimeOffset(day.AddDays(1), TimeSpan.Zero) : null;
     }
 
-    /// <summary>The fingerprint stored for an Idempotency-Key of this contact within the last day, if any.</summary>
-    public async Task<string?> IdempotentRequestAsync(string contactHash, string key, CancellationToken cancellationToken)
+    /// <summary>The fingerprint of the request an Idempotency-Key was used with, by any contact, within the last day.</summary>
+    public async Task<string?> IdempotentRequestAsync(string key, CancellationToken cancellationToken)
     {
         var table = await storage.TableAsync(TableName, cancellationToken);
-        var row = await table.FindAsync(ContactPartition(contactHash), IdempotencyRow(key), cancellationToken: cancellationToken);
+        var row = await table.FindAsync(IdempotencyPartition, KeyHash(key), cancellationToken: cancellationToken);
         return row is not null && row.GetDateTimeOffset("At") > time.GetUtcNow().AddDays(-1) ? row.GetString("Fingerprint") : null;
     }
 
+    /// <summary>
+    /// Remembers an Idempotency-Key. The contact's note of it is written first: a crash in between leaves a note
+    /// without a key (harmless), never a key that erasing the contact would miss.
+    /// </summary>
     public async Task RememberRequestAsync(string contactHash, string key, string fingerprint, CancellationToken cancellationToken)
     {
         var table = await storage.TableAsync(TableName, cancellationToken);
-        await table.UpsertAsync(new TableEntity(ContactPartition(contactHash), IdempotencyRow(key)) { ["Fingerprint"] = fingerprint, ["At"] = time.GetUtcNow() }, TableUpdateMode.Replace, cancellationToken);
+        var now = time.GetUtcNow();
+        await table.UpsertAsync(new TableEntity(ContactPartition(contactHash), IdempotencyNote + KeyHash(key)) { ["At"] = now }, TableUpdateMode.Replace, cancellationToken);
+        await table.UpsertAsync(new TableEntity(IdempotencyPartition, KeyHash(key)) { ["Fingerprint"] = fingerprint, ["At"] = now }, TableUpdateMode.Replace, cancellationToken);
     }
 
     /// <summary>
@@ -309,10 +332,12 @@ public sealed class SubscriberStore(CrisisStorage storage, TimeProvider time)
     }
 
     private const string PendingPartition = "pending";
+    private const string IdempotencyPartition = "idempotency";
+    private const string IdempotencyNote = "i|";
 
     private static string ContactPartition(string contactHash) => "c|" + contactHash;
 
-    private static string IdempotencyRow(string key) => "i|" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
+    private static string KeyHash(string key) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
 
     private static TableEntity ToRow(Subscriber s) => new(SubscriberIds.Partition(SubscriberIds.Shard(s.Id)), s.Id)
     {

@@ -98,7 +98,7 @@ public sealed partial class SubscriptionsFunctions(
         var hash = hasher.Hash(channel, Normalise(channel, address));
         var topics = (input.Topics ?? []).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
         var fingerprint = Fingerprint(hash, scope, language!, topics);
-        if (idempotencyKey.Length > 0 && await store.IdempotentRequestAsync(hash, idempotencyKey, cancellationToken) is { } seen)
+        if (idempotencyKey.Length > 0 && await store.IdempotentRequestAsync(idempotencyKey, cancellationToken) is { } seen)
         {
             return seen == fingerprint
                 ? TypedResults.Accepted((string?)null, new SubscribeAccepted("accepted", Accepted))

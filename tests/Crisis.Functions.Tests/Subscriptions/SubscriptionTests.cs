@@ -253,6 +253,9 @@ public sealed class SubscriptionTests : IAsyncLifetime
             Convert.FromBase64String(CrisisAppFactory.ContactHashKey), Encoding.UTF8.GetBytes("email:erase.me@example.org")));
         Assert.Contains(contactHash, before, StringComparison.Ordinal);
         Assert.DoesNotContain(contactHash, after, StringComparison.Ordinal);
+        var keyHash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes("k-1")));
+        Assert.Contains(keyHash, before, StringComparison.Ordinal);
+        Assert.DoesNotContain(keyHash, after, StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.Gone, (await _f.Client.DeleteAsync(manage)).StatusCode);
         Assert.Equal(HttpStatusCode.Gone, (await _f.Client.GetAsync(manage)).StatusCode);
     }
@@ -344,6 +347,20 @@ public sealed class SubscriptionTests : IAsyncLifetime
 
         await _f.RunTimerAsync();
         Assert.Single(_f.Smtp.Messages());
+    }
+
+    [Fact]
+    public async Task An_idempotency_key_reused_for_another_contact_is_422_and_sends_nothing_more()
+    {
+        Assert.Equal(HttpStatusCode.Accepted, (await _f.SubscribeAsync(new { email = "first@example.org" }, "shared-key-7")).StatusCode);
+
+        var reused = await _f.SubscribeAsync(new { email = "second@example.org" }, "shared-key-7");
+
+        var problem = await reused.AssertProblemAsync((HttpStatusCode)422, Problems.IdempotencyKeyReused);
+        Assert.Contains("different request", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        await _f.RunTimerAsync();
+        Assert.Equal("first@example.org", Mime.Header(Assert.Single(_f.Smtp.Messages()), "To"));
+        Assert.DoesNotContain("second@", await StorageDump.TextAsync(_f.App), StringComparison.OrdinalIgnoreCase);
     }
 
     [Fact]
