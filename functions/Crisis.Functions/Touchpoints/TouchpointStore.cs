@@ -6,7 +6,8 @@ using Crisis.Functions.Storage;
 namespace Crisis.Functions.Touchpoints;
 
 /// <summary>A crisis' override of one touchpoint: active (shown while the crisis is active) or restored (normal content back).</summary>
-public sealed record OverrideState(string TouchpointId, string CrisisId, bool Active, DateTimeOffset? RestoredAt, string? RestoredBy, ETag ETag);
+/// <summary>A crisis override of a touchpoint; its storage ETag guards the restore and is never shown.</summary>
+public sealed record OverrideState(string TouchpointId, string CrisisId, bool Active, DateTimeOffset? RestoredAt, string? RestoredBy, [property: System.Text.Json.Serialization.JsonIgnore] ETag ETag);
 
 /// <summary>What a touchpoint shows now, and why.</summary>
 public sealed record CurrentContent(string TouchpointId, TouchpointKind Kind, string Language, string Dir, string Text, string Source, string? CrisisId);
