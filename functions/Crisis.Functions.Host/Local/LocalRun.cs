@@ -13,6 +13,7 @@ public sealed class LocalRun : IAsyncDisposable
 {
     /// <summary>Where the local Azurite keeps its data and the local secrets, relative to the working directory (the repository root).</summary>
     public const string DataFolder = ".azurite";
+    public const string WebhookSecretFile = "webhook-signing-secret";
 
     private LocalRun(EmbeddedAzurite azurite, string adminKey, IReadOnlyDictionary<string, string?> settings)
     {
@@ -29,10 +30,14 @@ public sealed class LocalRun : IAsyncDisposable
     /// <summary>The app settings for the worker: the local ones, overridden by <c>given</c>.</summary>
     public IReadOnlyDictionary<string, string?> Settings { get; }
 
-    public static async Task<LocalRun> StartAsync(IReadOnlyDictionary<string, string?> given, CancellationToken cancellationToken = default)
+    /// <summary>Where the webhook signing secret comes from: the environment, a --Webhooks:SigningSecret setting, or the file kept in the data folder.</summary>
+    public string WebhookSecretSource { get; private init; } = "";
+
+    /// <summary>Starts Azurite on the data in <paramref name="dataFolder"/> (default <see cref="DataFolder"/>) with the keys kept there.</summary>
+    public static async Task<LocalRun> StartAsync(IReadOnlyDictionary<string, string?> given, string? dataFolder = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(given);
-        var data = Directory.CreateDirectory(Path.GetFullPath(DataFolder)).FullName;
+        var data = Directory.CreateDirectory(Path.GetFullPath(dataFolder ?? DataFolder)).FullName;
         var azurite = await EmbeddedAzurite.StartAsync(data, cancellationToken: cancellationToken);
         var adminKey = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
         var settings = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase)
@@ -46,9 +51,19 @@ public sealed class LocalRun : IAsyncDisposable
             ["Subscriptions:ContactHashKey"] = await KeptSecretAsync(data, "contact-hash-key", cancellationToken),
             ["Demo:Seed"] = "true",
         };
-        if (Environment.GetEnvironmentVariable("Webhooks__SigningSecret") is null)
+        string source;
+        if (given.ContainsKey("Webhooks:SigningSecret"))
         {
-            settings["Webhooks:SigningSecret"] = "whsec_" + await KeptSecretAsync(data, "webhook-signing-secret", cancellationToken);
+            source = "the --Webhooks:SigningSecret setting";
+        }
+        else if (Environment.GetEnvironmentVariable("Webhooks__SigningSecret") is not null)
+        {
+            source = "the Webhooks__SigningSecret environment variable";
+        }
+        else
+        {
+            settings["Webhooks:SigningSecret"] = "whsec_" + await KeptSecretAsync(data, WebhookSecretFile, cancellationToken);
+            source = Path.Combine(data, WebhookSecretFile);
         }
 
         foreach (var (name, value) in given)
@@ -56,7 +71,7 @@ public sealed class LocalRun : IAsyncDisposable
             settings[name] = value;
         }
 
-        return new LocalRun(azurite, adminKey, settings);
+        return new LocalRun(azurite, adminKey, settings) { WebhookSecretSource = source };
     }
 
     /// <summary>The lines the start banner adds for a local run.</summary>
@@ -73,8 +88,9 @@ public sealed class LocalRun : IAsyncDisposable
               admin key:     {AdminKey}   (new for each run)
                              curl -H "Authorization: Bearer {AdminKey}" {root}/api/admin/crises
               storage:       Azurite, data in {DataFolder}/ (blob port {Azurite.BlobPort}, table port {Azurite.TablePort})
-              secrets:       link-signing key, contact-hash key and webhook signing secret are kept in {DataFolder}/
-                             (a Webhooks__SigningSecret in the environment wins over the kept one)
+              secrets:       link-signing key and contact-hash key kept in {DataFolder}/ (links already sent keep working)
+              webhooks:      signed with the secret from {WebhookSecretSource}
+                             (a Webhooks__SigningSecret in the environment or a --Webhooks:SigningSecret wins over the kept one)
             """;
     }
 
