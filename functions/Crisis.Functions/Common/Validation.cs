@@ -46,6 +46,11 @@ public sealed class Validation
         {
             Add(field, multiline ? "must not contain control characters." : "must be a single line without control characters.");
         }
+
+        if (UnicodeText.Problem(value) is { } problem)
+        {
+            Add(field, problem);
+        }
     }
 
     /// <summary>A text per language: keys are offered languages, the default language is present, each text valid.</summary>

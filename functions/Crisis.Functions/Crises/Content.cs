@@ -81,4 +81,15 @@ public sealed record CrisisUpdate
     public DateTimeOffset? PublishedAt { get; init; }
 
     public string? PublishedBy { get; init; }
+
+    /// <summary>When a published update was withdrawn: it leaves the page and feed; the audit keeps it, and messages not yet sent are cancelled.</summary>
+    public DateTimeOffset? RetractedAt { get; init; }
+
+    public string? RetractedBy { get; init; }
+
+    /// <summary>Why it was withdrawn (for the record; not shown to the public).</summary>
+    public string? RetractionReason { get; init; }
+
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool IsPublic => PublishedAt is not null && RetractedAt is null;
 }

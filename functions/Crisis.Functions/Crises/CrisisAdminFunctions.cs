@@ -250,6 +250,29 @@ public sealed class CrisisAdminFunctions(CrisisService crises, CrisisStore store
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "admin/crises/{id}/updates/{updateId}/publish")] HttpRequest request, string id, string updateId) =>
         TypedResults.Ok(await crises.PublishUpdateAsync(id, updateId, request.HttpContext.User.Actor(), request.HttpContext.RequestAborted));
 
+    /// <summary>Withdraws a published update (wrong, or superseded): off the page and feed at once, audited with the reason.</summary>
+    [Function("RetractCrisisUpdate")]
+    public async Task<Results<Ok<CrisisUpdate>, ValidationProblem, ProblemHttpResult>> RetractUpdate(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "admin/crises/{id}/updates/{updateId}/retract")] HttpRequest request, string id, string updateId)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var cancellationToken = request.HttpContext.RequestAborted;
+        var body = await JsonBody.ReadAsync<RetractUpdateRequest>(request, MaxCrisisBody, cancellationToken);
+        if (!body.IsValid)
+        {
+            return body.Problem!;
+        }
+
+        var validation = new Validation();
+        validation.Text("reason", body.Value!.Reason, 500);
+        if (!validation.IsValid)
+        {
+            return validation.ToProblem();
+        }
+
+        return TypedResults.Ok(await crises.RetractUpdateAsync(id, updateId, body.Value.Reason.Trim(), request.HttpContext.User.Actor(), cancellationToken));
+    }
+
     private async Task<Results<Ok<CrisisRecord>, ProblemHttpResult>> MoveAsync(HttpRequest request, string id, CrisisStatus to)
     {
         ArgumentNullException.ThrowIfNull(request);

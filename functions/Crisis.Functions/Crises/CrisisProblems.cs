@@ -19,6 +19,7 @@ public static class CrisisProblems
         IllegalTransitionException e => Problems.Create(409, Problems.IllegalTransition, "Illegal lifecycle transition", e.Message,
             new Dictionary<string, object?> { ["from"] = e.From.ToString().ToLowerInvariant(), ["to"] = e.To.ToString().ToLowerInvariant() }),
         CrisisReadOnlyException e => Problems.Create(409, Problems.Conflict, "Crisis is archived", e.Message),
+        UpdateNotPublicException e => Problems.Create(409, Problems.Conflict, "Not a public update", e.Message),
         VersionMismatchException e => Problems.Create(412, Problems.PreconditionFailed, "Changed by someone else", e.Message),
         InvalidInputException e => e.Validation.ToProblem(),
         _ => null,

@@ -69,6 +69,9 @@ public sealed record UpdateCrisisRequest(
 /// </summary>
 public sealed record CreateUpdateRequest(Dictionary<string, string> Text, DateTimeOffset? NextUpdateExpectedAt = null, bool Publish = false, string? Topic = null);
 
+/// <summary>Withdraws a published update; <see cref="Reason"/> is kept in the audit.</summary>
+public sealed record RetractUpdateRequest(string Reason);
+
 /// <summary>The rules every crisis record must satisfy, whether created or edited.</summary>
 public static class CrisisValidation
 {

@@ -8,6 +8,9 @@ public sealed class CrisisNotFoundException(string what) : Exception($"{what} do
 /// <summary>An archived crisis is kept for the record and can no longer be edited.</summary>
 public sealed class CrisisReadOnlyException(string id) : InvalidOperationException($"Crisis {id} is archived and can no longer be changed.");
 
+/// <summary>Only a published update that is still public can be retracted.</summary>
+public sealed class UpdateNotPublicException(string message) : InvalidOperationException(message);
+
 /// <summary>The client's If-Match named a version that is no longer current.</summary>
 public sealed class VersionMismatchException(string message) : Exception(message);
 
@@ -163,6 +166,31 @@ public sealed class CrisisService(CrisisStore store, ContentStore contents, Page
         await PromiseAndPublishAsync(id, published, actor, cancellationToken);
         notify.Dispatch();
         return published;
+    }
+
+    /// <summary>Withdraws a published update from the page and feed; a second retraction, or one of a draft, is a conflict.</summary>
+    public async Task<CrisisUpdate> RetractUpdateAsync(string id, string updateId, string reason, string actor, CancellationToken cancellationToken)
+    {
+        await RequireEditableAsync(id, cancellationToken);
+        var (update, etag) = await store.GetUpdateAsync(id, updateId, cancellationToken) ?? throw new CrisisNotFoundException($"Update {updateId} of crisis {id}");
+        if (!update.IsPublic)
+        {
+            throw new UpdateNotPublicException(update.PublishedAt is null ? $"Update {updateId} is a draft; there is nothing to retract." : $"Update {updateId} was already retracted.");
+        }
+
+        var retracted = update with { RetractedAt = time.GetUtcNow(), RetractedBy = actor, RetractionReason = reason };
+        try
+        {
+            await store.ReplaceUpdateAsync(id, update, retracted, etag, actor, "update.retract", cancellationToken);
+        }
+        catch (ChangedMeanwhileException)
+        {
+            throw new VersionMismatchException($"Update {updateId} was changed by someone else; read it again.");
+        }
+
+        logger.LogInformation("Update {UpdateId} of crisis {CrisisId} retracted by {Actor}", updateId, id, actor);
+        await publisher.PublishAsync(id, cancellationToken);
+        return retracted;
     }
 
     /// <summary>

@@ -26,7 +26,9 @@ public sealed class HealthFunctions(CrisisStorage storage, ILogger<HealthFunctio
         return TypedResults.NoContent();
     }
 
+    /// <summary>Rate-limited like the public reads: each call reaches storage, so it must not amplify a flood.</summary>
     [Function("Health")]
+    [Public(PublicApi.ReadPolicy)]
     [EndpointSummary("Storage reachability and the last timer heartbeat; 503 when storage is unreachable.")]
     public async Task<Results<Ok<HealthReport>, ProblemHttpResult>> GetHealth(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "health")] HttpRequest request)

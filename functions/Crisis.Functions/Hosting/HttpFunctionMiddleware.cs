@@ -28,6 +28,8 @@ public sealed class HttpFunctionMiddleware(IAuthorizationService authorization, 
             return;
         }
 
+        // No answer is ever sniffed into another type: JSON, Atom, pages and problems alike.
+        http.Response.Headers.XContentTypeOptions = "nosniff";
         if (RouteIds.Problem(http.Request.RouteValues) is { } invalid)
         {
             Answer(context, invalid);

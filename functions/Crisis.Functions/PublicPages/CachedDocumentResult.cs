@@ -7,8 +7,10 @@ namespace Crisis.Functions.PublicPages;
 /// Writes a cached document with its strong ETag and cache headers, or 304 Not Modified when the client's
 /// If-None-Match already names it. Content-Language says which language the answer is in.
 /// </summary>
-public sealed class CachedDocumentResult(CachedDocument document, string? language, int maxAgeSeconds) : IResult
+public sealed class CachedDocumentResult(CachedDocument document, string? language, int maxAgeSeconds, bool stale = false) : IResult
 {
+    public const string StaleCacheStatus = "crisis-functions; hit; detail=storage-unavailable";
+
     public CachedDocument Document { get; } = document;
 
     public Task ExecuteAsync(HttpContext httpContext)
@@ -18,6 +20,11 @@ public sealed class CachedDocumentResult(CachedDocument document, string? langua
         response.Headers.ETag = Document.ETag;
         response.Headers.CacheControl = string.Create(CultureInfo.InvariantCulture, $"public, max-age={maxAgeSeconds}, stale-while-revalidate={maxAgeSeconds * 4}");
         response.Headers.Vary = "Accept-Language";
+        if (stale)
+        {
+            // RFC 9211: this answer is the last good copy, held while storage is unreachable.
+            response.Headers["Cache-Status"] = StaleCacheStatus;
+        }
         if (language is not null)
         {
             response.Headers.ContentLanguage = language;

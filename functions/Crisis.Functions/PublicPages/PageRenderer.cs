@@ -20,7 +20,7 @@ public static class PageRenderer
         string? Optional(Dictionary<string, string>? texts) => texts is null || texts.Count == 0 ? null : Text(texts);
         string? Lang(Dictionary<string, string>? texts) => FallbackLanguage(crisis, texts, language);
 
-        var published = updates.Where(u => u.PublishedAt is not null).OrderByDescending(u => u.PublishedAt).ThenByDescending(u => u.Id, StringComparer.Ordinal).ToList();
+        var published = updates.Where(u => u.IsPublic).OrderByDescending(u => u.PublishedAt).ThenByDescending(u => u.Id, StringComparer.Ordinal).ToList();
         return new PublicPage(
             crisis.Id,
             language,
@@ -68,7 +68,7 @@ public static class PageRenderer
         ArgumentNullException.ThrowIfNull(crisis);
         ArgumentNullException.ThrowIfNull(updates);
         ArgumentNullException.ThrowIfNull(links);
-        var published = updates.Where(u => u.PublishedAt is not null).OrderByDescending(u => u.PublishedAt).ToList();
+        var published = updates.Where(u => u.IsPublic).OrderByDescending(u => u.PublishedAt).ToList();
         var alternate = links.Preferred;
 
         // The organisation's own page is HTML; this API's page is JSON, so its link claims no type it does not have.
@@ -81,17 +81,17 @@ public static class PageRenderer
             xml.WriteStartElement("feed", atom);
             xml.WriteAttributeString("xml", "lang", null, language);
             xml.WriteElementString("id", atom, StableUri(crisis.Id, language));
-            xml.WriteElementString("title", atom, crisis.Localised(crisis.Title, language));
-            xml.WriteElementString("subtitle", atom, crisis.Localised(crisis.Summary, language));
+            xml.WriteElementString("title", atom, UnicodeText.ForXml(crisis.Localised(crisis.Title, language)));
+            xml.WriteElementString("subtitle", atom, UnicodeText.ForXml(crisis.Localised(crisis.Summary, language)));
             xml.WriteElementString("updated", atom, Timestamp(published.FirstOrDefault()?.PublishedAt ?? publishedAt));
             Link(xml, atom, "self", "application/atom+xml", links.Feed);
             Link(xml, atom, "alternate", alternateType, alternate);
             xml.WriteStartElement("author", atom);
-            xml.WriteElementString("name", atom, publisher);
+            xml.WriteElementString("name", atom, UnicodeText.ForXml(publisher));
             xml.WriteEndElement();
             foreach (var update in published)
             {
-                var text = crisis.Localised(update.Text, language);
+                var text = UnicodeText.ForXml(crisis.Localised(update.Text, language));
                 xml.WriteStartElement("entry", atom);
                 if (FallbackLanguage(crisis, update.Text, language) is { } fallback)
                 {
@@ -136,12 +136,8 @@ public static class PageRenderer
 
     private static string Timestamp(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
 
-    /// <summary>The first line of an update, shortened to a headline.</summary>
-    private static string Headline(string text)
-    {
-        var line = text.Split('\n', 2)[0].Trim();
-        return line.Length <= 100 ? line : line[..99].TrimEnd() + "…";
-    }
+    /// <summary>The first line of an update, shortened to a headline without cutting a character in half.</summary>
+    private static string Headline(string text) => UnicodeText.Shorten(text.Split('\n', 2)[0].Trim(), 100);
 
     /// <summary>A name-based UUID URN: the same crisis and item always get the same Atom id, whatever the host name.</summary>
     private static string StableUri(string crisisId, string item)

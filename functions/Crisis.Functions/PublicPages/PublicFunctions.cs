@@ -73,7 +73,7 @@ public sealed class PublicFunctions(PublishedPageCache cache, FaqViews views, IO
         }).ToList();
         var listLanguage = Languages.Negotiate(requested, accept, [.. index.Crises.SelectMany(c => c.Languages).Distinct()], "en");
         var body = JsonSerializer.SerializeToUtf8Bytes(new PublicCrisisList(listLanguage, items), JsonBody.Options);
-        return new CachedDocumentResult(new CachedDocument(body, "application/json; charset=utf-8"), null, options.Value.MaxAgeSeconds);
+        return new CachedDocumentResult(new CachedDocument(body, "application/json; charset=utf-8"), null, options.Value.MaxAgeSeconds, cache.IsStale(null));
     }
 
     [Function("GetPublicCrisis")]
@@ -112,11 +112,11 @@ public sealed class PublicFunctions(PublishedPageCache cache, FaqViews views, IO
         views.Count(id, language!);
         if (string.IsNullOrWhiteSpace(q))
         {
-            return new CachedDocumentResult(document!, language, options.Value.MaxAgeSeconds);
+            return new CachedDocumentResult(document!, language, options.Value.MaxAgeSeconds, cache.IsStale(id));
         }
 
         var results = JsonSerializer.SerializeToUtf8Bytes(document!.FaqIndex.Search(q.Trim()), JsonBody.Options);
-        return new CachedDocumentResult(new CachedDocument(results, "application/json; charset=utf-8"), language, options.Value.MaxAgeSeconds);
+        return new CachedDocumentResult(new CachedDocument(results, "application/json; charset=utf-8"), language, options.Value.MaxAgeSeconds, cache.IsStale(id));
     }
 
     [Function("GetPublicFeed")]
@@ -132,7 +132,7 @@ public sealed class PublicFunctions(PublishedPageCache cache, FaqViews views, IO
     private async Task<IResult> ServeAsync(string id, string documentName, HttpRequest request)
     {
         var (document, language, problem) = await FindAsync(id, documentName, request);
-        return problem ?? new CachedDocumentResult(document!, language, options.Value.MaxAgeSeconds);
+        return problem ?? new CachedDocumentResult(document!, language, options.Value.MaxAgeSeconds, cache.IsStale(id));
     }
 
     private async Task<(CachedDocument? Document, string? Language, IResult? Problem)> FindAsync(string id, string documentName, HttpRequest request)

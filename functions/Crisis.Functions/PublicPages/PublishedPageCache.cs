@@ -54,7 +54,9 @@ public sealed class PublicFaqIndex(PublicFaq faq)
 /// Serves published documents from memory so that a traffic surge does not multiply storage reads. A crisis'
 /// manifest is revalidated at most every <see cref="PublicPagesOptions.RevalidateAfter"/> with a conditional GET
 /// (304 when unchanged), by one request at a time; the versioned documents it points to never change and are
-/// loaded once. Unknown crises are remembered as unknown for the same interval.
+/// loaded once. Unknown crises are remembered as unknown for the same interval. When storage cannot be reached
+/// to revalidate, the last good copy keeps being served, marked stale (<see cref="IsStale"/>), and storage is
+/// asked again after the same interval: readers in a crisis still see the page while storage is away.
 /// </summary>
 public sealed class PublishedPageCache(CrisisStorage storage, IOptions<PublicPagesOptions> options, TimeProvider time)
 {
@@ -79,6 +81,10 @@ public sealed class PublishedPageCache(CrisisStorage storage, IOptions<PublicPag
         var lazy = _documents.GetOrAdd(name, key => new Lazy<Task<CachedDocument?>>(() => LoadDocumentAsync(key, CancellationToken.None)));
         return AwaitOrForgetAsync(_documents, name, lazy, cancellationToken);
     }
+
+    /// <summary>Whether the crisis' manifest (or the index, for null) is a last good copy held while storage was unreachable.</summary>
+    public bool IsStale(string? crisisId) =>
+        _blobs.TryGetValue(crisisId ?? IndexKey, out var held) && held.IsCompletedSuccessfully && held.Result.Stale;
 
     /// <summary>Forgets the manifest, so the next read sees a publish made by this instance at once.</summary>
     public void Invalidate(string crisisId) => _blobs.TryRemove(crisisId, out _);
@@ -142,6 +148,10 @@ public sealed class PublishedPageCache(CrisisStorage storage, IOptions<PublicPag
             try
             {
                 refresh.SetResult(await LoadAsync(blobName, snapshot, parse));
+            }
+            catch (StorageUnavailableException) when (snapshot.Value is not null)
+            {
+                refresh.SetResult(snapshot with { CheckedAt = time.GetUtcNow(), Stale = true });
             }
             catch (Exception e)
             {
@@ -210,6 +220,6 @@ public sealed class PublishedPageCache(CrisisStorage storage, IOptions<PublicPag
         }
     }
 
-    /// <summary>A parsed blob (null when absent or empty), its ETag, and when storage was last asked about it.</summary>
-    private sealed record Snapshot(object? Value, ETag ETag, DateTimeOffset CheckedAt);
+    /// <summary>A parsed blob (null when absent or empty), its ETag, when storage was last asked about it, and whether it could not answer.</summary>
+    private sealed record Snapshot(object? Value, ETag ETag, DateTimeOffset CheckedAt, bool Stale = false);
 }

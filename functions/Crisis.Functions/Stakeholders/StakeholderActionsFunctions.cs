@@ -82,6 +82,7 @@ public sealed class StakeholderActionsFunctions(
         }
 
         var (crisis, update, occurrence, _) = target!.Value;
+        RequireEditable(crisis);
         var satisfied = await SatisfyAsync(updates, crisis.Id, update.Id, occurrence, Satisfaction.Acknowledged, body.Value.NewEta, body.Value.Note, cancellationToken);
         if (satisfied.Problem is not null)
         {
@@ -109,6 +110,7 @@ public sealed class StakeholderActionsFunctions(
         }
 
         var (crisis, update, occurrence, stakeholder) = target!.Value;
+        RequireEditable(crisis);
         var validation = CrisisValidation.ValidateUpdate(new CreateUpdateRequest(body.Value.Text, body.Value.NextUpdateExpectedAt), crisis, time.GetUtcNow());
         if (body.Value.NextUpdateExpectedAt is not null && !stakeholder.CanPublish)
         {
@@ -129,6 +131,15 @@ public sealed class StakeholderActionsFunctions(
         var nextDue = NextDue(satisfied.Update!);
         var posted = await crisisService.AddUpdateAsync(crisis.Id, body.Value.Text, body.Value.NextUpdateExpectedAt, null, stakeholder.CanPublish, "stakeholder:" + stakeholder.Id, cancellationToken);
         return TypedResults.Ok(new ActionResult("posted", occurrence, nextDue, posted.Id, posted.PublishedAt is not null));
+    }
+
+    /// <summary>Refuses (409) before anything changes: an archived crisis takes no more answers.</summary>
+    private static void RequireEditable(CrisisRecord crisis)
+    {
+        if (crisis.Status == CrisisStatus.Archived)
+        {
+            throw new CrisisReadOnlyException(crisis.Id);
+        }
     }
 
     private static DateTimeOffset? NextDue(ExpectedUpdate update) =>

@@ -170,7 +170,7 @@ public sealed class UpdateNotifications(SubscriberStore store, CrisisStore crise
     {
         var crisis = (await crises.GetAsync(crisisId, cancellationToken))?.Crisis;
         var update = (await crises.GetUpdateAsync(crisisId, updateId, cancellationToken))?.Update;
-        return crisis is null || update?.PublishedAt is null ? null : (crisis, update);
+        return crisis is null || update is not { IsPublic: true } ? null : (crisis, update);
     }
 
     private static string Clip(string text, int max) => text.Length <= max ? text : text[..(max - 1)] + "…";

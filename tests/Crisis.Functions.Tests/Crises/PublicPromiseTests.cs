@@ -7,16 +7,6 @@ using Crisis.Functions.Tests.Stakeholders;
 
 namespace Crisis.Functions.Tests.Crises;
 
-/// <summary>One app on a hand-moved clock for the tests of a class; each test uses a crisis and stakeholders of its own.</summary>
-public sealed class ReminderApp : IAsyncLifetime
-{
-    public ReminderFixture F { get; private set; } = null!;
-
-    public async Task InitializeAsync() => F = await ReminderFixture.StartAsync();
-
-    public async Task DisposeAsync() => await F.DisposeAsync();
-}
-
 /// <summary>The page's "next update expected at" is a public promise: only an admin, or a stakeholder allowed to publish, sets it.</summary>
 public class PublicPromiseTests(ReminderApp shared) : IClassFixture<ReminderApp>
 {

@@ -32,6 +32,39 @@ public class HealthTests
     }
 
     [Fact]
+    public async Task Health_is_rate_limited_per_client_like_the_public_reads()
+    {
+        await using var app = await CrisisAppFactory.CreateAsync(new Dictionary<string, string?> { ["RateLimits:PublicReadsPerMinute"] = "3" });
+        using var client = app.CreateClient();
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/health")).StatusCode);
+        }
+
+        var limited = await client.GetAsync("/api/health");
+
+        await limited.AssertProblemAsync(HttpStatusCode.TooManyRequests, Problems.RateLimited);
+        Assert.True(limited.Headers.RetryAfter?.Delta > TimeSpan.Zero);
+        Assert.Equal(HttpStatusCode.NoContent, (await client.GetAsync("/api/ping")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Every_answer_forbids_content_type_sniffing()
+    {
+        await using var app = await CrisisAppFactory.CreateAsync();
+        using var admin = app.CreateAdminClient();
+        using var client = app.CreateClient();
+        var id = await CrisisFixtures.CreateActiveAsync(admin, CrisisFixtures.NewCrisis("en"));
+
+        foreach (var path in new[] { "/api/health", $"/api/crises/{id}", $"/api/crises/{id}/feed.atom", "/api/crises/no-such-crisis", "/api/openapi/v1.json", "/api/subscriptions/confirm?token=x" })
+        {
+            var response = await client.GetAsync(path);
+            Assert.True(response.Headers.TryGetValues("X-Content-Type-Options", out var values), $"{path}: no X-Content-Type-Options");
+            Assert.Equal("nosniff", values.Single());
+        }
+    }
+
+    [Fact]
     public async Task OpenApi_document_describes_every_http_function()
     {
         await using var app = await CrisisAppFactory.CreateAsync();

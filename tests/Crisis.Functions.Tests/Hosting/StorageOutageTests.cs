@@ -41,4 +41,36 @@ public class StorageOutageTests
             Assert.DoesNotContain("127.0.0.1", body, StringComparison.Ordinal);
         }
     }
+
+    [Fact]
+    public async Task Public_reads_held_in_memory_are_served_from_the_last_good_copy_marked_stale_while_storage_is_down()
+    {
+        var azurite = await TestAzurite.StartOwnAsync();
+        var clock = new ManualTimeProvider(DateTimeOffset.UtcNow);
+        await using var app = new CrisisAppFactory(azurite.ConnectionString, time: clock);
+        using var admin = app.CreateAdminClient();
+        using var anonymous = app.CreateClient();
+        var id = await CrisisFixtures.CreateActiveAsync(admin, CrisisFixtures.NewCrisis("en"));
+        var neverRead = await CrisisFixtures.CreateActiveAsync(admin, CrisisFixtures.NewCrisis("en"));
+        var paths = new[] { $"/api/crises/{id}", $"/api/crises/{id}/faq", $"/api/crises/{id}/feed.atom", "/api/crises" };
+        var before = new Dictionary<string, string>();
+        foreach (var path in paths)
+        {
+            before[path] = await (await anonymous.GetAsync(path)).Content.ReadAsStringAsync();
+        }
+
+        await azurite.DisposeAsync();
+        clock.Advance(TimeSpan.FromSeconds(10));
+
+        foreach (var path in paths)
+        {
+            var response = await anonymous.GetAsync(path);
+            Assert.True(response.StatusCode == HttpStatusCode.OK, $"{path}: {(int)response.StatusCode}");
+            Assert.Equal(before[path], await response.Content.ReadAsStringAsync());
+            Assert.Equal(Crisis.Functions.PublicPages.CachedDocumentResult.StaleCacheStatus, response.Headers.GetValues("Cache-Status").Single());
+        }
+
+        var unknown = await anonymous.GetAsync($"/api/crises/{neverRead}");
+        await unknown.AssertProblemAsync(HttpStatusCode.ServiceUnavailable, Problems.StorageUnavailable);
+    }
 }

@@ -98,3 +98,13 @@ public sealed class ReminderFixture : IAsyncDisposable
         await App.DisposeAsync();
     }
 }
+
+/// <summary>One app on a hand-moved clock for the tests of a class; each test uses a crisis and stakeholders of its own.</summary>
+public sealed class ReminderApp : IAsyncLifetime
+{
+    public ReminderFixture F { get; private set; } = null!;
+
+    public async Task InitializeAsync() => F = await ReminderFixture.StartAsync();
+
+    public async Task DisposeAsync() => await F.DisposeAsync();
+}
