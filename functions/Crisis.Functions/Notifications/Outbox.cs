@@ -60,6 +60,9 @@ public sealed record DispatchResult(int Sent, int Retried, int Failed, int Skipp
 /// <summary>One message's delivery state: queued, sending, retry (pending) or sent, failed, cancelled, quarantined (final).</summary>
 public sealed record Delivery(string Key, string? Recipient, string? Channel, string Status, int Attempts, string? LastError, DateTimeOffset? NextAttemptAt, DateTimeOffset? CompletedAt);
 
+/// <summary>How many messages of a group ended each way, and how many are still to be sent.</summary>
+public sealed record DeliveryCounts(int Sent, int Failed, int Quarantined, int Cancelled, int Pending);
+
 public sealed record DeliveryPage(IReadOnlyList<Delivery> Deliveries, string? ContinuationToken);
 
 public sealed class OutboxOptions
@@ -94,6 +97,9 @@ public sealed class Outbox(
     public const int MaxAttempts = 8;
     public static readonly TimeSpan ClaimTimeout = TimeSpan.FromMinutes(2);
     private static readonly string[] RowStates = ["p|", "r|"];
+    /// <summary>The final outcomes counted per group, in the order <see cref="DeliveryCounts"/> holds them.</summary>
+    private static readonly string[] Outcomes = ["sent", "failed", "quarantined", "cancelled"];
+    private const int MaxCounterAttempts = 10;
     private static readonly string[] DeliveryColumns = ["Key", "Recipient", "Channel", "Status", "Attempts", "LastError", "NextAttemptAt", "CompletedAt"];
 
     /// <summary>Queues the message unless a message with its key was ever queued; true when it queued it now.</summary>
@@ -298,7 +304,13 @@ public sealed class Outbox(
         return "retry";
     }
 
-    private Task CompleteAsync(TableClient table, TableEntity marker, ETag claim, string recordKey, string status, int attempts, string? error, OutboxChannel? channel)
+    /// <summary>
+    /// Records how a message ended and counts the outcome, in one transaction that deletes the claimed marker: the
+    /// count goes up exactly once per message (a lost claim writes nothing), and stays when erasure later deletes
+    /// the record. Counters are kept per shard and group (see <see cref="CountsAsync"/>); a counter changed by a
+    /// concurrent completion in the same shard is read again.
+    /// </summary>
+    private async Task CompleteAsync(TableClient table, TableEntity marker, ETag claim, string recordKey, string status, int attempts, string? error, OutboxChannel? channel)
     {
         var record = new TableEntity(marker.PartitionKey, recordKey)
         {
@@ -314,12 +326,83 @@ public sealed class Outbox(
             record["Channel"] = sentBy.ToString();
         }
 
-        return IgnoreLostClaimAsync(() => table.SubmitAsync(
-        [
-            new(TableTransactionActionType.UpsertMerge, record),
-            new(TableTransactionActionType.Delete, new TableEntity(marker.PartitionKey, marker.RowKey), claim),
-        ], CancellationToken.None));
+        var counterKey = CounterKey(marker.GetString("Key") ?? marker.RowKey[2..]);
+        var property = CounterProperty(status);
+        for (var attempt = 1; ; attempt++)
+        {
+            var counter = await table.FindAsync(marker.PartitionKey, counterKey, [property], CancellationToken.None);
+            var counted = new TableEntity(marker.PartitionKey, counterKey) { [property] = (counter?.GetCount(property) ?? 0) + 1 };
+            try
+            {
+                await table.SubmitAsync(
+                [
+                    new(TableTransactionActionType.UpsertMerge, record),
+                    new(TableTransactionActionType.Delete, new TableEntity(marker.PartitionKey, marker.RowKey), claim),
+                    counter is null ? new(TableTransactionActionType.Add, counted) : new(TableTransactionActionType.UpdateMerge, counted, counter.ETag),
+                ], CancellationToken.None);
+                return;
+            }
+            catch (Exception e) when (e is ChangedMeanwhileException or NotFoundException or AlreadyExistsException)
+            {
+                if ((await table.FindAsync(marker.PartitionKey, marker.RowKey, ["RowKey"], CancellationToken.None))?.ETag != claim || attempt >= MaxCounterAttempts)
+                {
+                    // The claim expired and was taken over, or the message was forgotten meanwhile: nothing more to record.
+                    return;
+                }
+
+                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(5, 20 * attempt)), time, CancellationToken.None);
+            }
+        }
     }
+
+    /// <summary>
+    /// How the messages of each group under <paramref name="keyPrefix"/> ended, from the counters (which erasure
+    /// does not lower), and how many are still pending (an erased recipient's unsent messages go with them). A
+    /// group is what a message key holds up to its last <c>|</c> (as a row key, see <see cref="GroupOf"/>), e.g.
+    /// <c>u|{crisis}|{update}|</c> for the notifications of one update. Two range queries per shard, whatever the number of groups.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<string, DeliveryCounts>> CountsAsync(string keyPrefix, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(keyPrefix);
+        var table = await storage.TableAsync(TableName, cancellationToken);
+        var ended = new Dictionary<string, long[]>(StringComparer.Ordinal);
+        var pending = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var shard = 0; shard < Shards; shard++)
+        {
+            await foreach (var counter in table.QueryRowsAsync(Tables.RowKeyPrefixFilter(ShardName(shard), "n|" + RowKeyOf(keyPrefix)), ["RowKey", .. Outcomes.Select(CounterProperty)], cancellationToken: cancellationToken))
+            {
+                var group = counter.RowKey[2..];
+                var sums = ended.TryGetValue(group, out var found) ? found : ended[group] = new long[Outcomes.Length];
+                for (var i = 0; i < Outcomes.Length; i++)
+                {
+                    sums[i] += counter.GetCount(CounterProperty(Outcomes[i])) ?? 0;
+                }
+            }
+
+            await foreach (var marker in table.QueryRowsAsync(Tables.RowKeyPrefixFilter(ShardName(shard), "p|" + RowKeyOf(keyPrefix)), ["RowKey"], cancellationToken: cancellationToken))
+            {
+                var group = GroupOf(marker.RowKey[2..]);
+                pending[group] = pending.GetValueOrDefault(group) + 1;
+            }
+        }
+
+        return ended.Keys.Union(pending.Keys).ToDictionary(g => g, g =>
+        {
+            var sums = ended.GetValueOrDefault(g) ?? new long[Outcomes.Length];
+            return new DeliveryCounts((int)sums[0], (int)sums[1], (int)sums[2], (int)sums[3], pending.GetValueOrDefault(g));
+        }, StringComparer.Ordinal);
+    }
+
+    /// <summary>The group of a message key, as a row key: the key up to and including its last <c>|</c>.</summary>
+    public static string GroupOf(string messageKey)
+    {
+        ArgumentNullException.ThrowIfNull(messageKey);
+        return RowKeyOf(messageKey[..(messageKey.LastIndexOf('|') + 1)]);
+    }
+
+    private static string CounterKey(string messageKey) => "n|" + GroupOf(messageKey);
+
+    private static string CounterProperty(string outcome) => string.Concat(char.ToUpperInvariant(outcome[0]).ToString(), outcome[1..]);
 
     /// <summary>A claim that expired and was taken over, or a message forgotten meanwhile: nothing more to record.</summary>
     private static async Task IgnoreLostClaimAsync(Func<Task> write)

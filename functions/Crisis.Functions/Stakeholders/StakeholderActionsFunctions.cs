@@ -77,8 +77,8 @@ public sealed class StakeholderActionsFunctions(
             return problem;
         }
 
-        var (crisis, update, occurrence, _) = target!.Value;
-        var satisfied = await SatisfyAsync(updates, crisis.Id, update.Id, occurrence, Satisfaction.Acknowledged, body.Value.NewEta, body.Value.Note, cancellationToken);
+        var (crisis, update, occurrence, stakeholder) = target!.Value;
+        var satisfied = await SatisfyAsync(updates, crisis.Id, update.Id, occurrence, Satisfaction.Acknowledged, body.Value.NewEta, body.Value.Note, stakeholder, cancellationToken);
         if (satisfied.Problem is not null)
         {
             return satisfied.Problem;
@@ -112,7 +112,7 @@ public sealed class StakeholderActionsFunctions(
             return validation.ToProblem();
         }
 
-        var satisfied = await SatisfyAsync(updates, crisis.Id, update.Id, occurrence, Satisfaction.Posted, null, null, cancellationToken);
+        var satisfied = await SatisfyAsync(updates, crisis.Id, update.Id, occurrence, Satisfaction.Posted, null, null, stakeholder, cancellationToken);
         if (satisfied.Problem is not null)
         {
             return satisfied.Problem;
@@ -127,11 +127,11 @@ public sealed class StakeholderActionsFunctions(
         update.Status == ExpectedUpdateStatus.Active ? update.Current.DueAt : null;
 
     private static async Task<(ExpectedUpdate? Update, ProblemHttpResult? Problem)> SatisfyAsync(
-        ExpectedUpdateService updates, string crisisId, string id, int occurrence, Satisfaction how, DateTimeOffset? newEta, string? note, CancellationToken cancellationToken)
+        ExpectedUpdateService updates, string crisisId, string id, int occurrence, Satisfaction how, DateTimeOffset? newEta, string? note, Stakeholder by, CancellationToken cancellationToken)
     {
         try
         {
-            return (await updates.SatisfyAsync(crisisId, id, occurrence, how, newEta, note, cancellationToken), null);
+            return (await updates.SatisfyAsync(crisisId, id, occurrence, how, newEta, note, "stakeholder:" + by.Id, cancellationToken), null);
         }
         catch (AlreadySatisfiedException e)
         {
