@@ -37,9 +37,11 @@ public sealed record OutboxMessage(
 /// <summary>
 /// A message made when it is sent, from current data (the recipient's address, language and state, fresh
 /// links): the outbox stores only the reference, so no address sits in the queue. <see cref="Recipient"/> is a
-/// pseudonymous id, used to forget the recipient's deliveries.
+/// pseudonymous id, used to forget the recipient's deliveries. <see cref="Tally"/>, when given, is a prefix of
+/// <see cref="Key"/> naming the group whose outcomes are counted (see <see cref="Outbox.CountsAsync"/>); it must not
+/// name the recipient, as the counts outlive erasure.
 /// </summary>
-public sealed record DeferredMessage(string Key, string Kind, string Reference, string Recipient);
+public sealed record DeferredMessage(string Key, string Kind, string Reference, string Recipient, string? Tally = null);
 
 /// <summary>What a deferred message is now: the message to send, or an outcome that ends it unsent ("cancelled", "quarantined").</summary>
 public sealed record Rendering(OutboxMessage? Message, string? Outcome = null, string? Reason = null, int PriorFailures = 0);
@@ -185,13 +187,22 @@ public sealed class Outbox(
         return data;
     }
 
-    private static Dictionary<string, object> Deferred(DeferredMessage message) => new()
+    private static Dictionary<string, object> Deferred(DeferredMessage message)
     {
-        ["Key"] = message.Key,
-        ["Kind"] = message.Kind,
-        ["Ref"] = message.Reference,
-        ["Recipient"] = message.Recipient,
-    };
+        var data = new Dictionary<string, object>
+        {
+            ["Key"] = message.Key,
+            ["Kind"] = message.Kind,
+            ["Ref"] = message.Reference,
+            ["Recipient"] = message.Recipient,
+        };
+        if (message.Tally is { } tally)
+        {
+            data["Tally"] = message.Key.StartsWith(tally, StringComparison.Ordinal) ? tally : throw new ArgumentException($"The tally of {message.Key} is not a prefix of its key.", nameof(message));
+        }
+
+        return data;
+    }
 
     /// <summary>
     /// Sends what is due, oldest first per shard, several shards at once, up to <paramref name="max"/> messages;
@@ -305,10 +316,10 @@ public sealed class Outbox(
     }
 
     /// <summary>
-    /// Records how a message ended and counts the outcome, in one transaction that deletes the claimed marker: the
-    /// count goes up exactly once per message (a lost claim writes nothing), and stays when erasure later deletes
-    /// the record. Counters are kept per shard and group (see <see cref="CountsAsync"/>); a counter changed by a
-    /// concurrent completion in the same shard is read again.
+    /// Records how a message ended, in one transaction that deletes the claimed marker, and for a message with a
+    /// tally counts the outcome in the same transaction: the count goes up exactly once per message (a lost claim
+    /// writes nothing), and stays when erasure later deletes the record. Counters are rows <c>n|{tally}</c> of each
+    /// shard (see <see cref="CountsAsync"/>); a counter changed by a concurrent completion in the shard is read again.
     /// </summary>
     private async Task CompleteAsync(TableClient table, TableEntity marker, ETag claim, string recordKey, string status, int attempts, string? error, OutboxChannel? channel)
     {
@@ -326,20 +337,26 @@ public sealed class Outbox(
             record["Channel"] = sentBy.ToString();
         }
 
-        var counterKey = CounterKey(marker.GetString("Key") ?? marker.RowKey[2..]);
+        List<TableTransactionAction> actions =
+        [
+            new(TableTransactionActionType.UpsertMerge, record),
+            new(TableTransactionActionType.Delete, new TableEntity(marker.PartitionKey, marker.RowKey), claim),
+        ];
+        if (marker.GetString("Tally") is not { } tally)
+        {
+            await IgnoreLostClaimAsync(() => table.SubmitAsync(actions, CancellationToken.None));
+            return;
+        }
+
+        var counterKey = "n|" + RowKeyOf(tally);
         var property = CounterProperty(status);
         for (var attempt = 1; ; attempt++)
         {
             var counter = await table.FindAsync(marker.PartitionKey, counterKey, [property], CancellationToken.None);
-            var counted = new TableEntity(marker.PartitionKey, counterKey) { [property] = (counter?.GetCount(property) ?? 0) + 1 };
+            var counted = new TableEntity(marker.PartitionKey, counterKey) { ["Tally"] = tally, [property] = (counter?.GetCount(property) ?? 0) + 1 };
             try
             {
-                await table.SubmitAsync(
-                [
-                    new(TableTransactionActionType.UpsertMerge, record),
-                    new(TableTransactionActionType.Delete, new TableEntity(marker.PartitionKey, marker.RowKey), claim),
-                    counter is null ? new(TableTransactionActionType.Add, counted) : new(TableTransactionActionType.UpdateMerge, counted, counter.ETag),
-                ], CancellationToken.None);
+                await table.SubmitAsync([.. actions, counter is null ? new(TableTransactionActionType.Add, counted) : new(TableTransactionActionType.UpdateMerge, counted, counter.ETag)], CancellationToken.None);
                 return;
             }
             catch (Exception e) when (e is ChangedMeanwhileException or NotFoundException or AlreadyExistsException)
@@ -356,51 +373,43 @@ public sealed class Outbox(
     }
 
     /// <summary>
-    /// How the messages of each group under <paramref name="keyPrefix"/> ended, from the counters (which erasure
-    /// does not lower), and how many are still pending (an erased recipient's unsent messages go with them). A
-    /// group is what a message key holds up to its last <c>|</c> (as a row key, see <see cref="GroupOf"/>), e.g.
-    /// <c>u|{crisis}|{update}|</c> for the notifications of one update. Two range queries per shard, whatever the number of groups.
+    /// How the messages of each tally starting with <paramref name="tallyPrefix"/> ended, from the counters (which
+    /// erasure does not lower), and how many are still pending (an erased recipient's unsent messages go with them),
+    /// keyed by tally. Two key-range queries per shard, whatever the number of tallies (a tally prefixes its messages' keys).
     /// </summary>
-    public async Task<IReadOnlyDictionary<string, DeliveryCounts>> CountsAsync(string keyPrefix, CancellationToken cancellationToken)
+    public async Task<IReadOnlyDictionary<string, DeliveryCounts>> CountsAsync(string tallyPrefix, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(keyPrefix);
+        ArgumentNullException.ThrowIfNull(tallyPrefix);
         var table = await storage.TableAsync(TableName, cancellationToken);
         var ended = new Dictionary<string, long[]>(StringComparer.Ordinal);
         var pending = new Dictionary<string, int>(StringComparer.Ordinal);
         for (var shard = 0; shard < Shards; shard++)
         {
-            await foreach (var counter in table.QueryRowsAsync(Tables.RowKeyPrefixFilter(ShardName(shard), "n|" + RowKeyOf(keyPrefix)), ["RowKey", .. Outcomes.Select(CounterProperty)], cancellationToken: cancellationToken))
+            await foreach (var counter in table.QueryRowsAsync(Tables.RowKeyPrefixFilter(ShardName(shard), "n|" + RowKeyOf(tallyPrefix)), ["Tally", .. Outcomes.Select(CounterProperty)], cancellationToken: cancellationToken))
             {
-                var group = counter.RowKey[2..];
-                var sums = ended.TryGetValue(group, out var found) ? found : ended[group] = new long[Outcomes.Length];
+                var tally = counter.GetString("Tally")!;
+                var sums = ended.TryGetValue(tally, out var found) ? found : ended[tally] = new long[Outcomes.Length];
                 for (var i = 0; i < Outcomes.Length; i++)
                 {
                     sums[i] += counter.GetCount(CounterProperty(Outcomes[i])) ?? 0;
                 }
             }
 
-            await foreach (var marker in table.QueryRowsAsync(Tables.RowKeyPrefixFilter(ShardName(shard), "p|" + RowKeyOf(keyPrefix)), ["RowKey"], cancellationToken: cancellationToken))
+            await foreach (var marker in table.QueryRowsAsync(Tables.RowKeyPrefixFilter(ShardName(shard), "p|" + RowKeyOf(tallyPrefix)), ["Tally"], cancellationToken: cancellationToken))
             {
-                var group = GroupOf(marker.RowKey[2..]);
-                pending[group] = pending.GetValueOrDefault(group) + 1;
+                if (marker.GetString("Tally") is { } tally)
+                {
+                    pending[tally] = pending.GetValueOrDefault(tally) + 1;
+                }
             }
         }
 
-        return ended.Keys.Union(pending.Keys).ToDictionary(g => g, g =>
+        return ended.Keys.Union(pending.Keys).ToDictionary(t => t, t =>
         {
-            var sums = ended.GetValueOrDefault(g) ?? new long[Outcomes.Length];
-            return new DeliveryCounts((int)sums[0], (int)sums[1], (int)sums[2], (int)sums[3], pending.GetValueOrDefault(g));
+            var sums = ended.GetValueOrDefault(t) ?? new long[Outcomes.Length];
+            return new DeliveryCounts((int)sums[0], (int)sums[1], (int)sums[2], (int)sums[3], pending.GetValueOrDefault(t));
         }, StringComparer.Ordinal);
     }
-
-    /// <summary>The group of a message key, as a row key: the key up to and including its last <c>|</c>.</summary>
-    public static string GroupOf(string messageKey)
-    {
-        ArgumentNullException.ThrowIfNull(messageKey);
-        return RowKeyOf(messageKey[..(messageKey.LastIndexOf('|') + 1)]);
-    }
-
-    private static string CounterKey(string messageKey) => "n|" + GroupOf(messageKey);
 
     private static string CounterProperty(string outcome) => string.Concat(char.ToUpperInvariant(outcome[0]).ToString(), outcome[1..]);
 

@@ -122,10 +122,10 @@ public sealed class ReviewService(
     /// <summary>Per published update, how its notifications ended (durable counts: erasing a recipient does not lower them) and how many are pending.</summary>
     private async Task<NotificationSummary> NotificationsAsync(string crisisId, IReadOnlyList<CrisisUpdate> updates, CancellationToken cancellationToken)
     {
-        var byGroup = await outbox.CountsAsync(UpdateNotifications.KeyPrefix(crisisId), cancellationToken);
+        var byTally = await outbox.CountsAsync(UpdateNotifications.KeyPrefix(crisisId), cancellationToken);
         var totals = updates.Where(u => u.PublishedAt is not null).OrderBy(u => u.PublishedAt).Select(u =>
         {
-            var c = byGroup.GetValueOrDefault(Outbox.GroupOf(UpdateNotifications.KeyPrefix(crisisId, u.Id))) ?? new DeliveryCounts(0, 0, 0, 0, 0);
+            var c = byTally.GetValueOrDefault(UpdateNotifications.KeyPrefix(crisisId, u.Id)) ?? new DeliveryCounts(0, 0, 0, 0, 0);
             return new UpdateNotificationTotals(u.Id, u.PublishedAt, c.Sent, c.Failed, c.Quarantined, c.Cancelled, c.Pending);
         }).ToList();
         return new NotificationSummary(totals.Sum(t => t.Sent), totals.Sum(t => t.Failed), totals.Sum(t => t.Quarantined), totals.Sum(t => t.Cancelled), totals.Sum(t => t.Pending), totals);

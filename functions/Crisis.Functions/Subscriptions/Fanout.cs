@@ -170,7 +170,7 @@ public sealed class FanoutService(CrisisStore crises, SubscriberStore subscriber
         var progress = Progress(new TableEntity(Outbox.ShardName(shard), CheckpointKey(crisisId, updateId)), worker);
         progress["Last"] = batch[^1];
         progress["Queued"] = queued + batch.Count;
-        var messages = batch.Select(id => new DeferredMessage(UpdateNotifications.Key(crisisId, updateId, id), UpdateNotifications.KindName, UpdateNotifications.Reference(crisisId, updateId, id), id)).ToList();
+        var messages = batch.Select(id => new DeferredMessage(UpdateNotifications.Key(crisisId, updateId, id), UpdateNotifications.KindName, UpdateNotifications.Reference(crisisId, updateId, id), id, UpdateNotifications.KeyPrefix(crisisId, updateId))).ToList();
         var next = await outbox.EnqueueBatchAsync(shard, messages, progress, etag, cancellationToken);
         count(batch.Count);
         var total = queued + batch.Count;

@@ -78,6 +78,28 @@ public sealed class ReviewFiguresTests(ReviewFiguresFixture fixture) : IClassFix
     }
 
     [Fact]
+    public async Task Counts_stay_exact_when_many_subscribers_confirm_and_many_deliveries_end_at_once()
+    {
+        const int People = 40;
+        var id = await CrisisFixtures.CreateActiveAsync(_f.Admin, CrisisFixtures.NewCrisis("en"));
+        var paths = Enumerable.Range(0, People).Select(i => $"{id}/many/{i}").ToList();
+        await Task.WhenAll(paths.Select(async path =>
+            (await _f.SubscribeAsync(new { webhookUrl = _f.Receiver.Url(path), language = "en", scope = id })).EnsureSuccessStatusCode()));
+        await _f.RunTimerAsync();
+        await Task.WhenAll(paths.Select(path => _f.ConfirmAsync(SubscriptionFixture.Json(_f.DeliveredTo(path).Single()).GetProperty("confirmUrl").GetString()!)));
+
+        var update = await PublishAsync(id, "Depots closed.");
+        await Task.WhenAll(_f.RunTimerAsync(), _f.RunTimerAsync(), _f.RunTimerAsync());
+        await _f.RunTimerAsync();
+
+        var review = await ReviewAsync(id);
+        Assert.All(paths, path => Assert.Single(_f.DeliveredTo(path), d => SubscriptionFixture.Type(d) != "subscription.confirm"));
+        Assert.Equal(People, Sent(review, update));
+        var subscribers = review.GetProperty("subscribers");
+        Assert.Equal((People, People), (subscribers.GetProperty("subscribed").GetInt32(), subscribers.GetProperty("confirmed").GetInt32()));
+    }
+
+    [Fact]
     public async Task An_occurrence_due_after_the_crisis_ended_is_never_counted_as_missed()
     {
         var id = await CrisisFixtures.CreateActiveAsync(_f.Admin, CrisisFixtures.NewCrisis("en"));
