@@ -45,6 +45,8 @@ public sealed class ReviewFiguresTests(ReviewFiguresFixture fixture) : IClassFix
         Assert.Equal(3, review.GetProperty("notifications").GetProperty("sent").GetInt32());
         Assert.Equal(0, review.GetProperty("notifications").GetProperty("pending").GetInt32());
         Assert.Contains("| Total |  | 3 | 0 | 0 | 0 | 0 |", await (await _f.Admin.GetAsync($"/api/admin/crises/{id}/review.md")).Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        var status = await (await _f.Admin.GetAsync($"/api/admin/crises/{id}/updates/{update}/notifications")).ReadJsonAsync();
+        Assert.Equal((3, 0), (status.GetProperty("sent").GetInt32(), status.GetProperty("queued").GetInt32()));
     }
 
     [Fact]
