@@ -361,9 +361,16 @@ public sealed class Outbox(
             }
             catch (Exception e) when (e is ChangedMeanwhileException or NotFoundException or AlreadyExistsException)
             {
-                if ((await table.FindAsync(marker.PartitionKey, marker.RowKey, ["RowKey"], CancellationToken.None))?.ETag != claim || attempt >= MaxCounterAttempts)
+                if ((await table.FindAsync(marker.PartitionKey, marker.RowKey, ["RowKey"], CancellationToken.None))?.ETag != claim)
                 {
                     // The claim expired and was taken over, or the message was forgotten meanwhile: nothing more to record.
+                    return;
+                }
+
+                if (attempt >= MaxCounterAttempts)
+                {
+                    // Still claimed and unrecorded: once the claim expires the message is sent again (same id) and counted then.
+                    logger.LogWarning("Outbox: {Key} could not be recorded after {Attempts} attempts on a busy counter", marker.GetString("Key"), attempt);
                     return;
                 }
 
