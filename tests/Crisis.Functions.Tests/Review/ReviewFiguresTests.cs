@@ -80,6 +80,34 @@ public sealed class ReviewFiguresTests(ReviewFiguresFixture fixture) : IClassFix
     }
 
     [Fact]
+    public async Task A_delivery_that_succeeds_on_a_retry_counts_once_as_sent()
+    {
+        var id = await CrisisFixtures.CreateActiveAsync(_f.Admin, CrisisFixtures.NewCrisis("en"));
+        var path = $"{id}/flaky";
+        await SubscribeAndConfirmAsync(path, id);
+        var failures = 2;
+        _f.Receiver.Respond = call => call.Path == "/" + path && Interlocked.Decrement(ref failures) >= 0 ? 503 : 200;
+        try
+        {
+            var update = await PublishAsync(id, "Depots closed.");
+            await _f.RunTimerAsync();
+            foreach (var wait in new[] { 31, 61, 121 })
+            {
+                _f.Clock.Advance(TimeSpan.FromSeconds(wait));
+                await _f.RunTimerAsync();
+            }
+
+            Assert.Equal(3, _f.Receiver.Received.Count(r => r.Path == "/" + path && SubscriptionFixture.Type(r) != "subscription.confirm"));
+            var byUpdate = (await ReviewAsync(id)).GetProperty("notifications").GetProperty("byUpdate").EnumerateArray().Single(u => u.GetProperty("updateId").GetString() == update);
+            Assert.Equal((1, 0, 0), (byUpdate.GetProperty("sent").GetInt32(), byUpdate.GetProperty("failed").GetInt32(), byUpdate.GetProperty("pending").GetInt32()));
+        }
+        finally
+        {
+            _f.Receiver.Respond = _ => 200;
+        }
+    }
+
+    [Fact]
     public async Task Counts_stay_exact_when_many_subscribers_confirm_and_many_deliveries_end_at_once()
     {
         const int People = 40;
