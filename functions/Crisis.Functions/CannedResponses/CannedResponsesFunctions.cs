@@ -222,7 +222,7 @@ public sealed class CannedResponsesAdminFunctions(CrisisService crises, CrisisSt
     private static string Name(ResponseStatus status) => status == ResponseStatus.InReview ? "in review" : status.ToString().ToLowerInvariant();
 }
 
-/// <summary>Canned responses, the agents' side: they find approved ones by name and render them, which counts a use.</summary>
+/// <summary>Canned responses, the agents' side: they find approved ones by name and render them, which counts a use; admins may preview them.</summary>
 [RequiresPolicy(Policies.Agent)]
 [Tags("Agent: canned responses")]
 public sealed class CannedResponsesAgentFunctions(CrisisService crises, CannedResponseStore store, PagePublisher publisher)
@@ -254,7 +254,7 @@ public sealed class CannedResponsesAgentFunctions(CrisisService crises, CannedRe
         return TypedResults.Ok(new RenderedSummaryList(found));
     }
 
-    /// <summary>Renders an approved response in the asked (or negotiated) language, the crisis page link last, and counts the use.</summary>
+    /// <summary>Renders an approved response in the asked (or negotiated) language, the crisis page link last, and counts the use (an admin's render is a preview and is not counted).</summary>
     [Function("RenderCannedResponse")]
     [QueryParameter("lang", "the language to read, e.g. en, cy or fa")]
     public async Task<IResult> Render(
@@ -277,7 +277,8 @@ public sealed class CannedResponsesAgentFunctions(CrisisService crises, CannedRe
         var language = Languages.Negotiate(requested, request.Headers.AcceptLanguage, [.. response.Snippets.Keys], crisis.DefaultLanguage);
         var link = publisher.Links(id, language, crisis.PublicPageUrl).Preferred;
         var text = string.Join("\n\n", response.Snippets[language].Select(s => s.Trim())) + "\n\n" + link;
-        var uses = await store.CountUseAsync(id, responseId, cancellationToken);
+        // An admin rendering a response is checking it, not answering a customer: only agents' renders are uses.
+        var uses = request.HttpContext.User.IsInRole(Roles.Admin) ? response.Uses : await store.CountUseAsync(id, responseId, cancellationToken);
         return TypedResults.Ok(new RenderedResponse(response.Id, response.Name, language, Languages.Direction(language), text, link, uses));
     }
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
 using Azure;
 using Azure.Data.Tables;
@@ -76,6 +77,19 @@ public sealed class CrisisStore(CrisisStorage storage, TimeProvider time)
     {
         var table = await storage.TableAsync(TableName, cancellationToken);
         await table.InsertAsync(AuditRow(crisisId, actor, action, before, after), cancellationToken);
+    }
+
+    /// <summary>
+    /// Audits, once, a change recorded elsewhere at <paramref name="at"/> (by a timer run or a request that may be
+    /// repeated): the entry's key is made from the time and <paramref name="occurrenceKey"/>, which names the change,
+    /// so writing it again replaces the same entry instead of adding another.
+    /// </summary>
+    public async Task AuditOnceAsync(string crisisId, string occurrenceKey, DateTimeOffset at, string actor, string action, string? after, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(occurrenceKey);
+        var table = await storage.TableAsync(TableName, cancellationToken);
+        var suffix = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(occurrenceKey)))[..8];
+        await table.UpsertAsync(AuditRow(crisisId, at, suffix, actor, action, null, after), TableUpdateMode.Replace, cancellationToken);
     }
 
     public async Task<AuditPage> AuditPageAsync(string crisisId, int pageSize, string? continuationToken, CancellationToken cancellationToken)
@@ -196,13 +210,15 @@ public sealed class CrisisStore(CrisisStorage storage, TimeProvider time)
 
     private static TableEntity Row<T>(string rowKey, T value) => new(Partition, rowKey) { ["Data"] = Json(value) };
 
-    private TableEntity AuditRow(string crisisId, string actor, string action, string? before, string? after)
+    private TableEntity AuditRow(string crisisId, string actor, string action, string? before, string? after) =>
+        AuditRow(crisisId, time.GetUtcNow(), Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4)), actor, action, before, after);
+
+    private static TableEntity AuditRow(string crisisId, DateTimeOffset at, string suffix, string actor, string action, string? before, string? after)
     {
-        var now = time.GetUtcNow();
-        var newestFirst = (DateTimeOffset.MaxValue.UtcTicks - now.UtcTicks).ToString("D19", CultureInfo.InvariantCulture);
-        var row = new TableEntity(Partition, $"a|{crisisId}|{newestFirst}|{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4))}")
+        var newestFirst = (DateTimeOffset.MaxValue.UtcTicks - at.UtcTicks).ToString("D19", CultureInfo.InvariantCulture);
+        var row = new TableEntity(Partition, $"a|{crisisId}|{newestFirst}|{suffix}")
         {
-            ["At"] = now,
+            ["At"] = at,
             ["Actor"] = actor,
             ["Action"] = action,
             ["Before"] = Clip(before),

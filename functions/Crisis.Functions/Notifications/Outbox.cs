@@ -37,9 +37,11 @@ public sealed record OutboxMessage(
 /// <summary>
 /// A message made when it is sent, from current data (the recipient's address, language and state, fresh
 /// links): the outbox stores only the reference, so no address sits in the queue. <see cref="Recipient"/> is a
-/// pseudonymous id, used to forget the recipient's deliveries.
+/// pseudonymous id, used to forget the recipient's deliveries. <see cref="Tally"/>, when given, is a prefix of
+/// <see cref="Key"/> naming the group whose outcomes are counted (see <see cref="Outbox.CountsAsync"/>); it must not
+/// name the recipient, as the counts outlive erasure.
 /// </summary>
-public sealed record DeferredMessage(string Key, string Kind, string Reference, string Recipient);
+public sealed record DeferredMessage(string Key, string Kind, string Reference, string Recipient, string? Tally = null);
 
 /// <summary>What a deferred message is now: the message to send, or an outcome that ends it unsent ("cancelled", "quarantined").</summary>
 public sealed record Rendering(OutboxMessage? Message, string? Outcome = null, string? Reason = null, int PriorFailures = 0);
@@ -59,6 +61,9 @@ public sealed record DispatchResult(int Sent, int Retried, int Failed, int Skipp
 
 /// <summary>One message's delivery state: queued, sending, retry (pending) or sent, failed, cancelled, quarantined (final).</summary>
 public sealed record Delivery(string Key, string? Recipient, string? Channel, string Status, int Attempts, string? LastError, DateTimeOffset? NextAttemptAt, DateTimeOffset? CompletedAt);
+
+/// <summary>How many messages of a group ended each way, and how many are still to be sent.</summary>
+public sealed record DeliveryCounts(int Sent, int Failed, int Quarantined, int Cancelled, int Pending);
 
 public sealed record DeliveryPage(IReadOnlyList<Delivery> Deliveries, string? ContinuationToken);
 
@@ -94,6 +99,9 @@ public sealed class Outbox(
     public const int MaxAttempts = 8;
     public static readonly TimeSpan ClaimTimeout = TimeSpan.FromMinutes(2);
     private static readonly string[] RowStates = ["p|", "r|"];
+    /// <summary>The final outcomes counted per group, in the order <see cref="DeliveryCounts"/> holds them.</summary>
+    private static readonly string[] Outcomes = ["sent", "failed", "quarantined", "cancelled"];
+    private const int MaxCounterAttempts = 10;
     private static readonly string[] DeliveryColumns = ["Key", "Recipient", "Channel", "Status", "Attempts", "LastError", "NextAttemptAt", "CompletedAt"];
 
     /// <summary>Queues the message unless a message with its key was ever queued; true when it queued it now.</summary>
@@ -179,13 +187,22 @@ public sealed class Outbox(
         return data;
     }
 
-    private static Dictionary<string, object> Deferred(DeferredMessage message) => new()
+    private static Dictionary<string, object> Deferred(DeferredMessage message)
     {
-        ["Key"] = message.Key,
-        ["Kind"] = message.Kind,
-        ["Ref"] = message.Reference,
-        ["Recipient"] = message.Recipient,
-    };
+        var data = new Dictionary<string, object>
+        {
+            ["Key"] = message.Key,
+            ["Kind"] = message.Kind,
+            ["Ref"] = message.Reference,
+            ["Recipient"] = message.Recipient,
+        };
+        if (message.Tally is { } tally)
+        {
+            data["Tally"] = message.Key.StartsWith(tally, StringComparison.Ordinal) ? tally : throw new ArgumentException($"The tally of {message.Key} is not a prefix of its key.", nameof(message));
+        }
+
+        return data;
+    }
 
     /// <summary>
     /// Sends what is due, oldest first per shard, several shards at once, up to <paramref name="max"/> messages;
@@ -298,7 +315,13 @@ public sealed class Outbox(
         return "retry";
     }
 
-    private Task CompleteAsync(TableClient table, TableEntity marker, ETag claim, string recordKey, string status, int attempts, string? error, OutboxChannel? channel)
+    /// <summary>
+    /// Records how a message ended, in one transaction that deletes the claimed marker, and for a message with a
+    /// tally counts the outcome in the same transaction: the count goes up exactly once per message (a lost claim
+    /// writes nothing), and stays when erasure later deletes the record. Counters are rows <c>n|{tally}</c> of each
+    /// shard (see <see cref="CountsAsync"/>); a counter changed by a concurrent completion in the shard is read again.
+    /// </summary>
+    private async Task CompleteAsync(TableClient table, TableEntity marker, ETag claim, string recordKey, string status, int attempts, string? error, OutboxChannel? channel)
     {
         var record = new TableEntity(marker.PartitionKey, recordKey)
         {
@@ -314,12 +337,88 @@ public sealed class Outbox(
             record["Channel"] = sentBy.ToString();
         }
 
-        return IgnoreLostClaimAsync(() => table.SubmitAsync(
+        List<TableTransactionAction> actions =
         [
             new(TableTransactionActionType.UpsertMerge, record),
             new(TableTransactionActionType.Delete, new TableEntity(marker.PartitionKey, marker.RowKey), claim),
-        ], CancellationToken.None));
+        ];
+        if (marker.GetString("Tally") is not { } tally)
+        {
+            await IgnoreLostClaimAsync(() => table.SubmitAsync(actions, CancellationToken.None));
+            return;
+        }
+
+        var counterKey = "n|" + RowKeyOf(tally);
+        var property = CounterProperty(status);
+        for (var attempt = 1; ; attempt++)
+        {
+            var counter = await table.FindAsync(marker.PartitionKey, counterKey, [property], CancellationToken.None);
+            var counted = new TableEntity(marker.PartitionKey, counterKey) { ["Tally"] = tally, [property] = (counter?.GetCount(property) ?? 0) + 1 };
+            try
+            {
+                await table.SubmitAsync([.. actions, counter is null ? new(TableTransactionActionType.Add, counted) : new(TableTransactionActionType.UpdateMerge, counted, counter.ETag)], CancellationToken.None);
+                return;
+            }
+            catch (Exception e) when (e is ChangedMeanwhileException or NotFoundException or AlreadyExistsException)
+            {
+                if ((await table.FindAsync(marker.PartitionKey, marker.RowKey, ["RowKey"], CancellationToken.None))?.ETag != claim)
+                {
+                    // The claim expired and was taken over, or the message was forgotten meanwhile: nothing more to record.
+                    return;
+                }
+
+                if (attempt >= MaxCounterAttempts)
+                {
+                    // Still claimed and unrecorded: once the claim expires the message is sent again (same id) and counted then.
+                    logger.LogWarning("Outbox: {Key} could not be recorded after {Attempts} attempts on a busy counter", marker.GetString("Key"), attempt);
+                    return;
+                }
+
+                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(5, 20 * attempt)), time, CancellationToken.None);
+            }
+        }
     }
+
+    /// <summary>
+    /// How the messages of each tally starting with <paramref name="tallyPrefix"/> ended, from the counters (which
+    /// erasure does not lower), and how many are still pending (an erased recipient's unsent messages go with them),
+    /// keyed by tally. Two key-range queries per shard, whatever the number of tallies (a tally prefixes its messages' keys).
+    /// </summary>
+    public async Task<IReadOnlyDictionary<string, DeliveryCounts>> CountsAsync(string tallyPrefix, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tallyPrefix);
+        var table = await storage.TableAsync(TableName, cancellationToken);
+        var ended = new Dictionary<string, long[]>(StringComparer.Ordinal);
+        var pending = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var shard = 0; shard < Shards; shard++)
+        {
+            await foreach (var counter in table.QueryRowsAsync(Tables.RowKeyPrefixFilter(ShardName(shard), "n|" + RowKeyOf(tallyPrefix)), ["Tally", .. Outcomes.Select(CounterProperty)], cancellationToken: cancellationToken))
+            {
+                var tally = counter.GetString("Tally")!;
+                var sums = ended.TryGetValue(tally, out var found) ? found : ended[tally] = new long[Outcomes.Length];
+                for (var i = 0; i < Outcomes.Length; i++)
+                {
+                    sums[i] += counter.GetCount(CounterProperty(Outcomes[i])) ?? 0;
+                }
+            }
+
+            await foreach (var marker in table.QueryRowsAsync(Tables.RowKeyPrefixFilter(ShardName(shard), "p|" + RowKeyOf(tallyPrefix)), ["Tally"], cancellationToken: cancellationToken))
+            {
+                if (marker.GetString("Tally") is { } tally)
+                {
+                    pending[tally] = pending.GetValueOrDefault(tally) + 1;
+                }
+            }
+        }
+
+        return ended.Keys.Union(pending.Keys).ToDictionary(t => t, t =>
+        {
+            var sums = ended.GetValueOrDefault(t) ?? new long[Outcomes.Length];
+            return new DeliveryCounts((int)sums[0], (int)sums[1], (int)sums[2], (int)sums[3], pending.GetValueOrDefault(t));
+        }, StringComparer.Ordinal);
+    }
+
+    private static string CounterProperty(string outcome) => string.Concat(char.ToUpperInvariant(outcome[0]).ToString(), outcome[1..]);
 
     /// <summary>A claim that expired and was taken over, or a message forgotten meanwhile: nothing more to record.</summary>
     private static async Task IgnoreLostClaimAsync(Func<Task> write)

@@ -39,7 +39,7 @@ public sealed record ReviewReport(
     Severity Severity,
     DateTimeOffset GeneratedAt,
     IReadOnlyList<TimelineEvent> Timeline,
-    SubscriberCounts Subscribers,
+    SubscriberActivity Subscribers,
     NotificationSummary Notifications,
     FaqSummary Faq,
     IReadOnlyList<UnansweredQuestion> UnansweredQuestions,
@@ -66,6 +66,14 @@ public sealed class ReviewService(
     [
         "crisis.create", "crisis.activate", "crisis.end", "crisis.archive", "content.publish", "source-of-truth.save", "triage-rules.save",
         "canned-response.approve", "canned-response.archive", "touchpoint.restore", "touchpoint.undo-restore",
+        ReminderTimer.RemindAction, ReminderTimer.EscalateAction, ExpectedUpdateService.AcknowledgeAction, ExpectedUpdateService.PostAction,
+    ];
+
+    /// <summary>Timeline events whose detail is the audit entry's description of the change.</summary>
+    private static readonly string[] DetailedActions =
+    [
+        "touchpoint.restore", "touchpoint.undo-restore", "canned-response.archive",
+        ReminderTimer.RemindAction, ReminderTimer.EscalateAction, ExpectedUpdateService.AcknowledgeAction, ExpectedUpdateService.PostAction,
     ];
 
     public async Task<ReviewReport> BuildAsync(string crisisId, CancellationToken cancellationToken)
@@ -83,7 +91,7 @@ public sealed class ReviewService(
             crisis.Severity,
             now,
             await TimelineAsync(crisis, updates, cancellationToken),
-            await subscribers.CountAsync(crisisId, cancellationToken),
+            await subscribers.ActivityAsync(crisisId, cancellationToken),
             await NotificationsAsync(crisisId, updates, cancellationToken),
             await FaqAsync(crisis, content, cancellationToken),
             [.. (await feedback.ListQuestionsAsync(crisisId, QuestionStatus.Open, cancellationToken)).OrderBy(q => q.AskedAt).Select(q => new UnansweredQuestion(q.Id, q.AskedAt, q.Language, q.Text))],
@@ -101,7 +109,7 @@ public sealed class ReviewService(
         {
             var page = await crises.AuditPageAsync(crisis.Id, 1000, continuation, cancellationToken);
             events.AddRange(page.Entries.Where(e => TimelineActions.Contains(e.Action))
-                .Select(e => new TimelineEvent(e.At, e.Action, e.Actor, e.Action.StartsWith("touchpoint.", StringComparison.Ordinal) || e.Action.StartsWith("canned-response.archive", StringComparison.Ordinal) ? e.After : null)));
+                .Select(e => new TimelineEvent(e.At, e.Action, e.Actor, DetailedActions.Contains(e.Action) ? e.After : null)));
             continuation = page.ContinuationToken;
         }
         while (continuation is not null);
@@ -111,21 +119,14 @@ public sealed class ReviewService(
         return [.. events.OrderBy(e => e.At)];
     }
 
+    /// <summary>Per published update, how its notifications ended (durable counts: erasing a recipient does not lower them) and how many are pending.</summary>
     private async Task<NotificationSummary> NotificationsAsync(string crisisId, IReadOnlyList<CrisisUpdate> updates, CancellationToken cancellationToken)
     {
-        var byUpdate = new Dictionary<string, Dictionary<string, int>>(StringComparer.Ordinal);
-        await foreach (var delivery in outbox.DeliveriesAsync(UpdateNotifications.KeyPrefix(crisisId), cancellationToken))
-        {
-            var updateId = delivery.Key.Split('|')[2];
-            var counts = byUpdate.TryGetValue(updateId, out var found) ? found : byUpdate[updateId] = new Dictionary<string, int>(StringComparer.Ordinal);
-            var state = delivery.Status is "queued" or "sending" or "retry" ? "pending" : delivery.Status;
-            counts[state] = counts.GetValueOrDefault(state) + 1;
-        }
-
+        var byTally = await outbox.CountsAsync(UpdateNotifications.KeyPrefix(crisisId), cancellationToken);
         var totals = updates.Where(u => u.PublishedAt is not null).OrderBy(u => u.PublishedAt).Select(u =>
         {
-            var c = byUpdate.GetValueOrDefault(u.Id) ?? [];
-            return new UpdateNotificationTotals(u.Id, u.PublishedAt, c.GetValueOrDefault("sent"), c.GetValueOrDefault("failed"), c.GetValueOrDefault("quarantined"), c.GetValueOrDefault("cancelled"), c.GetValueOrDefault("pending"));
+            var c = byTally.GetValueOrDefault(UpdateNotifications.KeyPrefix(crisisId, u.Id)) ?? new DeliveryCounts(0, 0, 0, 0, 0);
+            return new UpdateNotificationTotals(u.Id, u.PublishedAt, c.Sent, c.Failed, c.Quarantined, c.Cancelled, c.Pending);
         }).ToList();
         return new NotificationSummary(totals.Sum(t => t.Sent), totals.Sum(t => t.Failed), totals.Sum(t => t.Quarantined), totals.Sum(t => t.Cancelled), totals.Sum(t => t.Pending), totals);
     }
@@ -141,10 +142,10 @@ public sealed class ReviewService(
 
     private async Task<IReadOnlyList<StakeholderReminders>> RemindersAsync(CrisisRecord crisis, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var crisisOver = crisis.Status is not (CrisisStatus.Active or CrisisStatus.Draft);
+        var crisisEndedAt = OccurrenceOutcomes.EndOf(crisis);
         var people = (await stakeholders.ListAsync(cancellationToken)).ToDictionary(s => s.Id, s => s.Name, StringComparer.Ordinal);
         return [.. (await stakeholders.ListExpectedAsync(crisis.Id, cancellationToken))
-            .SelectMany(u => OccurrenceOutcomes.Of(u, crisisOver, now).Select(o => (u.OwnerId, o.Outcome)))
+            .SelectMany(u => OccurrenceOutcomes.Of(u, crisisEndedAt, now).Select(o => (u.OwnerId, o.Outcome)))
             .GroupBy(o => o.OwnerId)
             .Select(g => new StakeholderReminders(g.Key, people.GetValueOrDefault(g.Key, "(removed)"),
                 g.Count(o => o.Outcome == "on-time"), g.Count(o => o.Outcome == "late"), g.Count(o => o.Outcome == "overdue"), g.Count(o => o.Outcome == "missed"), g.Count(o => o.Outcome == "open")))
@@ -164,7 +165,7 @@ public static class ReviewMarkdown
         Line(md, $"Crisis `{report.CrisisId}`, severity {report.Severity.ToString().ToLowerInvariant()}, now {report.Status.ToString().ToLowerInvariant()}. Generated {Time(report.GeneratedAt)}.");
         Section(md, "Timeline", ["When (UTC)", "What", "Who", "Detail"], report.Timeline.Select(e => new[] { Time(e.At), e.Event, e.Actor, e.Detail ?? "" }));
         var s = report.Subscribers;
-        Section(md, "Subscribers", ["Total", "By status", "By channel", "By language"], [[Number(s.Total), Counts(s.ByStatus), Counts(s.ByChannel), Counts(s.ByLanguage)]]);
+        Section(md, "Subscribers while the crisis was live", ["Subscribed", "Confirmed", "Unsubscribed", "Erased"], [[Number(s.Subscribed), Number(s.Confirmed), Number(s.Unsubscribed), Number(s.Erased)]]);
         var n = report.Notifications;
         Section(md, "Notifications", ["Update", "Published (UTC)", "Sent", "Failed", "Quarantined", "Cancelled", "Pending"],
             n.ByUpdate.Select(u => new[] { u.UpdateId, u.PublishedAt is { } at ? Time(at) : "", Number(u.Sent), Number(u.Failed), Number(u.Quarantined), Number(u.Cancelled), Number(u.Pending) })
@@ -207,8 +208,6 @@ public static class ReviewMarkdown
         '|' or '\\' or '*' or '_' or '`' or '[' or ']' or '<' or '>' or '#' => "\\" + c,
         _ => c.ToString(),
     }));
-
-    private static string Counts(IReadOnlyDictionary<string, int> counts) => counts.Count == 0 ? "none" : string.Join(", ", counts.Select(c => $"{c.Key} {Number(c.Value)}"));
 
     private static string Counts(IReadOnlyDictionary<string, long> counts) => counts.Count == 0 ? "none" : string.Join(", ", counts.Select(c => $"{c.Key} {c.Value.ToString("N0", CultureInfo.InvariantCulture)}"));
 

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Crisis.Functions.Crises;
 using Crisis.Functions.Storage;
 
@@ -7,8 +8,10 @@ public sealed class AlreadySatisfiedException(int occurrence)
     : InvalidOperationException($"Occurrence {occurrence} has already been answered; this link can no longer change it.");
 
 /// <summary>Creating, satisfying and cancelling expected updates, keeping the due index in step.</summary>
-public sealed class ExpectedUpdateService(StakeholderStore store, TimeProvider time, ILogger<ExpectedUpdateService> logger)
+public sealed class ExpectedUpdateService(StakeholderStore store, CrisisStore crises, TimeProvider time, ILogger<ExpectedUpdateService> logger)
 {
+    public const string AcknowledgeAction = "expected-update.acknowledge";
+    public const string PostAction = "expected-update.post";
     private const int MaxRetries = 5;
 
     public async Task<ExpectedUpdate> CreateAsync(string crisisId, ExpectedUpdateRequest request, CancellationToken cancellationToken)
@@ -35,9 +38,9 @@ public sealed class ExpectedUpdateService(StakeholderStore store, TimeProvider t
     /// <summary>
     /// Marks occurrence <paramref name="occurrence"/> answered (acknowledged or posted), which stops its escalation,
     /// and rolls a recurring update (or one given a new ETA) to its next occurrence. A second answer to the same
-    /// occurrence is refused with <see cref="AlreadySatisfiedException"/>.
+    /// occurrence is refused with <see cref="AlreadySatisfiedException"/>. The answer is audited on the crisis as by <paramref name="actor"/>.
     /// </summary>
-    public async Task<ExpectedUpdate> SatisfyAsync(string crisisId, string id, int occurrence, Satisfaction how, DateTimeOffset? newEta, string? note, CancellationToken cancellationToken)
+    public async Task<ExpectedUpdate> SatisfyAsync(string crisisId, string id, int occurrence, Satisfaction how, DateTimeOffset? newEta, string? note, string actor, CancellationToken cancellationToken)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -71,13 +74,20 @@ public sealed class ExpectedUpdateService(StakeholderStore store, TimeProvider t
             try
             {
                 await store.ReplaceExpectedAsync(satisfied, etag, cancellationToken);
-                logger.LogInformation("Expected update {ExpectedUpdateId} occurrence {Occurrence} {How}", id, occurrence, how);
-                return satisfied;
             }
             catch (ChangedMeanwhileException) when (attempt < MaxRetries)
             {
                 // The timer recorded a reminder in between: read again.
+                continue;
             }
+
+            // Expected updates live in their own table, so the audit entry follows the change it records. Only the
+            // request whose write answered the occurrence gets here: any later answer is refused above.
+            var eta = newEta is { } given ? string.Create(CultureInfo.InvariantCulture, $"; new ETA {given.ToUniversalTime():yyyy-MM-dd HH:mm} UTC") : "";
+            await crises.AuditOnceAsync(crisisId, $"{id}|{occurrence}|answer", now, actor, how == Satisfaction.Acknowledged ? AcknowledgeAction : PostAction,
+                string.Create(CultureInfo.InvariantCulture, $"{update.Topic} (expected update {id}, occurrence {occurrence}){eta}"), cancellationToken);
+            logger.LogInformation("Expected update {ExpectedUpdateId} occurrence {Occurrence} {How}", id, occurrence, how);
+            return satisfied;
         }
     }
 

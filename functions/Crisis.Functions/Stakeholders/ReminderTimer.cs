@@ -26,6 +26,9 @@ public sealed class ReminderTimer(
     ILogger<ReminderTimer> logger, TimerRuns runs) : ITimerFunction
 {
     public const string FunctionName = "Reminders";
+    public const string Actor = "reminder-timer";
+    public const string RemindAction = "expected-update.remind";
+    public const string EscalateAction = "expected-update.escalate";
     public const string ActionPurpose = "stakeholder-action";
     public const int MaxDuePerRun = 2000;
     public const int MaxSendsPerRun = 2000;
@@ -90,15 +93,36 @@ public sealed class ReminderTimer(
         }
 
         var now = time.GetUtcNow();
-        await updates.ChangeAsync(update.CrisisId, update.Id, current => current.Current.Number != entry.Occurrence ? current : current with
+        var recorded = await updates.ChangeAsync(update.CrisisId, update.Id, current => current.Current.Number != entry.Occurrence ? current : current with
         {
             Occurrences = [.. current.Occurrences.SkipLast(1), entry.Kind == DueKind.Remind
                 ? current.Current with { RemindedAt = current.Current.RemindedAt ?? now }
                 : current.Current with { EscalatedAt = current.Current.EscalatedAt ?? now }],
         }, cancellationToken);
+        if (owner is not null && recipients.Count > 0)
+        {
+            await AuditAsync(entry, recorded, recipients, now, cancellationToken);
+        }
+
         await store.RemoveDueAsync(entry, cancellationToken);
         logger.LogInformation("{Kind} for expected update {ExpectedUpdateId} occurrence {Occurrence}: {Queued} messages queued", entry.Kind, update.Id, entry.Occurrence, queued);
         return queued;
+    }
+
+    /// <summary>
+    /// Audits the reminder or escalation on the crisis, at the time recorded on the occurrence. The entry is written
+    /// before the due entry is removed and is keyed on the occurrence, so a run that crashed in between and is
+    /// replayed writes the same entry again rather than losing it or adding a second.
+    /// </summary>
+    private Task AuditAsync(DueEntry entry, ExpectedUpdate update, IReadOnlyList<Stakeholder> recipients, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var occurrence = update.Occurrences.FirstOrDefault(o => o.Number == entry.Occurrence);
+        var at = (entry.Kind == DueKind.Remind ? occurrence?.RemindedAt : occurrence?.EscalatedAt) ?? now;
+        var what = string.Create(CultureInfo.InvariantCulture, $"{update.Topic} (expected update {update.Id}, occurrence {entry.Occurrence})");
+        var to = string.Join(", ", recipients.Select(r => r.Name));
+        return entry.Kind == DueKind.Remind
+            ? crises.AuditOnceAsync(update.CrisisId, $"{update.Id}|{entry.Occurrence}|remind", at, Actor, RemindAction, $"{what}: reminded {to}", cancellationToken)
+            : crises.AuditOnceAsync(update.CrisisId, $"{update.Id}|{entry.Occurrence}|escalate", at, Actor, EscalateAction, $"{what}: escalated to {to}", cancellationToken);
     }
 
     /// <summary>An entry applies to an active update of a crisis still under way, for its current, unanswered occurrence.</summary>

@@ -81,9 +81,9 @@ public sealed class StakeholderActionsFunctions(
             return problem;
         }
 
-        var (crisis, update, occurrence, _) = target!.Value;
+        var (crisis, update, occurrence, stakeholder) = target!.Value;
         RequireEditable(crisis);
-        var satisfied = await SatisfyAsync(updates, crisis.Id, update.Id, occurrence, Satisfaction.Acknowledged, body.Value.NewEta, body.Value.Note, cancellationToken);
+        var satisfied = await SatisfyAsync(updates, crisis.Id, update.Id, occurrence, Satisfaction.Acknowledged, body.Value.NewEta, body.Value.Note, stakeholder, cancellationToken);
         if (satisfied.Problem is not null)
         {
             return satisfied.Problem;
@@ -122,7 +122,7 @@ public sealed class StakeholderActionsFunctions(
             return validation.ToProblem();
         }
 
-        var satisfied = await SatisfyAsync(updates, crisis.Id, update.Id, occurrence, Satisfaction.Posted, null, null, cancellationToken);
+        var satisfied = await SatisfyAsync(updates, crisis.Id, update.Id, occurrence, Satisfaction.Posted, null, null, stakeholder, cancellationToken);
         if (satisfied.Problem is not null)
         {
             return satisfied.Problem;
@@ -146,11 +146,11 @@ public sealed class StakeholderActionsFunctions(
         update.Status == ExpectedUpdateStatus.Active ? update.Current.DueAt : null;
 
     private static async Task<(ExpectedUpdate? Update, ProblemHttpResult? Problem)> SatisfyAsync(
-        ExpectedUpdateService updates, string crisisId, string id, int occurrence, Satisfaction how, DateTimeOffset? newEta, string? note, CancellationToken cancellationToken)
+        ExpectedUpdateService updates, string crisisId, string id, int occurrence, Satisfaction how, DateTimeOffset? newEta, string? note, Stakeholder by, CancellationToken cancellationToken)
     {
         try
         {
-            return (await updates.SatisfyAsync(crisisId, id, occurrence, how, newEta, note, cancellationToken), null);
+            return (await updates.SatisfyAsync(crisisId, id, occurrence, how, newEta, note, "stakeholder:" + by.Id, cancellationToken), null);
         }
         catch (AlreadySatisfiedException e)
         {

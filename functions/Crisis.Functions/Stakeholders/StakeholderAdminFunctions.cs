@@ -24,16 +24,30 @@ public sealed record OccurrenceOutcome(string CrisisId, string ExpectedUpdateId,
 
 public sealed record StakeholderRecord(string StakeholderId, int OnTime, int Late, int Overdue, int Missed, IReadOnlyList<OccurrenceOutcome> Occurrences);
 
-/// <summary>How owed updates went: each occurrence on time, late, overdue (open, past its grace period), missed (closed unanswered) or open.</summary>
+/// <summary>
+/// How owed updates went: each occurrence on time, late, overdue (open, past its grace period), missed (closed
+/// unanswered) or open. Only an occurrence that fell due while the crisis was live can be missed: one due after
+/// the crisis ended (or, for a closed update, not yet due) was never owed and is left out.
+/// </summary>
 public static class OccurrenceOutcomes
 {
-    public static IEnumerable<OccurrenceOutcome> Of(ExpectedUpdate update, bool crisisOver, DateTimeOffset now)
+    /// <summary>When the crisis stopped being live: null while it is a draft or active, else when it ended.</summary>
+    public static DateTimeOffset? EndOf(CrisisRecord? crisis) =>
+        crisis is { Status: CrisisStatus.Active or CrisisStatus.Draft } ? null : crisis?.EndedAt ?? crisis?.ArchivedAt ?? DateTimeOffset.MinValue;
+
+    public static IEnumerable<OccurrenceOutcome> Of(ExpectedUpdate update, DateTimeOffset? crisisEndedAt, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(update);
-        var closed = update.Status != ExpectedUpdateStatus.Active || crisisOver;
+        var closed = update.Status != ExpectedUpdateStatus.Active || crisisEndedAt is not null;
+        var liveUntil = crisisEndedAt is { } end && end < now ? end : now;
         foreach (var occurrence in update.Occurrences)
         {
             var deadline = occurrence.DueAt + update.GracePeriod;
+            if (occurrence.SatisfiedAt is null && closed && occurrence.DueAt >= liveUntil)
+            {
+                continue;
+            }
+
             var outcome = occurrence.SatisfiedAt is { } at
                 ? at <= deadline ? "on-time" : "late"
                 : closed ? "missed" : now > deadline ? "overdue" : "open";
@@ -123,8 +137,8 @@ public sealed class StakeholderAdminFunctions(StakeholderStore store, CrisisStor
         var outcomes = new List<OccurrenceOutcome>();
         foreach (var update in await store.ListExpectedByOwnerAsync(stakeholderId, cancellationToken))
         {
-            var crisisOver = (await crises.GetAsync(update.CrisisId, cancellationToken))?.Crisis.Status is not (CrisisStatus.Active or CrisisStatus.Draft);
-            outcomes.AddRange(OccurrenceOutcomes.Of(update, crisisOver, now));
+            var crisisEndedAt = OccurrenceOutcomes.EndOf((await crises.GetAsync(update.CrisisId, cancellationToken))?.Crisis);
+            outcomes.AddRange(OccurrenceOutcomes.Of(update, crisisEndedAt, now));
         }
 
         return TypedResults.Ok(OccurrenceOutcomes.Record(stakeholderId, outcomes));

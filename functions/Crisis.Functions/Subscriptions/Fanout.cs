@@ -170,7 +170,7 @@ public sealed class FanoutService(CrisisStore crises, SubscriberStore subscriber
         var progress = Progress(new TableEntity(Outbox.ShardName(shard), CheckpointKey(crisisId, updateId)), worker);
         progress["Last"] = batch[^1];
         progress["Queued"] = queued + batch.Count;
-        var messages = batch.Select(id => new DeferredMessage(UpdateNotifications.Key(crisisId, updateId, id), UpdateNotifications.KindName, UpdateNotifications.Reference(crisisId, updateId, id), id)).ToList();
+        var messages = batch.Select(id => new DeferredMessage(UpdateNotifications.Key(crisisId, updateId, id), UpdateNotifications.KindName, UpdateNotifications.Reference(crisisId, updateId, id), id, UpdateNotifications.KeyPrefix(crisisId, updateId))).ToList();
         var next = await outbox.EnqueueBatchAsync(shard, messages, progress, etag, cancellationToken);
         count(batch.Count);
         var total = queued + batch.Count;
@@ -215,14 +215,19 @@ public sealed class FanoutService(CrisisStore crises, SubscriberStore subscriber
         return await table.ReadAsync(partition, key, cancellationToken: cancellationToken);
     }
 
-    /// <summary>Totals of one update's notifications, from the checkpoints and the outbox, with a finish estimate while messages remain.</summary>
+    /// <summary>
+    /// Totals of one update's notifications, from the checkpoints and the outbox (how messages ended from its
+    /// counters, which erasure does not lower), with a finish estimate while messages remain.
+    /// </summary>
     public async Task<NotificationStatus> StatusAsync(string crisisId, string updateId, CancellationToken cancellationToken)
     {
         var table = await storage.TableAsync(Outbox.TableName, cancellationToken);
         var checkpoints = await Task.WhenAll(Enumerable.Range(0, Outbox.Shards).Select(shard =>
             table.FindAsync(Outbox.ShardName(shard), CheckpointKey(crisisId, updateId), cancellationToken: cancellationToken)));
+        var tally = UpdateNotifications.KeyPrefix(crisisId, updateId);
+        var ended = (await outbox.CountsAsync(tally, cancellationToken)).GetValueOrDefault(tally) ?? new DeliveryCounts(0, 0, 0, 0, 0);
         var counts = new Dictionary<string, int>(StringComparer.Ordinal);
-        await foreach (var delivery in outbox.DeliveriesAsync(UpdateNotifications.KeyPrefix(crisisId, updateId), cancellationToken))
+        await foreach (var delivery in outbox.DeliveriesAsync(tally, cancellationToken))
         {
             counts[delivery.Status] = counts.GetValueOrDefault(delivery.Status) + 1;
         }
@@ -231,7 +236,7 @@ public sealed class FanoutService(CrisisStore crises, SubscriberStore subscriber
         var queuing = await crises.IsFanoutPendingAsync(crisisId, updateId, cancellationToken);
         var recipients = checkpoints.Sum(c => c?.GetInt32("Queued") ?? 0);
         var pending = counts.GetValueOrDefault("queued") + counts.GetValueOrDefault("sending") + counts.GetValueOrDefault("retry");
-        var done = counts.Values.Sum() - pending;
+        var done = ended.Sent + ended.Failed + ended.Quarantined + ended.Cancelled;
         DateTimeOffset? estimate = null;
         if (started is { } start && pending > 0 && done > 0)
         {
@@ -241,7 +246,7 @@ public sealed class FanoutService(CrisisStore crises, SubscriberStore subscriber
 
         return new NotificationStatus(crisisId, updateId, queuing, recipients,
             counts.GetValueOrDefault("queued"), counts.GetValueOrDefault("sending"), counts.GetValueOrDefault("retry"),
-            counts.GetValueOrDefault("sent"), counts.GetValueOrDefault("failed"), counts.GetValueOrDefault("quarantined"), counts.GetValueOrDefault("cancelled"),
+            ended.Sent, ended.Failed, ended.Quarantined, ended.Cancelled,
             started, estimate);
     }
 

@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Azure;
 using Azure.Data.Tables;
+using Crisis.Functions.Crises;
 using Crisis.Functions.Notifications;
 using Crisis.Functions.Storage;
 
@@ -12,6 +13,18 @@ namespace Crisis.Functions.Subscriptions;
 public sealed record SubscriberPage(IReadOnlyList<Subscriber> Subscribers, string? ContinuationToken);
 
 public sealed record SubscriberCounts(int Total, IReadOnlyDictionary<string, int> ByStatus, IReadOnlyDictionary<string, int> ByChannel, IReadOnlyDictionary<string, int> ByLanguage);
+
+/// <summary>What subscribers did while a crisis was live: subscriptions asked for, confirmed, unsubscribed and erased.</summary>
+public sealed record SubscriberActivity(int Subscribed, int Confirmed, int Unsubscribed, int Erased);
+
+/// <summary>The subscriber events counted per crisis.</summary>
+public enum SubscriberEvent
+{
+    Subscribed,
+    Confirmed,
+    Unsubscribed,
+    Erased,
+}
 
 /// <summary>
 /// Subscribers, in table <c>subscribers</c>. A subscription is row <c>(s{shard}, {id})</c>, spread over 16 shards so
@@ -22,8 +35,10 @@ public sealed record SubscriberCounts(int Total, IReadOnlyDictionary<string, int
 /// a contact deletes its partition, its subscriptions and the keys it used.
 /// Partition <c>pending</c> lists subscriptions awaiting confirmation (row = id, with when it was last asked for),
 /// to delete those never confirmed once their links have expired.
+/// Row <c>(s{shard}, n|{crisis})</c> counts the subscriber events of that shard while the crisis was live (see
+/// <see cref="ActivityAsync"/>); each count is written in the same transaction as the change it counts.
 /// </summary>
-public sealed class SubscriberStore(CrisisStorage storage, TimeProvider time)
+public sealed class SubscriberStore(CrisisStorage storage, CrisisStore crises, TimeProvider time)
 {
     public const string TableName = "subscribers";
     private const int MaxConcurrencyRetries = 5;
@@ -49,13 +64,21 @@ public sealed class SubscriberStore(CrisisStorage storage, TimeProvider time)
         return found is { Subscriber: var s } && s.ContactHash == contactHash && s.Scope == scope ? found : null;
     }
 
-    /// <summary>Indexes, then writes, a new subscription: a crash in between leaves an index entry the next request repairs.</summary>
+    /// <summary>Indexes, then writes (and counts), a new subscription: a crash in between leaves an index entry the next request repairs.</summary>
     public async Task CreateAsync(Subscriber subscriber, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(subscriber);
         var table = await storage.TableAsync(TableName, cancellationToken);
         await table.UpsertAsync(new TableEntity(ContactPartition(subscriber.ContactHash), "s|" + subscriber.Scope) { ["SubscriberId"] = subscriber.Id }, TableUpdateMode.Replace, cancellationToken);
-        await table.InsertAsync(ToRow(subscriber), cancellationToken);
+        await SubmitCountedAsync(table, subscriber, new(TableTransactionActionType.Add, ToRow(subscriber)), SubscriberEvent.Subscribed, cancellationToken);
+    }
+
+    /// <summary>Replaces the pending subscription with its confirmed self if unchanged since <paramref name="etag"/>, and counts the confirmation.</summary>
+    public async Task ConfirmAsync(Subscriber confirmed, ETag etag, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(confirmed);
+        var table = await storage.TableAsync(TableName, cancellationToken);
+        await SubmitCountedAsync(table, confirmed, new(TableTransactionActionType.UpdateReplace, ToRow(confirmed), etag), SubscriberEvent.Confirmed, cancellationToken);
     }
 
     /// <summary>Notes that confirmation of the subscription was asked for (see <see cref="PurgeUnconfirmedAsync"/>).</summary>
@@ -118,16 +141,111 @@ public sealed class SubscriberStore(CrisisStorage storage, TimeProvider time)
         return saved;
     }
 
-    /// <summary>Deletes the subscription and its index entry; false when it was already gone.</summary>
-    public async Task<bool> DeleteAsync(Subscriber subscriber, CancellationToken cancellationToken)
+    /// <summary>Deletes the subscription and its index entry (counting the deletion as <c>counted</c>, if given); false when it was already gone.</summary>
+    public Task<bool> DeleteAsync(Subscriber subscriber, CancellationToken cancellationToken) => DeleteAsync(subscriber, null, cancellationToken);
+
+    /// <inheritdoc cref="DeleteAsync(Subscriber, CancellationToken)"/>
+    public async Task<bool> DeleteAsync(Subscriber subscriber, SubscriberEvent? counted, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(subscriber);
         var table = await storage.TableAsync(TableName, cancellationToken);
-        var deleted = await table.RemoveAsync(SubscriberIds.Partition(SubscriberIds.Shard(subscriber.Id)), subscriber.Id, cancellationToken: cancellationToken);
+        var deleted = counted is { } kind
+            ? await DeleteCountedAsync(table, subscriber, kind, cancellationToken)
+            : await table.RemoveAsync(SubscriberIds.Partition(SubscriberIds.Shard(subscriber.Id)), subscriber.Id, cancellationToken: cancellationToken);
         await RemoveIndexAsync(table, subscriber, cancellationToken);
         await table.RemoveAsync(PendingPartition, subscriber.Id, cancellationToken: cancellationToken);
         return deleted;
     }
+
+    private async Task<bool> DeleteCountedAsync(TableClient table, Subscriber subscriber, SubscriberEvent counted, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await SubmitCountedAsync(table, subscriber, new(TableTransactionActionType.Delete, new TableEntity(SubscriberIds.Partition(SubscriberIds.Shard(subscriber.Id)), subscriber.Id), ETag.All), counted, cancellationToken);
+            return true;
+        }
+        catch (NotFoundException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="change"/> to the subscription and, in the same transaction of its partition, adds one to
+    /// <paramref name="counted"/> of every crisis live now that its scope covers: the count moves if and only if the
+    /// change is made, so a repeated request counts nothing twice. When only a counter moved meanwhile (the
+    /// subscription row is as it was) the counters are read again; a failure of the change itself is thrown as it is.
+    /// </summary>
+    private async Task SubmitCountedAsync(TableClient table, Subscriber subscriber, TableTransactionAction change, SubscriberEvent counted, CancellationToken cancellationToken)
+    {
+        var partition = SubscriberIds.Partition(SubscriberIds.Shard(subscriber.Id));
+        var property = counted.ToString();
+        var crisisIds = await LiveCrisesAsync(subscriber.Scope, cancellationToken);
+        for (var attempt = 1; ; attempt++)
+        {
+            List<TableTransactionAction> actions = [change];
+            foreach (var crisisId in crisisIds)
+            {
+                var row = await table.FindAsync(partition, CounterRow(crisisId), [property], cancellationToken);
+                var count = new TableEntity(partition, CounterRow(crisisId)) { [property] = (row?.GetCount(property) ?? 0) + 1 };
+                actions.Add(row is null ? new(TableTransactionActionType.Add, count) : new(TableTransactionActionType.UpdateMerge, count, row.ETag));
+            }
+
+            try
+            {
+                await table.SubmitAsync(actions, cancellationToken);
+                return;
+            }
+            catch (Exception e) when (e is ChangedMeanwhileException or AlreadyExistsException or NotFoundException && crisisIds.Count > 0 && attempt < MaxConcurrencyRetries)
+            {
+                if (!await OnlyCountersChangedAsync(table, partition, subscriber.Id, change, cancellationToken))
+                {
+                    throw;
+                }
+
+                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(5, 20 * attempt)), time, cancellationToken);
+            }
+        }
+    }
+
+    /// <summary>Whether the change to the subscription could still be made as it was asked, so that only a counter stood in its way.</summary>
+    private static async Task<bool> OnlyCountersChangedAsync(TableClient table, string partition, string id, TableTransactionAction change, CancellationToken cancellationToken)
+    {
+        var row = await table.FindAsync(partition, id, ["RowKey"], cancellationToken);
+        return change.ActionType == TableTransactionActionType.Add ? row is null
+            : change.ETag == ETag.All ? row is not null
+            : row?.ETag == change.ETag;
+    }
+
+    /// <summary>
+    /// The crises a subscriber event counts in: those live (active) now that the scope covers. A subscription to
+    /// all crises counts in every crisis live at the time; one to a single crisis, in that crisis while it is live.
+    /// </summary>
+    private async Task<IReadOnlyList<string>> LiveCrisesAsync(string scope, CancellationToken cancellationToken) => scope == Subscriber.AllCrises
+        ? [.. (await crises.ListAsync(cancellationToken)).Where(c => c.Status == CrisisStatus.Active).Select(c => c.Id)]
+        : (await crises.GetAsync(scope, cancellationToken))?.Crisis is { Status: CrisisStatus.Active } ? [scope] : [];
+
+    /// <summary>What subscribers did while the crisis was live: the counter rows of every shard, added up.</summary>
+    public async Task<SubscriberActivity> ActivityAsync(string crisisId, CancellationToken cancellationToken)
+    {
+        var table = await storage.TableAsync(TableName, cancellationToken);
+        var names = Enum.GetNames<SubscriberEvent>();
+        var sums = new long[names.Length];
+        for (var shard = 0; shard < Outbox.Shards; shard++)
+        {
+            if (await table.FindAsync(SubscriberIds.Partition(shard), CounterRow(crisisId), names, cancellationToken) is { } row)
+            {
+                for (var i = 0; i < names.Length; i++)
+                {
+                    sums[i] += row.GetCount(names[i]) ?? 0;
+                }
+            }
+        }
+
+        return new SubscriberActivity((int)sums[(int)SubscriberEvent.Subscribed], (int)sums[(int)SubscriberEvent.Confirmed], (int)sums[(int)SubscriberEvent.Unsubscribed], (int)sums[(int)SubscriberEvent.Erased]);
+    }
+
+    private static string CounterRow(string crisisId) => "n|" + crisisId;
 
     private static async Task RemoveIndexAsync(TableClient table, Subscriber subscriber, CancellationToken cancellationToken)
     {
@@ -139,7 +257,7 @@ public sealed class SubscriberStore(CrisisStorage storage, TimeProvider time)
         }
     }
 
-    /// <summary>Every subscription id the contact's index names, and then the whole contact partition, deleted.</summary>
+    /// <summary>Every subscription id the contact's index names, deleted (and counted as erased), and then the whole contact partition.</summary>
     public async Task<IReadOnlyList<string>> EraseContactAsync(string contactHash, CancellationToken cancellationToken)
     {
         var table = await storage.TableAsync(TableName, cancellationToken);
@@ -150,7 +268,11 @@ public sealed class SubscriberStore(CrisisStorage storage, TimeProvider time)
             if (row.GetString("SubscriberId") is { } id)
             {
                 ids.Add(id);
-                await table.RemoveAsync(SubscriberIds.Partition(SubscriberIds.Shard(id)), id, cancellationToken: cancellationToken);
+                if (await GetAsync(id, cancellationToken) is { Subscriber: var subscriber })
+                {
+                    await DeleteCountedAsync(table, subscriber, SubscriberEvent.Erased, cancellationToken);
+                }
+
                 await table.RemoveAsync(PendingPartition, id, cancellationToken: cancellationToken);
             }
 

@@ -206,7 +206,7 @@ public sealed partial class SubscriptionsFunctions(
         var confirmed = subscriber with { Status = SubscriberStatus.Confirmed, ConfirmedAt = time.GetUtcNow(), Nonce = null };
         try
         {
-            await store.ReplaceAsync(confirmed, etag, cancellationToken);
+            await store.ConfirmAsync(confirmed, etag, cancellationToken);
         }
         catch (Exception e) when (e is ChangedMeanwhileException or NotFoundException)
         {
@@ -315,7 +315,7 @@ public sealed partial class SubscriptionsFunctions(
 
         var subscriber = found!.Value.Subscriber;
         var ids = (await store.EraseContactAsync(subscriber.ContactHash, cancellationToken)).Append(subscriber.Id).Distinct(StringComparer.Ordinal).ToList();
-        await store.DeleteAsync(subscriber, cancellationToken);
+        await store.DeleteAsync(subscriber, SubscriberEvent.Erased, cancellationToken);
         var records = 0;
         foreach (var id in ids)
         {
@@ -380,7 +380,7 @@ public sealed partial class SubscriptionsFunctions(
         }
 
         var subscriber = found!.Value.Subscriber;
-        await store.DeleteAsync(subscriber, cancellationToken);
+        await store.DeleteAsync(subscriber, SubscriberEvent.Unsubscribed, cancellationToken);
         logger.LogInformation("Subscriber {SubscriberId} unsubscribed", subscriber.Id);
         return WantsHtml(request)
             ? SubscriptionPages.Message(200, "Unsubscribed", "You will receive no more of these updates.")

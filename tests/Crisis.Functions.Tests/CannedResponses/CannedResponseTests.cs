@@ -95,6 +95,28 @@ public sealed class CannedResponseTests : IAsyncLifetime
         await (await _agent.PostAsJsonAsync(Base, new { name = "x", snippets = new { en = OneSnippet } })).AssertProblemAsync(HttpStatusCode.Forbidden, Problems.Forbidden);
     }
 
+    [Fact]
+    public async Task Every_agent_render_counts_as_a_use_and_an_admin_preview_does_not()
+    {
+        var id = await CreateAsync();
+        await _f.Admin.PostAsync($"{Base}/{id}/submit", null);
+        (await _f.Admin.PostAsJsonAsync($"{Base}/{id}/approve", new { checklist = CannedResponseFixtures.AllChecked })).EnsureSuccessStatusCode();
+
+        var preview = await (await _f.Admin.GetAsync($"{AgentBase}/{id}?lang=en")).ReadJsonAsync();
+        Assert.StartsWith("We are sorry your trip was cancelled.", preview.GetProperty("text").GetString(), StringComparison.Ordinal);
+        Assert.Equal(0, preview.GetProperty("uses").GetInt32());
+        Assert.Equal(0, (await (await _f.Admin.GetAsync($"{AgentBase}/{id}?lang=fa")).ReadJsonAsync()).GetProperty("uses").GetInt32());
+
+        Assert.Equal(1, (await (await _agent.GetAsync($"{AgentBase}/{id}?lang=en")).ReadJsonAsync()).GetProperty("uses").GetInt32());
+        Assert.Equal(2, (await (await _agent.GetAsync($"{AgentBase}/{id}?lang=fa")).ReadJsonAsync()).GetProperty("uses").GetInt32());
+        Assert.Equal(2, (await (await _f.Admin.GetAsync($"{AgentBase}/{id}")).ReadJsonAsync()).GetProperty("uses").GetInt32());
+
+        Assert.Equal(2, (await (await _f.Admin.GetAsync($"{Base}/{id}")).ReadJsonAsync()).GetProperty("uses").GetInt32());
+        Assert.Equal(2, Assert.Single((await (await _agent.GetAsync(AgentBase)).ReadJsonAsync()).GetProperty("responses").EnumerateArray()).GetProperty("uses").GetInt32());
+        var usage = Assert.Single((await (await _f.Admin.GetAsync($"/api/admin/crises/{_f.CrisisId}/review")).ReadJsonAsync()).GetProperty("cannedResponses").EnumerateArray());
+        Assert.Equal((id, 2), (usage.GetProperty("id").GetString(), usage.GetProperty("uses").GetInt32()));
+    }
+
     [Theory]
     [InlineData("""{"name":"x","snippets":{"fa":["a"]}}""", "snippets")]
     [InlineData("""{"name":"x","snippets":{"en":["a"],"de":["b"]}}""", "snippets.de")]

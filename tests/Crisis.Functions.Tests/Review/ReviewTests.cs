@@ -79,7 +79,7 @@ public sealed class ReviewTests : IAsyncLifetime
         (await agent.GetAsync($"/api/agent/crises/{id}/canned-responses/{response}")).EnsureSuccessStatusCode();
         (await agent.GetAsync($"/api/agent/crises/{id}/canned-responses/{response}")).EnsureSuccessStatusCode();
 
-        // A stakeholder answers one owed update on time and leaves another unanswered.
+        // A stakeholder answers one owed update on time; another falls due only after the crisis ended.
         var owner = (await (await _f.Admin.PostAsJsonAsync("/api/admin/stakeholders", new { name = "Olivia", role = "expert", language = "en", timeZone = "UTC", webhookUrl = _f.Receiver.Url("stake/olivia") })).ReadJsonAsync()).GetProperty("id").GetString();
         await _f.Admin.PostAsJsonAsync($"/api/admin/crises/{id}/expected-updates", new { ownerId = owner, topic = "Depots", dueAt = _f.Clock.Now });
         await _f.Admin.PostAsJsonAsync($"/api/admin/crises/{id}/expected-updates", new { ownerId = owner, topic = "Refunds", dueAt = _f.Clock.Now.AddMinutes(20) });
@@ -104,11 +104,14 @@ public sealed class ReviewTests : IAsyncLifetime
         Assert.Contains("touchpoint.restore", events);
         Assert.True(events.IndexOf("crisis.activate") < events.IndexOf("crisis.end") && events.IndexOf("crisis.end") < events.IndexOf("crisis.archive"), string.Join(", ", events));
 
+        Assert.Contains("expected-update.remind", events);
+        Assert.Contains("expected-update.acknowledge", events);
+
         var subscribers = review.GetProperty("subscribers");
-        Assert.Equal(3, subscribers.GetProperty("total").GetInt32());
-        Assert.Equal(1, subscribers.GetProperty("byStatus").GetProperty("pending").GetInt32());
-        Assert.Equal(1, subscribers.GetProperty("byStatus").GetProperty("quarantined").GetInt32());
-        Assert.Equal(2, subscribers.GetProperty("byChannel").GetProperty("webhook").GetInt32());
+        Assert.Equal(
+            (3, 2, 0, 0),
+            (subscribers.GetProperty("subscribed").GetInt32(), subscribers.GetProperty("confirmed").GetInt32(),
+             subscribers.GetProperty("unsubscribed").GetInt32(), subscribers.GetProperty("erased").GetInt32()));
 
         var notifications = review.GetProperty("notifications");
         Assert.Equal(2, notifications.GetProperty("sent").GetInt32());
@@ -131,7 +134,7 @@ public sealed class ReviewTests : IAsyncLifetime
         Assert.Equal(("archived", 2), (usage.GetProperty("status").GetString(), usage.GetProperty("uses").GetInt32()));
 
         var olivia = Assert.Single(review.GetProperty("reminders").EnumerateArray());
-        Assert.Equal(("Olivia", 1, 1), (olivia.GetProperty("name").GetString(), olivia.GetProperty("onTime").GetInt32(), olivia.GetProperty("missed").GetInt32()));
+        Assert.Equal(("Olivia", 1, 0), (olivia.GetProperty("name").GetString(), olivia.GetProperty("onTime").GetInt32(), olivia.GetProperty("missed").GetInt32()));
         var banner = Assert.Single(review.GetProperty("touchpoints").EnumerateArray());
         Assert.True(banner.GetProperty("restored").GetBoolean());
         Assert.Equal("expiry-timer", banner.GetProperty("restoredBy").GetString());
@@ -141,7 +144,7 @@ public sealed class ReviewTests : IAsyncLifetime
         var text = await markdown.Content.ReadAsStringAsync();
         Assert.StartsWith("# Post-crisis review: Network outage", text, StringComparison.Ordinal);
         Assert.Contains("| refund | 2 |", text, StringComparison.Ordinal);
-        Assert.Contains("| Olivia | 1 | 0 | 0 | 1 | 0 |", text, StringComparison.Ordinal);
+        Assert.Contains("| Olivia | 1 | 0 | 0 | 0 | 0 |", text, StringComparison.Ordinal);
         Assert.Contains("Is there a \\| pipe \\* in here?", text, StringComparison.Ordinal);
         Assert.Contains("| Total |  | 2 | 0 | 1 | 0 | 0 |", text, StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.NotFound, (await _f.Admin.GetAsync("/api/admin/crises/no-such-crisis/review")).StatusCode);
