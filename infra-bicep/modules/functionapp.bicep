@@ -110,6 +110,8 @@ resource settings 'Microsoft.Web/sites/config@2024-04-01' = {
     REMINDER_SCHEDULE: reminderSchedule
     EXPIRY_SCHEDULE: expirySchedule
     NOTIFICATIONS_SCHEDULE: notificationsSchedule
+    // Azure's front end appends the client's address to X-Forwarded-For: the one entry the app believes.
+    RateLimits__TrustedForwarders: '1'
     Access__ApiKeys__0__Name: 'admin'
     Access__ApiKeys__0__Role: 'admin'
     Access__ApiKeys__0__Sha256: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=${adminKeySecretName})'

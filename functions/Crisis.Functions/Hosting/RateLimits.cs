@@ -22,6 +22,14 @@ public sealed class RateLimitOptions
     /// <summary>Requests to subscribe per client address (each may send a confirmation message).</summary>
     [Range(1, 10_000)]
     public int SubscribesPerMinute { get; set; } = 10;
+
+    /// <summary>
+    /// How many proxies in front of the Functions host append the client's address to X-Forwarded-For (Azure's
+    /// front end: 1, which the Bicep template sets). Only that many entries, counted from the right, are believed;
+    /// 0 ignores the header, so a client cannot pick its own rate-limit bucket by sending one.
+    /// </summary>
+    [Range(0, 5)]
+    public int TrustedForwarders { get; set; }
 }
 
 /// <summary>
@@ -68,9 +76,35 @@ public sealed class RateLimits : IDisposable
         }
     }
 
+    /// <summary>
+    /// The bucket of a client address: IPv4 as is; IPv6 by its /64, the block one subscriber line or host usually
+    /// holds whole (so rotating through it buys nothing).
+    /// </summary>
+    public static string ClientKey(System.Net.IPAddress? address)
+    {
+        if (address is null)
+        {
+            return "unknown";
+        }
+
+        if (address.IsIPv4MappedToIPv6)
+        {
+            return address.MapToIPv4().ToString();
+        }
+
+        if (address.AddressFamily != System.Net.Sockets.AddressFamily.InterNetworkV6)
+        {
+            return address.ToString();
+        }
+
+        var bytes = address.GetAddressBytes();
+        Array.Clear(bytes, 8, 8);
+        return new System.Net.IPAddress(bytes) + "/64";
+    }
+
     private static PartitionedRateLimiter<HttpContext> PerClient(int permits) =>
         PartitionedRateLimiter.Create<HttpContext, string>(context => RateLimitPartition.GetFixedWindowLimiter(
-            context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
+            ClientKey(context.Connection.RemoteIpAddress),
             _ => new FixedWindowRateLimiterOptions { PermitLimit = permits, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));
 }
 
@@ -80,9 +114,19 @@ public static class RateLimitsServiceCollectionExtensions
     {
         services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 
-        // Behind the Functions host (and App Service's front end) the client's address arrives in X-Forwarded-For;
-        // the worker's own pipeline applies these options before any function runs.
-        services.Configure<ForwardedHeadersOptions>(o => o.ForwardedHeaders = ForwardedHeaders.XForwardedFor);
+        // The worker's peer is always the Functions host on loopback, which passes X-Forwarded-For on as it came.
+        // Only the entries the trusted front ends appended (the rightmost TrustedForwarders) name the client; the
+        // worker's own pipeline applies these options before any function runs.
+        services.AddOptions<ForwardedHeadersOptions>().Configure<IOptions<RateLimitOptions>>((o, limits) =>
+        {
+            var hops = limits.Value.TrustedForwarders;
+            o.ForwardedHeaders = hops == 0 ? ForwardedHeaders.None : ForwardedHeaders.XForwardedFor;
+            o.ForwardLimit = Math.Max(hops, 1);
+            o.KnownProxies.Clear();
+            o.KnownIPNetworks.Clear();
+            o.KnownProxies.Add(System.Net.IPAddress.Loopback);
+            o.KnownProxies.Add(System.Net.IPAddress.IPv6Loopback);
+        });
         services.AddSingleton<RateLimits>();
         return services;
     }

@@ -92,7 +92,7 @@ public class InfraTests
             "AzureWebJobsStorage__credential: 'managedidentity'", "AzureWebJobsStorage__clientId:", "AzureWebJobsStorage__blobServiceUri:",
             "Storage__BlobServiceUri:", "Storage__TableServiceUri:", "Storage__ClientId:", "Authorization=AAD", "keyVaultReferenceIdentity: identityId",
             "type: 'UserAssignedIdentity'", "name: 'dotnet-isolated'", "version: '10.0'", "HEARTBEAT_SCHEDULE:", "REMINDER_SCHEDULE:", "PublicPages__BaseUrl:", "@Microsoft.KeyVault(",
-            "Webhooks__SigningSecret:", "Tokens__SigningKeys__0__Secret:", "EXPIRY_SCHEDULE:", "NOTIFICATIONS_SCHEDULE:", "Subscriptions__ContactHashKey:",
+            "Webhooks__SigningSecret:", "Tokens__SigningKeys__0__Secret:", "EXPIRY_SCHEDULE:", "NOTIFICATIONS_SCHEDULE:", "Subscriptions__ContactHashKey:", "RateLimits__TrustedForwarders: '1'",
         })
         {
             Assert.Contains(setting, app, StringComparison.Ordinal);
