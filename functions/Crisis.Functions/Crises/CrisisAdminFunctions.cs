@@ -49,6 +49,7 @@ public sealed class CrisisAdminFunctions(CrisisService crises, CrisisStore store
             Languages = languages,
             PublicPageUrl = input.PublicPageUrl,
             ExpectedEndAt = input.ExpectedEndAt,
+            TimeZone = input.TimeZone ?? Messages.LocalTimes.Utc,
             Status = CrisisStatus.Draft,
             CreatedAt = default,
             UpdatedAt = default,
@@ -104,6 +105,7 @@ public sealed class CrisisAdminFunctions(CrisisService crises, CrisisStore store
                 Languages = edit.Languages is null ? current.Languages : CrisisValidation.NormaliseLanguages(edit.Languages),
                 PublicPageUrl = edit.PublicPageUrl ?? current.PublicPageUrl,
                 ExpectedEndAt = edit.ExpectedEndAt ?? current.ExpectedEndAt,
+                TimeZone = edit.TimeZone ?? current.TimeZone,
             };
             var validation = CrisisValidation.Validate(changed);
             return validation.IsValid ? changed : throw new InvalidInputException(validation);

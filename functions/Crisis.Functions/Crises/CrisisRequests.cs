@@ -9,7 +9,8 @@ public sealed record CreateCrisisRequest(
     string DefaultLanguage,
     List<string> Languages,
     string? PublicPageUrl = null,
-    DateTimeOffset? ExpectedEndAt = null);
+    DateTimeOffset? ExpectedEndAt = null,
+    string? TimeZone = null);
 
 /// <summary>A partial edit: only the fields present change.</summary>
 public sealed record UpdateCrisisRequest(
@@ -19,7 +20,8 @@ public sealed record UpdateCrisisRequest(
     string? DefaultLanguage = null,
     List<string>? Languages = null,
     string? PublicPageUrl = null,
-    DateTimeOffset? ExpectedEndAt = null);
+    DateTimeOffset? ExpectedEndAt = null,
+    string? TimeZone = null);
 
 public sealed record CreateUpdateRequest(Dictionary<string, string> Text, DateTimeOffset? NextUpdateExpectedAt = null, bool Publish = false, string? Topic = null);
 
@@ -69,6 +71,11 @@ public static class CrisisValidation
 
         v.Localised("summary", crisis.Summary, crisis.Languages, crisis.DefaultLanguage, 2000);
         v.Url("publicPageUrl", crisis.PublicPageUrl, required: false);
+        if (!Messages.LocalTimes.TryFindTimeZone(crisis.TimeZone, out _))
+        {
+            v.Add("timeZone", $"'{crisis.TimeZone}' is not a known time zone: use an IANA time zone id such as 'Europe/London', 'Asia/Tehran' or 'UTC'.");
+        }
+
         return v;
     }
 
