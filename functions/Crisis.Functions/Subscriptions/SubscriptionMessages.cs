@@ -197,6 +197,58 @@ public sealed class UpdateNotifications(SubscriberStore store, CrisisStore crise
 }
 
 /// <summary>
+/// The "this crisis is over" message for one confirmed subscriber, made when it is sent, in the subscriber's
+/// language (or the crisis' fallback) with the public page link. Its key names crisis and subscriber, so however
+/// often the fan-out is retried, each subscriber hears it once.
+/// </summary>
+public sealed class CrisisEndedMessages(SubscriberStore store, CrisisStore crises, PagePublisher publisher, SubscriptionLinks links, IOptions<SmsOptions> sms) : IDeferredMessages
+{
+    public const string KindName = "crisis-ended";
+
+    public string Kind => KindName;
+
+    public static string Reference(string crisisId, string subscriberId) => $"{crisisId}|{subscriberId}";
+
+    public static string Key(string crisisId, string subscriberId) => $"e|{crisisId}|{subscriberId}";
+
+    public async Task<Rendering> RenderAsync(string reference, CancellationToken cancellationToken)
+    {
+        var parts = reference.Split('|');
+        if (await store.GetAsync(parts[1], cancellationToken) is not { Subscriber: { Status: SubscriberStatus.Confirmed } subscriber })
+        {
+            return new Rendering(null, "cancelled", "The subscriber left, or is not confirmed.");
+        }
+
+        if ((await crises.GetAsync(parts[0], cancellationToken))?.Crisis is not { } crisis)
+        {
+            return new Rendering(null, "cancelled", "The crisis no longer exists.");
+        }
+
+        var language = Languages.Negotiate(subscriber.Language, null, crisis.Languages, crisis.DefaultLanguage);
+        var words = MessageCatalogue.Resolve(language, crisis.DefaultLanguage);
+        var title = crisis.Localised(crisis.Title, language);
+        var page = publisher.Links(crisis.Id, language, crisis.PublicPageUrl).Preferred;
+        var manage = links.Manage(subscriber.Id);
+        var unsubscribe = links.Unsubscribe(subscriber.Id);
+        var subject = MessageCatalogue.Text(MessageKeys.EndedSubject, words, ("title", title));
+        var text = MessageCatalogue.Text(MessageKeys.EndedBody, words, ("title", title), ("link", page));
+        var webhook = JsonSerializer.Serialize(new
+        {
+            type = "crisis.ended",
+            title = subject,
+            crisis = new { id = crisis.Id, title, status = crisis.Status, endedAt = crisis.EndedAt },
+            language,
+            links = new { page, manage, unsubscribe },
+        }, JsonBody.Options);
+        var smsText = new SmsDraft(title, t => MessageCatalogue.Text(MessageKeys.EndedSms, words, ("title", t)) + " " + page);
+        var contentLanguage = words == language ? language : $"{language}, {words}";
+        return new Rendering(new SubscriptionMessages(words, sms.Value.MaxSegments, contentLanguage).Compose(Key(crisis.Id, subscriber.Id), subscriber, subject, text, smsText, webhook, manage, unsubscribe));
+    }
+
+    public Task<bool> AfterAttemptAsync(string reference, Rendering rendering, string? failure, CancellationToken cancellationToken) => Task.FromResult(false);
+}
+
+/// <summary>
 /// An SMS before it is fitted: the content that may be shortened, and the text made around it (links stay whole).
 /// Texts to confirmed subscribers end with the stop instruction; a confirmation request (nothing is sent unless
 /// confirmed) and the already-subscribed answer (its link manages and stops) carry their own link instead.
