@@ -15,7 +15,7 @@ public class CatalogueTests
     [Fact]
     public void The_catalogue_is_found_in_english_welsh_gujarati_indonesian_swahili_and_persian()
     {
-        Assert.Subset(MessageCatalogue.Languages.ToHashSet(StringComparer.Ordinal), ["cy", "en", "fa", "gu", "id", "sw"]);
+        Assert.Subset(MessageCatalogue.Languages.ToHashSet(StringComparer.Ordinal), new HashSet<string>(StringComparer.Ordinal) { "cy", "en", "fa", "gu", "id", "sw" });
     }
 
     [Fact]
