@@ -12,6 +12,9 @@ public static class LocalTimes
     public const string Utc = "UTC";
     public const string PersianCalendarName = "persian";
 
+    /// <summary>Weekday, day, month, year: "سه‌شنبه ۱۰ آذر ۱۴۰۵" (ICU's long pattern for Persian puts the year first).</summary>
+    private const string SolarHijriPattern = "dddd d MMMM yyyy";
+
     /// <summary>"Tuesday, December 1, 2026 at 2:30 PM (Europe/London, UTC+00:00)", in <paramref name="language"/>.</summary>
     public static string Format(DateTimeOffset time, string timeZone, string language)
     {
@@ -25,7 +28,7 @@ public static class LocalTimes
         {
             var solar = (DateTimeFormatInfo)culture.DateTimeFormat.Clone();
             solar.Calendar = new PersianCalendar();
-            date = $"{local.ToString(solar.LongDatePattern, solar)} ({local.ToString("d MMMM yyyy", gregorian)})";
+            date = $"{local.ToString(SolarHijriPattern, solar)} ({local.ToString("d MMMM yyyy", gregorian)})";
         }
 
         var offset = zone.GetUtcOffset(time);
