@@ -27,8 +27,8 @@ public sealed record NotificationStatus(
 
 /// <summary>
 /// Queues one message per subscriber for each published update, and one "this crisis is over" message per
-/// subscriber when a crisis ends (its job is named <see cref="CrisisStore.EndedFanoutId"/>). Subscribers and outbox share 16 shards; each
-/// shard of a job has a checkpoint row in its outbox partition (<c>f|{crisis}|{update}</c>) naming the last
+/// subscriber when a crisis ends (its job is named <see cref="CrisisStore.EndedFanoutId"/>). Subscribers and
+/// outbox share 16 shards; each shard of a job has a checkpoint row in its outbox partition (<c>f|{crisis}|{update}</c>) naming the last
 /// subscriber queued. Every batch of up to 99 messages is written in one transaction with the checkpoint's
 /// advance, guarded by the checkpoint's ETag: a batch is queued with its progress or not at all, and a worker
 /// whose claim was taken over writes nothing more. So a crash, a restart or a second worker neither skips nor
