@@ -43,6 +43,9 @@ public sealed record CrisisRecord
     /// </summary>
     public DateTimeOffset? NextUpdateExpectedAt { get; init; }
 
+    /// <summary>The IANA time zone ("Europe/London") subscribers read times in; crises saved before it existed read as UTC.</summary>
+    public string TimeZone { get; init; } = Messages.LocalTimes.Utc;
+
     public required CrisisStatus Status { get; init; }
 
     public required DateTimeOffset CreatedAt { get; init; }

@@ -49,6 +49,7 @@ public sealed class CrisisAdminFunctions(CrisisService crises, CrisisStore store
             Languages = languages,
             PublicPageUrl = input.PublicPageUrl,
             ExpectedEndAt = input.ExpectedEndAt,
+            TimeZone = input.TimeZone ?? Messages.LocalTimes.Utc,
             Status = CrisisStatus.Draft,
             CreatedAt = default,
             UpdatedAt = default,

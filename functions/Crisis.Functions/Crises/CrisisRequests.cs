@@ -9,7 +9,8 @@ public sealed record CreateCrisisRequest(
     string DefaultLanguage,
     List<string> Languages,
     string? PublicPageUrl = null,
-    DateTimeOffset? ExpectedEndAt = null);
+    DateTimeOffset? ExpectedEndAt = null,
+    string? TimeZone = null);
 
 /// <summary>
 /// A partial edit: only the fields present change. Title and summary merge per language (a language given
@@ -24,7 +25,8 @@ public sealed record UpdateCrisisRequest(
     List<string>? Languages = null,
     string? PublicPageUrl = null,
     DateTimeOffset? ExpectedEndAt = null,
-    PatchValue<DateTimeOffset> NextUpdateExpectedAt = default)
+    PatchValue<DateTimeOffset> NextUpdateExpectedAt = default,
+    string? TimeZone = null)
 {
     /// <summary>The crisis after this edit (not yet validated).</summary>
     public CrisisRecord ApplyTo(CrisisRecord current)
@@ -41,6 +43,7 @@ public sealed record UpdateCrisisRequest(
             PublicPageUrl = PublicPageUrl ?? current.PublicPageUrl,
             ExpectedEndAt = ExpectedEndAt ?? current.ExpectedEndAt,
             NextUpdateExpectedAt = NextUpdateExpectedAt.IsPresent ? NextUpdateExpectedAt.Value : current.NextUpdateExpectedAt,
+            TimeZone = TimeZone ?? current.TimeZone,
         };
     }
 
@@ -118,6 +121,11 @@ public static class CrisisValidation
 
         v.Localised("summary", crisis.Summary, crisis.Languages, crisis.DefaultLanguage, 2000);
         v.Url("publicPageUrl", crisis.PublicPageUrl, required: false);
+        if (!Messages.LocalTimes.TryFindTimeZone(crisis.TimeZone, out _))
+        {
+            v.Add("timeZone", $"'{crisis.TimeZone}' is not a known time zone: use an IANA time zone id such as 'Europe/London', 'Asia/Tehran' or 'UTC'.");
+        }
+
         return v;
     }
 

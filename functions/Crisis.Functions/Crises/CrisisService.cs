@@ -75,6 +75,11 @@ public sealed class CrisisService(CrisisStore store, ContentStore contents, Page
                 await publisher.PublishAsync(id, cancellationToken);
             }
 
+            if (after.Status == CrisisStatus.Ended && before.Status != CrisisStatus.Ended)
+            {
+                notify.Dispatch();
+            }
+
             return after;
         }
     }

@@ -26,6 +26,9 @@ public sealed class CrisisStore(CrisisStorage storage, TimeProvider time)
     private const string Partition = "crises";
     private const int MaxAuditSnapshot = 30_000;
 
+    /// <summary>The notification job of a crisis' end, beside those of its updates (whose ids are digits).</summary>
+    public const string EndedFanoutId = "ended";
+
     public async Task<(CrisisRecord Crisis, ETag ETag)?> GetAsync(string id, CancellationToken cancellationToken)
     {
         var table = await storage.TableAsync(TableName, cancellationToken);
@@ -65,11 +68,19 @@ public sealed class CrisisStore(CrisisStorage storage, TimeProvider time)
         ArgumentNullException.ThrowIfNull(before);
         ArgumentNullException.ThrowIfNull(after);
         var table = await storage.TableAsync(TableName, cancellationToken);
-        await table.SubmitAsync(
+        List<TableTransactionAction> actions =
         [
             new(TableTransactionActionType.UpdateReplace, Row(CrisisKey(after.Id), after), etag),
             new(TableTransactionActionType.Add, AuditRow(after.Id, actor, action, Json(before), Json(after))),
-        ], cancellationToken);
+        ];
+
+        // Ending the crisis queues its "this crisis is over" job with the change itself: both happen, or neither.
+        if (before.Status != CrisisStatus.Ended && after.Status == CrisisStatus.Ended)
+        {
+            actions.Add(new(TableTransactionActionType.Add, FanoutRow(after.Id, EndedFanoutId)));
+        }
+
+        await table.SubmitAsync(actions, cancellationToken);
     }
 
     /// <summary>Audits a change whose data lives elsewhere (content documents in blob storage): the snapshots name versions.</summary>

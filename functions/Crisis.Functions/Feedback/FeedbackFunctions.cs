@@ -107,7 +107,7 @@ public sealed class FeedbackPublicFunctions(PublishedPageCache cache, FeedbackSt
 /// <summary>The admin side of visitors' questions: listing them, and answering one with a FAQ entry. Admin role only.</summary>
 [RequiresPolicy(Policies.Admin)]
 [Tags("Admin: questions")]
-public sealed class FeedbackAdminFunctions(CrisisService crises, ContentStore contents, FeedbackStore feedback, CrisisStore store, TimeProvider time)
+public sealed class FeedbackAdminFunctions(CrisisService crises, ContentStore contents, FeedbackStore feedback, CrisisStore store, Notifications.Outbox outbox, Notifications.OutboxKick kick, TimeProvider time)
 {
     [Function("ListQuestions")]
     [QueryParameter("status", "only questions with this status")]
@@ -169,6 +169,14 @@ public sealed class FeedbackAdminFunctions(CrisisService crises, ContentStore co
         }
 
         await store.AuditAsync(id, user.Actor(), "question.answer", $"question {questionId}: {question.Status.ToString().ToLowerInvariant()}", $"question {questionId}: answered by FAQ entry {entryId}", cancellationToken);
+
+        // The asker hears once, when the answer is public: an entry still in draft waits for an answer with a published one.
+        if (answered.Contact is not null && published.Faq.Any(f => f.Id == entryId))
+        {
+            await outbox.EnqueueAsync(AnswerNotifications.For(id, questionId), cancellationToken);
+            kick.Dispatch();
+        }
+
         return TypedResults.Ok(answered);
     }
 }

@@ -39,11 +39,18 @@ public static partial class PlainText
     public static string ToHtml(string text) =>
         "<p>" + WebUtility.HtmlEncode(text).Replace("\n\n", "</p><p>", StringComparison.Ordinal).Replace("\n", "<br>", StringComparison.Ordinal) + "</p>";
 
+    /// <summary>
+    /// A whole HTML document around <paramref name="body"/>, declaring its language and writing direction, so
+    /// mail clients render and read it aloud as the language it is in (right to left for Persian).
+    /// </summary>
+    public static string Document(string body, string language) =>
+        $"<!doctype html><html lang=\"{WebUtility.HtmlEncode(language)}\" dir=\"{Common.Languages.Direction(language)}\"><head><meta charset=\"utf-8\"></head><body>{body}</body></html>";
+
     /// <summary>As <see cref="ToHtml(string)"/>, with every http(s) URL of the text made a link.</summary>
     public static string ToHtmlWithLinks(string text) =>
         Url().Replace(ToHtml(text), m => $"<a href=\"{m.Value}\">{m.Value}</a>");
 
-    [System.Text.RegularExpressions.GeneratedRegex("https?://[^\\s<\"]+")]
+    [System.Text.RegularExpressions.GeneratedRegex("https?://[^\\s<\"\u2066-\u2069]+")]
     private static partial System.Text.RegularExpressions.Regex Url();
 }
 

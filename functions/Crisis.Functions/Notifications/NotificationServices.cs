@@ -23,7 +23,7 @@ public static class NotificationServices
         services.AddOptions<SmsOptions>().BindConfiguration(SmsOptions.Section)
             .Validate(o => o.Endpoint is null || (o.Endpoint.Scheme == Uri.UriSchemeHttps || o.Endpoint.IsLoopback) && IsBase64(o.AccessKey) && !string.IsNullOrWhiteSpace(o.From),
                 "Sms:Endpoint needs https (loopback aside), a base64 Sms:AccessKey and an Sms:From.")
-            .ValidateOnStart();
+            .ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<OutboxOptions>().BindConfiguration(OutboxOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<IEmailSender, SmtpEmailSender>();
         services.AddSingleton<WebhookSender>();

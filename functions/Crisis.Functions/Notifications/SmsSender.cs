@@ -21,6 +21,14 @@ public sealed class SmsOptions
     public string? From { get; set; }
 
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// The most segments one text may take; longer content is shortened to fit, never the links or the stop
+    /// instruction. The page and unsubscribe links alone take about 330 characters, which in UCS-2 (Persian,
+    /// Gujarati: 67 a segment) is five segments: six leave room for a sentence of content in every language.
+    /// </summary>
+    [System.ComponentModel.DataAnnotations.Range(1, 10)]
+    public int MaxSegments { get; set; } = 6;
 }
 
 public interface ISmsSender

@@ -1,13 +1,13 @@
 using System.Globalization;
-using System.Net;
 using System.Text.Json;
 using Crisis.Functions.Common;
 using Crisis.Functions.Crises;
+using Crisis.Functions.Messages;
 using Crisis.Functions.Notifications;
 
 namespace Crisis.Functions.Stakeholders;
 
-/// <summary>Reminder and escalation messages: due time in the recipient's time zone, and the signed action link.</summary>
+/// <summary>Reminder and escalation messages: in the recipient's language, the due time in their time zone, and the signed action link.</summary>
 public static class ReminderMessages
 {
     public static IEnumerable<OutboxMessage> For(
@@ -17,23 +17,23 @@ public static class ReminderMessages
         ArgumentNullException.ThrowIfNull(update);
         ArgumentNullException.ThrowIfNull(owner);
         ArgumentNullException.ThrowIfNull(recipient);
-        var dueText = StakeholderValidation.LocalTime(update.Current.DueAt, recipient.TimeZone);
-        var title = crisis.Localised(crisis.Title, recipient.Language);
+        var language = MessageCatalogue.Resolve(recipient.Language, crisis.DefaultLanguage);
+        var dueText = LocalTimes.Format(update.Current.DueAt, recipient.TimeZone, language);
+        var title = crisis.Localised(crisis.Title, language);
         var (subject, text) = kind == DueKind.Remind
-            ? ($"Update due: {update.Topic} — {title}",
-               $"Hello {recipient.Name},\n\nYour update on \"{update.Topic}\" for the crisis \"{title}\" is due at {dueText}.\n\n" +
-               $"Acknowledge it (with a new ETA) or post the update here:\n{actionUrl}\n")
-            : ($"OVERDUE: {update.Topic} — {title}",
-               $"Hello {recipient.Name},\n\nThe update on \"{update.Topic}\" for the crisis \"{title}\", owed by {owner.Name}, was due at {dueText} " +
-               $"and has not been given within the grace period of {update.GracePeriod.TotalMinutes:0} minutes.\n\n" +
-               $"Act on it here:\n{actionUrl}\n");
-        var link = WebUtility.HtmlEncode(actionUrl);
-        var html = PlainText.ToHtml(text).Replace(link, $"<a href=\"{link}\">{link}</a>", StringComparison.Ordinal);
+            ? (MessageCatalogue.Text(MessageKeys.ReminderSubject, language, ("topic", update.Topic), ("title", title)),
+               MessageCatalogue.Text(MessageKeys.ReminderBody, language, ("name", recipient.Name), ("topic", update.Topic), ("title", title), ("time", dueText), ("link", actionUrl)))
+            : (MessageCatalogue.Text(MessageKeys.EscalationSubject, language, ("topic", update.Topic), ("title", title)),
+               MessageCatalogue.Text(MessageKeys.EscalationBody, language, ("name", recipient.Name), ("topic", update.Topic), ("title", title), ("owner", owner.Name),
+                   ("minutes", MessageCatalogue.Number((int)update.GracePeriod.TotalMinutes, language)), ("time", dueText), ("link", actionUrl)));
+        text += "\n";
+        var html = PlainText.Document(PlainText.ToHtmlWithLinks(text), language);
+        var headers = new Dictionary<string, string> { ["Content-Language"] = language };
         var key = string.Create(CultureInfo.InvariantCulture, $"{(kind == DueKind.Remind ? "remind" : "escalate")}|{crisis.Id}|{update.Id}|{update.Current.Number}|{recipient.Id}");
 
         if (recipient.Email is { } email)
         {
-            yield return new OutboxMessage(key + "|email", crisis.Id, OutboxChannel.Email, email, subject, text, html);
+            yield return new OutboxMessage(key + "|email", crisis.Id, OutboxChannel.Email, email, subject, text, html, null, headers);
         }
 
         if (recipient.WebhookUrl is { } webhook)
@@ -41,6 +41,8 @@ public static class ReminderMessages
             var body = JsonSerializer.Serialize(new
             {
                 type = kind == DueKind.Remind ? "update.due" : "update.overdue",
+                title = subject,
+                language,
                 crisisId = crisis.Id,
                 crisisTitle = title,
                 expectedUpdateId = update.Id,

@@ -57,7 +57,7 @@ public static class StakeholderValidation
 
         v.Language("language", request.Language);
 
-        if (!TryFindTimeZone(request.TimeZone, out _))
+        if (!Messages.LocalTimes.TryFindTimeZone(request.TimeZone, out _))
         {
             v.Add("timeZone", "must be an IANA time zone such as 'Europe/London'.");
         }
@@ -88,31 +88,5 @@ public static class StakeholderValidation
         }
 
         return v;
-    }
-
-    /// <summary>A time as the stakeholder reads it: "2026-11-23 12:30 (Asia/Tehran)".</summary>
-    public static string LocalTime(DateTimeOffset time, string timeZone)
-    {
-        TryFindTimeZone(timeZone, out var zone);
-        return TimeZoneInfo.ConvertTime(time, zone).ToString("yyyy-MM-dd HH:mm", System.Globalization.CultureInfo.InvariantCulture) + $" ({timeZone})";
-    }
-
-    public static bool TryFindTimeZone(string? id, out TimeZoneInfo zone)
-    {
-        zone = TimeZoneInfo.Utc;
-        if (string.IsNullOrWhiteSpace(id) || id.Length > 64)
-        {
-            return false;
-        }
-
-        try
-        {
-            zone = TimeZoneInfo.FindSystemTimeZoneById(id);
-            return true;
-        }
-        catch (Exception e) when (e is TimeZoneNotFoundException or InvalidTimeZoneException)
-        {
-            return false;
-        }
     }
 }

@@ -2,6 +2,7 @@ using Crisis.Functions.Common;
 using Crisis.Functions.Crises;
 using Crisis.Functions.Feedback;
 using Crisis.Functions.Hosting;
+using Crisis.Functions.Messages;
 using Crisis.Functions.Notifications;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Azure.Functions.Worker;
@@ -48,8 +49,9 @@ public sealed class StakeholderActionsFunctions(
         var (crisis, update, occurrence, stakeholder) = target!.Value;
         var owed = update.Occurrences.Single(o => o.Number == occurrence);
         var answered = owed.SatisfiedAt is not null || update.Status != ExpectedUpdateStatus.Active;
-        return TypedResults.Ok(new ActionSummary(crisis.Id, crisis.Localised(crisis.Title, stakeholder.Language), update.Topic, occurrence,
-            owed.DueAt, StakeholderValidation.LocalTime(owed.DueAt, stakeholder.TimeZone), answered, stakeholder.CanPublish));
+        var language = MessageCatalogue.Resolve(stakeholder.Language, crisis.DefaultLanguage);
+        return TypedResults.Ok(new ActionSummary(crisis.Id, crisis.Localised(crisis.Title, language), update.Topic, occurrence,
+            owed.DueAt, LocalTimes.Format(owed.DueAt, stakeholder.TimeZone, language), answered, stakeholder.CanPublish));
     }
 
     [Function("AcknowledgeExpectedUpdate")]

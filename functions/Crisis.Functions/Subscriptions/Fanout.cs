@@ -26,8 +26,9 @@ public sealed record NotificationStatus(
     DateTimeOffset? EstimatedFinishAt);
 
 /// <summary>
-/// Queues one message per subscriber for each published update. Subscribers and outbox share 16 shards; each
-/// shard of a job has a checkpoint row in its outbox partition (<c>f|{crisis}|{update}</c>) naming the last
+/// Queues one message per subscriber for each published update, and one "this crisis is over" message per
+/// subscriber when a crisis ends (its job is named <see cref="CrisisStore.EndedFanoutId"/>). Subscribers and
+/// outbox share 16 shards; each shard of a job has a checkpoint row in its outbox partition (<c>f|{crisis}|{update}</c>) naming the last
 /// subscriber queued. Every batch of up to 99 messages is written in one transaction with the checkpoint's
 /// advance, guarded by the checkpoint's ETag: a batch is queued with its progress or not at all, and a worker
 /// whose claim was taken over writes nothing more. So a crash, a restart or a second worker neither skips nor
@@ -54,9 +55,10 @@ public sealed class FanoutService(CrisisStore crises, SubscriberStore subscriber
                 break;
             }
 
-            var update = (await crises.GetUpdateAsync(crisisId, updateId, cancellationToken))?.Update;
+            var ended = updateId == CrisisStore.EndedFanoutId;
+            var update = ended ? null : (await crises.GetUpdateAsync(crisisId, updateId, cancellationToken))?.Update;
             var crisis = (await crises.GetAsync(crisisId, cancellationToken))?.Crisis;
-            if (update?.PublishedAt is null || crisis is null)
+            if (crisis is null || (!ended && update?.PublishedAt is null))
             {
                 await crises.CompleteFanoutAsync(crisisId, updateId, cancellationToken);
                 continue;
@@ -71,7 +73,7 @@ public sealed class FanoutService(CrisisStore crises, SubscriberStore subscriber
             var done = 0;
             await Parallel.ForEachAsync(Enumerable.Range(0, Outbox.Shards), new ParallelOptions { MaxDegreeOfParallelism = Outbox.Shards, CancellationToken = cancellationToken }, async (shard, token) =>
             {
-                if (await QueueShardAsync(shard, crisisId, updateId, update.Topic, worker, () => Volatile.Read(ref queued) < budget, n => Interlocked.Add(ref queued, n), token))
+                if (await QueueShardAsync(shard, crisisId, updateId, update?.Topic, worker, () => Volatile.Read(ref queued) < budget, n => Interlocked.Add(ref queued, n), token))
                 {
                     Interlocked.Increment(ref done);
                 }
@@ -170,7 +172,9 @@ public sealed class FanoutService(CrisisStore crises, SubscriberStore subscriber
         var progress = Progress(new TableEntity(Outbox.ShardName(shard), CheckpointKey(crisisId, updateId)), worker);
         progress["Last"] = batch[^1];
         progress["Queued"] = queued + batch.Count;
-        var messages = batch.Select(id => new DeferredMessage(UpdateNotifications.Key(crisisId, updateId, id), UpdateNotifications.KindName, UpdateNotifications.Reference(crisisId, updateId, id), id, UpdateNotifications.KeyPrefix(crisisId, updateId))).ToList();
+        var messages = batch.Select(id => updateId == CrisisStore.EndedFanoutId
+            ? new DeferredMessage(CrisisEndedMessages.Key(crisisId, id), CrisisEndedMessages.KindName, CrisisEndedMessages.Reference(crisisId, id), id)
+            : new DeferredMessage(UpdateNotifications.Key(crisisId, updateId, id), UpdateNotifications.KindName, UpdateNotifications.Reference(crisisId, updateId, id), id, UpdateNotifications.KeyPrefix(crisisId, updateId))).ToList();
         var next = await outbox.EnqueueBatchAsync(shard, messages, progress, etag, cancellationToken);
         count(batch.Count);
         var total = queued + batch.Count;

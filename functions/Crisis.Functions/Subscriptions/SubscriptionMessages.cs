@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Text.Json;
 using Crisis.Functions.Common;
 using Crisis.Functions.Crises;
+using Crisis.Functions.Messages;
 using Crisis.Functions.Notifications;
 using Crisis.Functions.PublicPages;
 using Microsoft.Extensions.Options;
@@ -31,9 +32,10 @@ public sealed class SubscriptionLinks(SignedTokens tokens, IOptions<Subscription
 
 /// <summary>
 /// The confirmation message of a subscription, made when it is sent: a confirm link while it is pending, the
-/// manage link if it was confirmed meanwhile (someone asked again), nothing once it is gone.
+/// manage link if it was confirmed meanwhile (someone asked again), nothing once it is gone. In the subscriber's
+/// language, else the crisis' default language.
 /// </summary>
-public sealed class ConfirmationMessages(SubscriberStore store, CrisisStore crises, SubscriptionLinks links) : IDeferredMessages
+public sealed class ConfirmationMessages(SubscriberStore store, CrisisStore crises, SubscriptionLinks links, IOptions<SmsOptions> sms) : IDeferredMessages
 {
     public const string KindName = "subscription-confirm";
 
@@ -47,22 +49,30 @@ public sealed class ConfirmationMessages(SubscriberStore store, CrisisStore cris
         }
 
         var crisis = subscriber.Scope == Subscriber.AllCrises ? null : (await crises.GetAsync(subscriber.Scope, cancellationToken))?.Crisis;
-        var what = crisis is null ? "all crisis updates" : $"updates on \"{crisis.Localised(crisis.Title, subscriber.Language)}\"";
+        var language = MessageCatalogue.Resolve(subscriber.Language, crisis?.DefaultLanguage);
+        var title = crisis is null ? "" : crisis.Localised(crisis.Title, language);
+        string What(string shownTitle) => crisis is null
+            ? MessageCatalogue.Text(MessageKeys.ScopeAll, language)
+            : MessageCatalogue.Text(MessageKeys.ScopeCrisis, language, ("title", shownTitle));
         var manage = links.Manage(subscriber.Id);
         var unsubscribe = links.Unsubscribe(subscriber.Id);
         var key = $"confirm|{subscriber.Id}|{subscriber.Nonce}";
+        var compose = new SubscriptionMessages(language, sms.Value.MaxSegments);
         if (subscriber.Status == SubscriberStatus.Pending)
         {
             var confirm = links.Confirm(subscriber);
-            var text = $"Someone, hopefully you, asked to receive {what} here.\n\nTo confirm, open:\n{confirm}\n\n" +
-                       "If it was not you, ignore this message: nothing more will be sent.";
-            var webhook = JsonSerializer.Serialize(new { type = "subscription.confirm", subscriptionId = subscriber.Id, scope = subscriber.Scope, confirmUrl = confirm, links = new { manage, unsubscribe } }, JsonBody.Options);
-            return new Rendering(SubscriptionMessages.Compose(key, subscriber, "Confirm your subscription", text, $"Confirm {what}: {confirm}", webhook, null, manage, unsubscribe));
+            var subject = MessageCatalogue.Text(MessageKeys.ConfirmSubject, language);
+            var text = MessageCatalogue.Text(MessageKeys.ConfirmBody, language, ("what", What(title)), ("link", confirm));
+            var webhook = JsonSerializer.Serialize(new { type = "subscription.confirm", title = subject, language, subscriptionId = subscriber.Id, scope = subscriber.Scope, confirmUrl = confirm, links = new { manage, unsubscribe } }, JsonBody.Options);
+            var smsText = new SmsDraft(title, t => MessageCatalogue.Text(MessageKeys.ConfirmSms, language, ("what", What(t)), ("link", confirm)), WithStop: false);
+            return new Rendering(compose.Compose(key, subscriber, subject, text, smsText, webhook, manage, unsubscribe));
         }
 
-        var already = $"You asked to receive {what} here, and you already do.\n\nChange or stop your subscription here:\n{manage}";
-        var body = JsonSerializer.Serialize(new { type = "subscription.active", subscriptionId = subscriber.Id, scope = subscriber.Scope, links = new { manage, unsubscribe } }, JsonBody.Options);
-        return new Rendering(SubscriptionMessages.Compose(key, subscriber, "You are already subscribed", already, $"Already subscribed to {what}. Manage: {manage}", body, null, manage, unsubscribe));
+        var already = MessageCatalogue.Text(MessageKeys.AlreadySubject, language);
+        var body = MessageCatalogue.Text(MessageKeys.AlreadyBody, language, ("what", What(title)), ("link", manage));
+        var json = JsonSerializer.Serialize(new { type = "subscription.active", title = already, language, subscriptionId = subscriber.Id, scope = subscriber.Scope, links = new { manage, unsubscribe } }, JsonBody.Options);
+        var smsAlready = new SmsDraft(title, t => MessageCatalogue.Text(MessageKeys.AlreadySms, language, ("what", What(t)), ("link", manage)), WithStop: false);
+        return new Rendering(compose.Compose(key, subscriber, already, body, smsAlready, json, manage, unsubscribe));
     }
 
     public Task<bool> AfterAttemptAsync(string reference, Rendering rendering, string? failure, CancellationToken cancellationToken) => Task.FromResult(false);
@@ -70,10 +80,10 @@ public sealed class ConfirmationMessages(SubscriberStore store, CrisisStore cris
 
 /// <summary>
 /// A published update for one subscriber, made when it is sent: in the subscriber's language (or the crisis'
-/// fallback), with the public page link and fresh manage and unsubscribe links. A subscriber who left gets
-/// nothing; a quarantined one is recorded as such; failures in a row quarantine the subscriber.
+/// fallback), with the public page link and fresh manage and unsubscribe links, times in the crisis' time zone.
+/// A subscriber who left gets nothing; a quarantined one is recorded as such; failures in a row quarantine the subscriber.
 /// </summary>
-public sealed class UpdateNotifications(SubscriberStore store, CrisisStore crises, PagePublisher publisher, SubscriptionLinks links, IOptions<SubscriptionOptions> options, TimeProvider time, ILogger<UpdateNotifications> logger)
+public sealed class UpdateNotifications(SubscriberStore store, CrisisStore crises, PagePublisher publisher, SubscriptionLinks links, IOptions<SubscriptionOptions> options, IOptions<SmsOptions> sms, TimeProvider time, ILogger<UpdateNotifications> logger)
     : IDeferredMessages
 {
     public const string KindName = "crisis-update";
@@ -109,23 +119,35 @@ public sealed class UpdateNotifications(SubscriberStore store, CrisisStore crise
         }
 
         var language = Languages.Negotiate(subscriber.Language, null, [.. update.Text.Keys.Intersect(crisis.Languages)], crisis.DefaultLanguage);
+        var words = MessageCatalogue.Resolve(language, crisis.DefaultLanguage);
         var title = crisis.Localised(crisis.Title, language);
         var updateText = update.Text.GetValueOrDefault(language) ?? update.Text[crisis.DefaultLanguage];
         var page = publisher.Links(crisis.Id, language, crisis.PublicPageUrl).Preferred;
         var manage = links.Manage(subscriber.Id);
         var unsubscribe = links.Unsubscribe(subscriber.Id);
-        var text = $"{title}\n\n{updateText}\n\nThe latest on this crisis:\n{page}";
+        var text = MessageCatalogue.Text(MessageKeys.UpdateBody, words,
+            ("title", title), ("text", updateText), ("published", LocalTimes.Format(update.PublishedAt!.Value, crisis.TimeZone, words)), ("link", page));
+        if (update.NextUpdateExpectedAt is { } next)
+        {
+            text += "\n\n" + MessageCatalogue.Text(MessageKeys.UpdateNextExpected, words, ("time", LocalTimes.Format(next, crisis.TimeZone, words)));
+        }
+
+        var subject = MessageCatalogue.Text(MessageKeys.UpdateSubject, words, ("title", title));
         var webhook = JsonSerializer.Serialize(new
         {
             type = "crisis.update",
-            crisis = new { id = crisis.Id, title, severity = crisis.Severity, status = crisis.Status },
+            title = subject,
+            crisis = new { id = crisis.Id, title, severity = crisis.Severity, status = crisis.Status, timeZone = crisis.TimeZone },
             update = new { id = update.Id, text = updateText, publishedAt = update.PublishedAt, nextUpdateExpectedAt = update.NextUpdateExpectedAt },
             language,
             links = new { page, manage, unsubscribe },
         }, JsonBody.Options);
-        var sms = $"{title}: {Clip(updateText, 300)} {page}";
+        var smsText = new SmsDraft($"{title}: {updateText}", content => $"{content} {page}");
+
+        // The update itself may be in a language the catalogue lacks: then the words around it are in another, and both are named.
+        var contentLanguage = words == language ? language : $"{language}, {words}";
         return new Rendering(
-            SubscriptionMessages.Compose(Key(crisis.Id, update.Id, subscriber.Id), subscriber, $"Update: {title}", text, sms, webhook, language, manage, unsubscribe),
+            new SubscriptionMessages(words, sms.Value.MaxSegments, contentLanguage).Compose(Key(crisis.Id, update.Id, subscriber.Id), subscriber, subject, text, smsText, webhook, manage, unsubscribe),
             PriorFailures: subscriber.Failures);
     }
 
@@ -172,35 +194,110 @@ public sealed class UpdateNotifications(SubscriberStore store, CrisisStore crise
         var update = (await crises.GetUpdateAsync(crisisId, updateId, cancellationToken))?.Update;
         return crisis is null || update is not { IsPublic: true } ? null : (crisis, update);
     }
-
-    private static string Clip(string text, int max) => text.Length <= max ? text : text[..(max - 1)] + "…";
 }
 
-public static class SubscriptionMessages
+/// <summary>
+/// The "this crisis is over" message for one confirmed subscriber, made when it is sent, in the subscriber's
+/// language (or the crisis' fallback) with the public page link. Its key names crisis and subscriber, so however
+/// often the fan-out is retried, each subscriber hears it once.
+/// </summary>
+public sealed class CrisisEndedMessages(SubscriberStore store, CrisisStore crises, PagePublisher publisher, SubscriptionLinks links, IOptions<SmsOptions> sms) : IDeferredMessages
 {
-    /// <summary>
-    /// The message for the subscriber's channel. Email: text and HTML with a footer of manage and unsubscribe
-    /// links, and the RFC 8058 one-click headers. SMS: the short text and the unsubscribe link. Webhook: the JSON.
-    /// </summary>
-    public static OutboxMessage Compose(string key, Subscriber subscriber, string subject, string text, string sms, string webhookBody, string? language, string manage, string unsubscribe)
+    public const string KindName = "crisis-ended";
+
+    public string Kind => KindName;
+
+    public static string Reference(string crisisId, string subscriberId) => $"{crisisId}|{subscriberId}";
+
+    public static string Key(string crisisId, string subscriberId) => $"e|{crisisId}|{subscriberId}";
+
+    public async Task<Rendering> RenderAsync(string reference, CancellationToken cancellationToken)
+    {
+        var parts = reference.Split('|');
+        if (await store.GetAsync(parts[1], cancellationToken) is not { Subscriber: { Status: SubscriberStatus.Confirmed } subscriber })
+        {
+            return new Rendering(null, "cancelled", "The subscriber left, or is not confirmed.");
+        }
+
+        if ((await crises.GetAsync(parts[0], cancellationToken))?.Crisis is not { } crisis)
+        {
+            return new Rendering(null, "cancelled", "The crisis no longer exists.");
+        }
+
+        var language = Languages.Negotiate(subscriber.Language, null, crisis.Languages, crisis.DefaultLanguage);
+        var words = MessageCatalogue.Resolve(language, crisis.DefaultLanguage);
+        var title = crisis.Localised(crisis.Title, language);
+        var page = publisher.Links(crisis.Id, language, crisis.PublicPageUrl).Preferred;
+        var manage = links.Manage(subscriber.Id);
+        var unsubscribe = links.Unsubscribe(subscriber.Id);
+        var subject = MessageCatalogue.Text(MessageKeys.EndedSubject, words, ("title", title));
+        var text = MessageCatalogue.Text(MessageKeys.EndedBody, words, ("title", title), ("link", page));
+        var webhook = JsonSerializer.Serialize(new
+        {
+            type = "crisis.ended",
+            title = subject,
+            crisis = new { id = crisis.Id, title, status = crisis.Status, endedAt = crisis.EndedAt },
+            language,
+            links = new { page, manage, unsubscribe },
+        }, JsonBody.Options);
+        var smsText = new SmsDraft(title, t => MessageCatalogue.Text(MessageKeys.EndedSms, words, ("title", t)) + " " + page);
+        var contentLanguage = words == language ? language : $"{language}, {words}";
+        return new Rendering(new SubscriptionMessages(words, sms.Value.MaxSegments, contentLanguage).Compose(Key(crisis.Id, subscriber.Id), subscriber, subject, text, smsText, webhook, manage, unsubscribe));
+    }
+
+    public Task<bool> AfterAttemptAsync(string reference, Rendering rendering, string? failure, CancellationToken cancellationToken) => Task.FromResult(false);
+}
+
+/// <summary>
+/// An SMS before it is fitted: the content that may be shortened, and the text made around it (links stay whole).
+/// Texts to confirmed subscribers end with the stop instruction; a confirmation request (nothing is sent unless
+/// confirmed) and the already-subscribed answer (its link manages and stops) carry their own link instead.
+/// </summary>
+public sealed record SmsDraft(string Content, Func<string, string> Render, bool WithStop = true);
+
+/// <summary>
+/// The message for the subscriber's channel, in one language. Email: text and HTML (with lang and dir) with a
+/// footer of manage and unsubscribe links, Content-Language and the RFC 8058 one-click headers. SMS: the text
+/// fitted to the configured segments, ending with the stop instruction and its link. Webhook: the JSON.
+/// </summary>
+public sealed class SubscriptionMessages(string language, int maxSegments, string? contentLanguage = null)
+{
+    public OutboxMessage Compose(string key, Subscriber subscriber, string subject, string text, SmsDraft sms, string webhookBody, string manage, string unsubscribe)
     {
         ArgumentNullException.ThrowIfNull(subscriber);
-        var full = $"{text}\n\n--\nManage your subscription: {manage}\nUnsubscribe: {unsubscribe}\n";
+        ArgumentNullException.ThrowIfNull(sms);
+        var full = $"{text}\n\n--\n{MessageCatalogue.Text(MessageKeys.FooterManage, language, ("link", manage))}\n{MessageCatalogue.Text(MessageKeys.FooterUnsubscribe, language, ("link", unsubscribe))}\n";
         var headers = new Dictionary<string, string>
         {
             ["List-Unsubscribe"] = $"<{unsubscribe}>",
             ["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click",
+            ["Content-Language"] = contentLanguage ?? language,
         };
-        if (language is not null)
-        {
-            headers["Content-Language"] = language;
-        }
 
         return subscriber.Channel switch
         {
-            OutboxChannel.Email => new OutboxMessage(key, subscriber.Scope, OutboxChannel.Email, subscriber.Address, subject, full, PlainText.ToHtmlWithLinks(full), null, headers),
-            OutboxChannel.Sms => new OutboxMessage(key, subscriber.Scope, OutboxChannel.Sms, subscriber.Address, subject, $"{sms} Stop: {unsubscribe}", ""),
+            OutboxChannel.Email => new OutboxMessage(key, subscriber.Scope, OutboxChannel.Email, subscriber.Address, subject, full, PlainText.Document(PlainText.ToHtmlWithLinks(full), language), null, headers),
+            OutboxChannel.Sms => new OutboxMessage(key, subscriber.Scope, OutboxChannel.Sms, subscriber.Address, subject, Sms(sms, unsubscribe), ""),
             _ => new OutboxMessage(key, subscriber.Scope, OutboxChannel.Webhook, subscriber.Address, subject, full, "", webhookBody),
         };
+    }
+
+    /// <summary>A message that needs no footer (the contact has just left): the text alone, in the same language.</summary>
+    public OutboxMessage Farewell(string key, Subscriber subscriber, string subject, string text, string sms, string webhookBody)
+    {
+        ArgumentNullException.ThrowIfNull(subscriber);
+        var headers = new Dictionary<string, string> { ["Content-Language"] = language };
+        return subscriber.Channel switch
+        {
+            OutboxChannel.Email => new OutboxMessage(key, subscriber.Scope, OutboxChannel.Email, subscriber.Address, subject, text + "\n", PlainText.Document(PlainText.ToHtmlWithLinks(text), language), null, headers),
+            OutboxChannel.Sms => new OutboxMessage(key, subscriber.Scope, OutboxChannel.Sms, subscriber.Address, subject, SmsSegments.Fit(sms, s => s, maxSegments), ""),
+            _ => new OutboxMessage(key, subscriber.Scope, OutboxChannel.Webhook, subscriber.Address, subject, text, "", webhookBody),
+        };
+    }
+
+    private string Sms(SmsDraft sms, string unsubscribe)
+    {
+        var stop = sms.WithStop ? " " + MessageCatalogue.Text(MessageKeys.SmsStop, language, ("link", unsubscribe)) : "";
+        return SmsSegments.Fit(sms.Content, content => sms.Render(content) + stop, maxSegments);
     }
 }

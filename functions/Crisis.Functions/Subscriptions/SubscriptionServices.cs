@@ -16,6 +16,7 @@ public static class SubscriptionServices
         services.AddSingleton<SubscriptionLinks>();
         services.AddSingleton<IDeferredMessages, ConfirmationMessages>();
         services.AddSingleton<IDeferredMessages, UpdateNotifications>();
+        services.AddSingleton<IDeferredMessages, CrisisEndedMessages>();
         services.AddSingleton<FanoutService>();
         services.AddSingleton<IOutboxFeeder>(sp => sp.GetRequiredService<FanoutService>());
         services.AddTimerFunction<NotificationsTimer>();

@@ -6,6 +6,7 @@ using System.Text.Json;
 using Crisis.Functions.Common;
 using Crisis.Functions.Crises;
 using Crisis.Functions.Hosting;
+using Crisis.Functions.Messages;
 using Crisis.Functions.Notifications;
 using Crisis.Functions.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -45,7 +46,7 @@ public sealed record Erased(string Status, int Subscriptions, int DeliveryRecord
 [Tags("Subscriptions")]
 public sealed partial class SubscriptionsFunctions(
     SubscriberStore store, CrisisStore crises, ContactHasher hasher, Outbox outbox, OutboxKick kick, SignedTokens tokens, SubscriptionLinks links,
-    IOptions<SubscriptionOptions> options, IOptions<WebhookOptions> webhooks, TimeProvider time, ILogger<SubscriptionsFunctions> logger)
+    IOptions<SubscriptionOptions> options, IOptions<WebhookOptions> webhooks, IOptions<SmsOptions> sms, TimeProvider time, ILogger<SubscriptionsFunctions> logger)
 {
     public const string SubscribePolicy = "public-subscribe";
     private const int MaxBody = 4 * 1024;
@@ -173,9 +174,10 @@ public sealed partial class SubscriptionsFunctions(
     {
         var token = QueryValues.Text(request, "token");
         var check = tokens.Verify(token, SubscriptionLinks.ConfirmPurpose, out _);
+        var language = SubscriptionPages.Language(request);
         return check == TokenCheck.Valid
-            ? SubscriptionPages.Form("Confirm your subscription", "Press the button to start receiving updates.", "Confirm", null)
-            : TokenPage(check);
+            ? SubscriptionPages.Form(language, MessageKeys.PageConfirmTitle, MessageKeys.PageConfirmText, MessageKeys.PageConfirmButton, null)
+            : SubscriptionPages.ForProblem(TokenProblem(check), language);
     }
 
     [Function("ConfirmSubscription")]
@@ -215,7 +217,7 @@ public sealed partial class SubscriptionsFunctions(
 
         await store.ClearPendingAsync(confirmed.Id, cancellationToken);
         return WantsHtml(request)
-            ? SubscriptionPages.Message(200, "Subscription confirmed", "You will receive updates from now on. Every message has a link to change or stop them.")
+            ? SubscriptionPages.Message(200, SubscriptionPages.Language(request), MessageKeys.PageConfirmedTitle, MessageKeys.PageConfirmedText)
             : TypedResults.Ok(new { status = "confirmed", subscription = SubscriptionView.Of(confirmed), links = new { manage = links.Manage(confirmed.Id), unsubscribe = links.Unsubscribe(confirmed.Id) } });
     }
 
@@ -334,9 +336,10 @@ public sealed partial class SubscriptionsFunctions(
     {
         var token = QueryValues.Text(request, "token");
         var check = tokens.Verify(token, SubscriptionLinks.UnsubscribePurpose, out _);
+        var language = SubscriptionPages.Language(request);
         return check == TokenCheck.Valid
-            ? SubscriptionPages.Form("Unsubscribe", "Press the button to stop receiving these updates.", "Unsubscribe", "List-Unsubscribe=One-Click")
-            : TokenPage(check);
+            ? SubscriptionPages.Form(language, MessageKeys.PageUnsubscribeTitle, MessageKeys.PageUnsubscribeText, MessageKeys.PageUnsubscribeButton, "List-Unsubscribe=One-Click")
+            : SubscriptionPages.ForProblem(TokenProblem(check), language);
     }
 
     /// <summary>RFC 8058 one-click unsubscribe: a POST whose form body holds <c>List-Unsubscribe=One-Click</c>.</summary>
@@ -381,10 +384,26 @@ public sealed partial class SubscriptionsFunctions(
 
         var subscriber = found!.Value.Subscriber;
         await store.DeleteAsync(subscriber, SubscriberEvent.Unsubscribed, cancellationToken);
+        await outbox.EnqueueAsync(await FarewellAsync(subscriber, cancellationToken), cancellationToken);
+        kick.Dispatch();
         logger.LogInformation("Subscriber {SubscriberId} unsubscribed", subscriber.Id);
         return WantsHtml(request)
-            ? SubscriptionPages.Message(200, "Unsubscribed", "You will receive no more of these updates.")
+            ? SubscriptionPages.Message(200, SubscriptionPages.Language(request), MessageKeys.PageUnsubscribedTitle, MessageKeys.PageUnsubscribedText)
             : TypedResults.Ok(new { status = "unsubscribed" });
+    }
+
+    /// <summary>
+    /// The message that says the unsubscription took effect, in the subscriber's language. It is made now, as the
+    /// subscription is already gone: the outbox holds the address only until the message is delivered.
+    /// </summary>
+    private async Task<OutboxMessage> FarewellAsync(Subscriber subscriber, CancellationToken cancellationToken)
+    {
+        var crisis = subscriber.Scope == Subscriber.AllCrises ? null : (await crises.GetAsync(subscriber.Scope, cancellationToken))?.Crisis;
+        var language = MessageCatalogue.Resolve(subscriber.Language, crisis?.DefaultLanguage);
+        var subject = MessageCatalogue.Text(MessageKeys.UnsubscribedSubject, language);
+        var webhook = JsonSerializer.Serialize(new { type = "subscription.ended", title = subject, language, subscriptionId = subscriber.Id, scope = subscriber.Scope }, JsonBody.Options);
+        return new SubscriptionMessages(language, sms.Value.MaxSegments).Farewell($"unsubscribed|{subscriber.Id}", subscriber, subject,
+            MessageCatalogue.Text(MessageKeys.UnsubscribedBody, language), MessageCatalogue.Text(MessageKeys.UnsubscribedSms, language), webhook);
     }
 
     /// <summary>Checks a link and finds its subscription; tampered, expired or foreign links are 4xx, and so is a link to a subscription that is gone.</summary>
@@ -407,16 +426,9 @@ public sealed partial class SubscriptionsFunctions(
     private static ProblemHttpResult TokenProblem(TokenCheck check) =>
         LinkProblems.For(check, "This link has expired. Subscribe again, or use the link in a newer message.");
 
-    /// <summary>The page a browser sees for a link that did not verify.</summary>
-    private static ContentHttpResult TokenPage(TokenCheck check)
-    {
-        var problem = TokenProblem(check);
-        return SubscriptionPages.Message(problem.StatusCode, "This link cannot be used", problem.ProblemDetails.Detail!);
-    }
-
-    /// <summary>Browsers (the pages' forms) get a page; API clients get JSON problems.</summary>
+    /// <summary>Browsers (the pages' forms) get a page in their language; API clients get JSON problems.</summary>
     private static IResult Answer(HttpRequest request, ProblemHttpResult problem) =>
-        WantsHtml(request) ? SubscriptionPages.Message(problem.StatusCode, problem.ProblemDetails.Title ?? "Error", problem.ProblemDetails.Detail ?? "") : problem;
+        WantsHtml(request) ? SubscriptionPages.ForProblem(problem, SubscriptionPages.Language(request)) : problem;
 
     private static bool WantsHtml(HttpRequest request) =>
         request.Headers.Accept.ToString().Contains("text/html", StringComparison.OrdinalIgnoreCase);
@@ -514,20 +526,50 @@ public sealed partial class SubscriptionsFunctions(
     private static partial System.Text.RegularExpressions.Regex E164();
 }
 
-/// <summary>The small HTML pages behind the links in messages: escaped text, a form that POSTs back, no scripts.</summary>
+/// <summary>
+/// The small HTML pages behind the links in messages, in the reader's language (?lang, else Accept-Language,
+/// among the catalogue's languages) with its lang and dir: escaped text, a form that POSTs back, no scripts.
+/// </summary>
 public static class SubscriptionPages
 {
-    public static ContentHttpResult Form(string title, string text, string button, string? hiddenField)
+    public static string Language(HttpRequest request)
     {
-        var hidden = hiddenField is null ? "" : $"<input type=\"hidden\" name=\"{Encode(hiddenField.Split('=')[0])}\" value=\"{Encode(hiddenField.Split('=')[1])}\">";
-        return Page(200, title, $"<p>{Encode(text)}</p><form method=\"post\">{hidden}<button type=\"submit\">{Encode(button)}</button></form>");
+        ArgumentNullException.ThrowIfNull(request);
+        return MessageCatalogue.Negotiate(QueryValues.Text(request, "lang"), request.Headers.AcceptLanguage.ToString());
     }
 
-    public static ContentHttpResult Message(int status, string title, string text) => Page(status, title, $"<p>{Encode(text)}</p>");
+    public static ContentHttpResult Form(string language, string titleKey, string textKey, string buttonKey, string? hiddenField)
+    {
+        var hidden = hiddenField is null ? "" : $"<input type=\"hidden\" name=\"{Encode(hiddenField.Split('=')[0])}\" value=\"{Encode(hiddenField.Split('=')[1])}\">";
+        var button = MessageCatalogue.Text(buttonKey, language);
+        return Page(200, language, titleKey, $"<p>{Encode(MessageCatalogue.Text(textKey, language))}</p><form method=\"post\">{hidden}<button type=\"submit\">{Encode(button)}</button></form>");
+    }
 
-    private static ContentHttpResult Page(int status, string title, string body) => TypedResults.Content(
-        $"<!doctype html><html><head><meta charset=\"utf-8\"><meta name=\"robots\" content=\"noindex\"><meta name=\"viewport\" content=\"width=device-width\"><title>{Encode(title)}</title></head><body><h1>{Encode(title)}</h1>{body}</body></html>",
-        "text/html", Encoding.UTF8, status);
+    public static ContentHttpResult Message(int status, string language, string titleKey, string textKey) =>
+        Page(status, language, titleKey, $"<p>{Encode(MessageCatalogue.Text(textKey, language))}</p>");
+
+    /// <summary>The page for a problem answer: what happened to the link, said in the reader's language, with the problem's status.</summary>
+    public static ContentHttpResult ForProblem(ProblemHttpResult problem, string language)
+    {
+        ArgumentNullException.ThrowIfNull(problem);
+        var (title, text) = (problem.ProblemDetails.Type, problem.StatusCode) switch
+        {
+            (Problems.TokenExpired, _) => (MessageKeys.PageLinkUnusableTitle, MessageKeys.PageLinkExpiredText),
+            (Problems.InvalidToken, _) => (MessageKeys.PageLinkUnusableTitle, MessageKeys.PageLinkInvalidText),
+            (Problems.TokenUsed, _) => (MessageKeys.PageLinkUsedTitle, MessageKeys.PageLinkUsedText),
+            (Problems.NotFound, 410) => (MessageKeys.PageGoneTitle, MessageKeys.PageGoneText),
+            _ => (MessageKeys.PageErrorTitle, MessageKeys.PageErrorText),
+        };
+        return Message(problem.StatusCode, language, title, text);
+    }
+
+    private static ContentHttpResult Page(int status, string language, string titleKey, string body)
+    {
+        var title = Encode(MessageCatalogue.Text(titleKey, language));
+        return TypedResults.Content(
+            $"<!doctype html><html lang=\"{Encode(language)}\" dir=\"{Languages.Direction(language)}\"><head><meta charset=\"utf-8\"><meta name=\"robots\" content=\"noindex\"><meta name=\"viewport\" content=\"width=device-width\"><title>{title}</title></head><body><h1>{title}</h1>{body}</body></html>",
+            "text/html", Encoding.UTF8, status);
+    }
 
     private static string Encode(string text) => WebUtility.HtmlEncode(text);
 }

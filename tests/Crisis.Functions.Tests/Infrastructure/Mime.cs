@@ -18,6 +18,34 @@ public static partial class Mime
         return headers.Split('\n').FirstOrDefault(l => l.StartsWith(name + ":", StringComparison.OrdinalIgnoreCase))?[(name.Length + 1)..].Trim();
     }
 
+    /// <summary>The Subject header, its RFC 2047 encoded words decoded.</summary>
+    public static string Subject(string message) =>
+        EncodedWord().Replace(Header(message, "Subject") ?? "", m => m.Groups[1].Value.Equals("B", StringComparison.OrdinalIgnoreCase)
+            ? Encoding.UTF8.GetString(Convert.FromBase64String(m.Groups[2].Value))
+            : Encoding.UTF8.GetString(QuotedPrintable(m.Groups[2].Value.Replace('_', ' '))));
+
+    private static byte[] QuotedPrintable(string text)
+    {
+        var bytes = new List<byte>();
+        for (var i = 0; i < text.Length; i++)
+        {
+            if (text[i] == '=' && i + 2 < text.Length)
+            {
+                bytes.Add(Convert.ToByte(text.Substring(i + 1, 2), 16));
+                i += 2;
+            }
+            else
+            {
+                bytes.Add((byte)text[i]);
+            }
+        }
+
+        return [.. bytes];
+    }
+
+    [GeneratedRegex(@"=\?utf-8\?([BQ])\?([^?]*)\?=\s*", RegexOptions.IgnoreCase)]
+    private static partial Regex EncodedWord();
+
     [GeneratedRegex(@"Content-Transfer-Encoding: base64\n\n(?<data>[A-Za-z0-9+/=\n]+)")]
     private static partial Regex Base64Part();
 }

@@ -43,13 +43,13 @@ public sealed class ReminderFixture : IAsyncDisposable
         return new ReminderFixture(app, receiver, clock, crisisId);
     }
 
-    public async Task<string> AddStakeholderAsync(string name, string role, bool canPublish = false, string? email = null, string timeZone = "Europe/London")
+    public async Task<string> AddStakeholderAsync(string name, string role, bool canPublish = false, string? email = null, string timeZone = "Europe/London", string language = "en")
     {
         var created = await Admin.PostAsJsonAsync("/api/admin/stakeholders", new
         {
             name,
             role,
-            language = "en",
+            language,
             timeZone,
             email,
             webhookUrl = email is null ? Receiver.Url(name) : null,

@@ -29,7 +29,8 @@ public class StakeholderChannelTests
         Assert.Contains("To: maryam@example.org", message, StringComparison.Ordinal);
         Assert.Contains("Message-ID: <remind|", message, StringComparison.Ordinal);
         var decoded = Mime.Decode(message);
-        Assert.Contains("2026-11-23 12:30 (Asia/Tehran)", decoded, StringComparison.Ordinal);
+        Assert.Contains("Due: Monday, November 23, 2026 at 12:30", decoded, StringComparison.Ordinal);
+        Assert.Contains("(Asia/Tehran, UTC+03:30)", decoded, StringComparison.Ordinal);
         Assert.Contains("/api/stakeholder-actions?token=", decoded, StringComparison.Ordinal);
         Assert.Contains("text/html", message, StringComparison.Ordinal);
     }

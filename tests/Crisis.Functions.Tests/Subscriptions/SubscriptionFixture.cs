@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Crisis.Functions.Messages;
 using Crisis.Functions.Tests.Infrastructure;
 
 namespace Crisis.Functions.Tests.Subscriptions;
@@ -129,7 +130,7 @@ public sealed class SubscriptionFixture : IAsyncDisposable
         var start = text.IndexOf($"/api/subscriptions/{action}?token=", StringComparison.Ordinal);
         Assert.True(start >= 0, $"no {action} link in: {text}");
         var end = start;
-        while (end < text.Length && !char.IsWhiteSpace(text[end]) && text[end] is not ('<' or '>' or '"'))
+        while (end < text.Length && !char.IsWhiteSpace(text[end]) && text[end] is not ('<' or '>' or '"' or MessageCatalogue.PopDirectionalIsolate))
         {
             end++;
         }

@@ -112,7 +112,7 @@ public sealed class SubscriptionTests : IAsyncLifetime
         var text = _f.Sms.Received[1].Message;
         Assert.Contains("Depots reopen on Monday.", text, StringComparison.Ordinal);
         Assert.Contains($"/api/crises/{_f.CrisisId}?lang=en", text, StringComparison.Ordinal);
-        Assert.Contains("Stop: http://localhost:7071/api/subscriptions/unsubscribe?token=", text, StringComparison.Ordinal);
+        Assert.Contains("To stop: http://localhost:7071/api/subscriptions/unsubscribe?token=", text, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,0 +1,146 @@
+using System.Globalization;
+using System.Resources;
+using System.Text.RegularExpressions;
+using Crisis.Functions.Common;
+
+namespace Crisis.Functions.Messages;
+
+/// <summary>The names of the texts in the catalogue (Messages/Catalogue.resx and one Catalogue.{language}.resx per language).</summary>
+public static class MessageKeys
+{
+    public const string FooterManage = "Email.Footer.Manage";
+    public const string FooterUnsubscribe = "Email.Footer.Unsubscribe";
+    public const string ScopeAll = "Scope.All";
+    public const string ScopeCrisis = "Scope.Crisis";
+    public const string ConfirmSubject = "Confirm.Subject";
+    public const string ConfirmBody = "Confirm.Body";
+    public const string ConfirmSms = "Confirm.Sms";
+    public const string AlreadySubject = "Already.Subject";
+    public const string AlreadyBody = "Already.Body";
+    public const string AlreadySms = "Already.Sms";
+    public const string UpdateSubject = "Update.Subject";
+    public const string UpdateBody = "Update.Body";
+    public const string UpdateNextExpected = "Update.NextExpected";
+    public const string SmsStop = "Sms.Stop";
+    public const string UnsubscribedSubject = "Unsubscribed.Subject";
+    public const string UnsubscribedBody = "Unsubscribed.Body";
+    public const string UnsubscribedSms = "Unsubscribed.Sms";
+    public const string EndedSubject = "Ended.Subject";
+    public const string EndedBody = "Ended.Body";
+    public const string EndedSms = "Ended.Sms";
+    public const string AnsweredSubject = "Answered.Subject";
+    public const string AnsweredBody = "Answered.Body";
+    public const string PageConfirmTitle = "Page.Confirm.Title";
+    public const string PageConfirmText = "Page.Confirm.Text";
+    public const string PageConfirmButton = "Page.Confirm.Button";
+    public const string PageConfirmedTitle = "Page.Confirmed.Title";
+    public const string PageConfirmedText = "Page.Confirmed.Text";
+    public const string PageUnsubscribeTitle = "Page.Unsubscribe.Title";
+    public const string PageUnsubscribeText = "Page.Unsubscribe.Text";
+    public const string PageUnsubscribeButton = "Page.Unsubscribe.Button";
+    public const string PageUnsubscribedTitle = "Page.Unsubscribed.Title";
+    public const string PageUnsubscribedText = "Page.Unsubscribed.Text";
+    public const string PageLinkUnusableTitle = "Page.LinkUnusable.Title";
+    public const string PageLinkExpiredText = "Page.LinkExpired.Text";
+    public const string PageLinkInvalidText = "Page.LinkInvalid.Text";
+    public const string PageLinkUsedTitle = "Page.LinkUsed.Title";
+    public const string PageLinkUsedText = "Page.LinkUsed.Text";
+    public const string PageGoneTitle = "Page.Gone.Title";
+    public const string PageGoneText = "Page.Gone.Text";
+    public const string PageErrorTitle = "Page.Error.Title";
+    public const string PageErrorText = "Page.Error.Text";
+    public const string ReminderSubject = "Reminder.Subject";
+    public const string ReminderBody = "Reminder.Body";
+    public const string EscalationSubject = "Escalation.Subject";
+    public const string EscalationBody = "Escalation.Body";
+    public const string TimeAt = "Time.At";
+
+    /// <summary>The ten digits the language writes numbers with, 0 to 9.</summary>
+    public const string FormatDigits = "Format.Digits";
+
+    /// <summary>The calendar dates are read in: "gregorian", or "persian" (Solar Hijri, with the Gregorian date beside it).</summary>
+    public const string FormatCalendar = "Format.Calendar";
+}
+
+/// <summary>
+/// Every text the product writes itself, per language, from .resx resources with named placeholders ("{title}").
+/// English is the neutral catalogue; every other language is one satellite catalogue, found at start, so adding
+/// a language is adding its Catalogue.{language}.resx.
+/// </summary>
+public static partial class MessageCatalogue
+{
+    public const string Neutral = "en";
+
+    /// <summary>First strong isolate and pop directional isolate (Unicode bidi): a value keeps its own direction inside right-to-left text.</summary>
+    public const char FirstStrongIsolate = '\u2068';
+    public const char PopDirectionalIsolate = '\u2069';
+
+    public static readonly ResourceManager Resources = new("Crisis.Functions.Messages.Catalogue", typeof(MessageCatalogue).Assembly);
+
+    private static readonly Lazy<IReadOnlyList<string>> Discovered = new(Discover);
+
+    /// <summary>The languages with a catalogue: English and every satellite catalogue built with the app.</summary>
+    public static IReadOnlyList<string> Languages => Discovered.Value;
+
+    /// <summary>The first of <paramref name="preferences"/> (a tag or its base language) that has a catalogue, else English.</summary>
+    public static string Resolve(params string?[] preferences)
+    {
+        ArgumentNullException.ThrowIfNull(preferences);
+        return preferences.Where(p => p is not null)
+            .Select(p => Common.Languages.Negotiate(p, null, Languages, ""))
+            .FirstOrDefault(match => match.Length > 0) ?? Neutral;
+    }
+
+    /// <summary>The language a page answers in: ?lang when it has a catalogue, else the best of Accept-Language, else English.</summary>
+    public static string Negotiate(string? requested, string? acceptLanguage) =>
+        Common.Languages.Negotiate(requested is null ? null : Resolve(requested), acceptLanguage, Languages, Neutral);
+
+    /// <summary>
+    /// The text <paramref name="key"/> in <paramref name="language"/> with its placeholders filled. In right-to-left
+    /// languages each value is isolated (FSI … PDI), so links, numbers and left-to-right names keep their order.
+    /// </summary>
+    public static string Text(string key, string language, params (string Name, string Value)[] values)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        var template = Template(key, language);
+        var isolate = Common.Languages.Direction(language) == "rtl";
+        return Placeholder().Replace(template, m =>
+        {
+            var name = m.Groups[1].Value;
+            var value = values.FirstOrDefault(v => v.Name == name).Value
+                ?? throw new ArgumentException($"The text {key} needs a value for {{{name}}}.", nameof(values));
+            return isolate ? $"{FirstStrongIsolate}{value}{PopDirectionalIsolate}" : value;
+        });
+    }
+
+    /// <summary>The text as the catalogue holds it, placeholders unfilled.</summary>
+    public static string Template(string key, string language) =>
+        Resources.GetString(key, CultureInfo.GetCultureInfo(language))
+        ?? throw new ArgumentException($"The catalogue has no text {key}.", nameof(key));
+
+    /// <summary>The names of the placeholders in a text, in order: "{title}" → "title".</summary>
+    public static IReadOnlyList<string> Placeholders(string template) =>
+        [.. Placeholder().Matches(template).Select(m => m.Groups[1].Value)];
+
+    /// <summary>ASCII digits written in the language's own digits.</summary>
+    public static string Digits(string text, string language)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var digits = Template(MessageKeys.FormatDigits, language);
+        return digits == "0123456789" ? text : string.Concat(text.Select(c => char.IsAsciiDigit(c) ? digits[c - '0'] : c));
+    }
+
+    public static string Number(int value, string language) => Digits(value.ToString(CultureInfo.InvariantCulture), language);
+
+    private static List<string> Discover() =>
+    [
+        Neutral,
+        .. CultureInfo.GetCultures(CultureTypes.NeutralCultures)
+            .Where(c => c.Name.Length > 0 && c.Name != Neutral && Resources.GetResourceSet(c, createIfNotExists: true, tryParents: false) is not null)
+            .Select(c => c.Name)
+            .Order(StringComparer.Ordinal),
+    ];
+
+    [GeneratedRegex(@"\{([a-z]+)\}")]
+    private static partial Regex Placeholder();
+}
