@@ -13,8 +13,8 @@ public static class NotificationServices
             .Configure<IConfiguration>((o, configuration) => o.AllowedPrivateHosts.AddRange(
                 (configuration[$"{WebhookOptions.Section}:{nameof(WebhookOptions.AllowedPrivateHosts)}"] ?? "")
                     .Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)))
-            .Validate(o => o.AllowedPrivateHosts.All(h => Uri.CheckHostName(h) != UriHostNameType.Unknown),
-                "Webhooks:AllowedPrivateHosts must hold host names or IP addresses, comma-separated (e.g. 127.0.0.1,localhost) or as Webhooks:AllowedPrivateHosts:0, :1, ...")
+            .Validate(o => o.AllowedPrivateHosts.All(PrivateHosts.IsWellFormed),
+                "Webhooks:AllowedPrivateHosts must hold host names or IP addresses, each optionally with :port, comma-separated (e.g. 127.0.0.1:8080,localhost) or as Webhooks:AllowedPrivateHosts:0, :1, ...")
             .ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<TokenOptions>().BindConfiguration(TokenOptions.Section)
             .Validate(o => o.SigningKeys.Count > 0 && o.SigningKeys.All(IsStrongKey),

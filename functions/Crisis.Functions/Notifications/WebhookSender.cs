@@ -17,11 +17,37 @@ public sealed class WebhookOptions
     [RegularExpression("^whsec_[A-Za-z0-9+/=]{24,}$")]
     public string SigningSecret { get; set; } = "";
 
-    /// <summary>Hosts allowed even though they resolve to loopback or private addresses (tests, internal receivers).</summary>
+    /// <summary>
+    /// Receivers allowed even though they resolve to loopback or private addresses (tests, internal receivers):
+    /// <c>host:port</c> (one receiver) or <c>host</c> (any port of it). They apply to the webhooks admins configure
+    /// (stakeholders, source-of-truth subscribers); anonymous subscriptions get them only with
+    /// <see cref="AllowPrivateHostsForSubscribers"/>.
+    /// </summary>
     public List<string> AllowedPrivateHosts { get; set; } = [];
+
+    /// <summary>Whether anonymous subscribers may name an allow-listed private receiver too (off: only public addresses).</summary>
+    public bool AllowPrivateHostsForSubscribers { get; set; }
 
     [Range(typeof(TimeSpan), "00:00:01", "00:01:00")]
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(10);
+}
+
+/// <summary>Entries of <see cref="WebhookOptions.AllowedPrivateHosts"/>: a host, or a host and port.</summary>
+public static class PrivateHosts
+{
+    /// <summary>Whether <paramref name="entry"/> is a host name or address, optionally with ":port" ("[::1]:8080" for IPv6).</summary>
+    public static bool IsWellFormed(string entry) =>
+        Uri.TryCreate("http://" + entry, UriKind.Absolute, out var uri) && uri.Authority.Equals(entry, StringComparison.OrdinalIgnoreCase) && uri.AbsolutePath == "/"
+        || Uri.CheckHostName(entry) != UriHostNameType.Unknown;
+
+    /// <summary>Whether one of <paramref name="entries"/> names the host of <paramref name="url"/> (and its port, when the entry has one).</summary>
+    public static bool Allow(IReadOnlyCollection<string> entries, Uri url)
+    {
+        ArgumentNullException.ThrowIfNull(entries);
+        ArgumentNullException.ThrowIfNull(url);
+        return entries.Any(entry => entry.Equals(url.Host, StringComparison.OrdinalIgnoreCase) || entry.Equals(url.IdnHost, StringComparison.OrdinalIgnoreCase)
+            || entry.Equals(url.Authority, StringComparison.OrdinalIgnoreCase));
+    }
 }
 
 /// <summary>Why a webhook URL was refused.</summary>
@@ -73,7 +99,7 @@ public sealed class WebhookSender : IDisposable
             return "must not carry credentials.";
         }
 
-        if (!allowedPrivateHosts.Contains(uri.Host, StringComparer.OrdinalIgnoreCase)
+        if (!PrivateHosts.Allow(allowedPrivateHosts, uri)
             && (IPAddress.TryParse(uri.Host.Trim('[', ']'), out var literal) && !IsPublic(literal)
                 || uri.Host.Equals("localhost", StringComparison.OrdinalIgnoreCase)
                 || uri.Host.EndsWith(".localhost", StringComparison.OrdinalIgnoreCase)
@@ -102,7 +128,7 @@ public sealed class WebhookSender : IDisposable
         request.Headers.Add("webhook-id", messageId);
         request.Headers.Add("webhook-timestamp", timestamp);
         request.Headers.Add("webhook-signature", "v1," + Sign(options.SigningSecret, messageId, timestamp, body));
-        request.Options.Set(AllowPrivate, options.AllowedPrivateHosts.Contains(url.Host, StringComparer.OrdinalIgnoreCase));
+        request.Options.Set(AllowPrivate, PrivateHosts.Allow(options.AllowedPrivateHosts, url));
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(options.Timeout);
@@ -150,38 +176,56 @@ public sealed class WebhookSender : IDisposable
     }
 
     /// <summary>
-    /// False for loopback, private (RFC 1918, ULA), link-local (incl. cloud metadata 169.254.169.254), CGNAT,
-    /// documentation and benchmarking ranges (RFC 5737, RFC 2544), unspecified, reserved and multicast addresses.
+    /// False for every address that is not a public unicast one (the IANA special-purpose registries): loopback,
+    /// private (RFC 1918, ULA), link-local (incl. cloud metadata 169.254.169.254), CGNAT, documentation and
+    /// benchmarking ranges, unspecified, reserved and multicast, Azure's platform address 168.63.129.16, Teredo
+    /// (its IPv4 is hidden), and IPv6 forms that carry an IPv4 address (mapped, compatible, SIIT, NAT64, 6to4)
+    /// unless that IPv4 address is public itself.
     /// </summary>
     public static bool IsPublic(IPAddress address)
     {
         ArgumentNullException.ThrowIfNull(address);
-        if (address.IsIPv4MappedToIPv6)
+        if (address.AddressFamily == AddressFamily.InterNetworkV6 && EmbeddedIPv4(address) is { } embedded)
         {
-            address = address.MapToIPv4();
+            return IsPublic(embedded);
         }
 
-        if (IPAddress.IsLoopback(address) || address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any) || address.Equals(IPAddress.IPv6None))
-        {
-            return false;
-        }
-
-        if (address.AddressFamily == AddressFamily.InterNetwork)
-        {
-            var b = address.GetAddressBytes();
-            return !(b[0] == 10 || b[0] == 0 || b[0] >= 224
-                || (b[0] == 172 && b[1] >= 16 && b[1] <= 31)
-                || (b[0] == 192 && b[1] == 168)
-                || (b[0] == 169 && b[1] == 254)
-                || (b[0] == 100 && b[1] >= 64 && b[1] <= 127)
-                || (b[0] == 192 && b[1] == 0 && b[2] is 0 or 2)
-                || (b[0] == 198 && b[1] is 18 or 19)
-                || (b[0] == 198 && b[1] == 51 && b[2] == 100)
-                || (b[0] == 203 && b[1] == 0 && b[2] == 113));
-        }
-
-        var v6 = address.GetAddressBytes();
-        var documentation = v6[0] == 0x20 && v6[1] == 0x01 && v6[2] == 0x0d && v6[3] == 0xb8;
-        return !(address.IsIPv6LinkLocal || address.IsIPv6SiteLocal || address.IsIPv6Multicast || address.IsIPv6UniqueLocal || documentation);
+        return !NotPublic.Any(range => range.Contains(address));
     }
+
+    /// <summary>The IPv4 address an IPv6 address stands for by construction, or null.</summary>
+    private static IPAddress? EmbeddedIPv4(IPAddress address)
+    {
+        var b = address.GetAddressBytes();
+        foreach (var (range, offset) in IPv4Carriers)
+        {
+            if (range.Contains(address) && !(offset == 12 && b.AsSpan(12).SequenceEqual(new byte[] { 0, 0, 0, 1 })))
+            {
+                return new IPAddress(b.AsSpan(offset, 4));
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>IPv6 ranges that carry an IPv4 address, and where: mapped, SIIT (RFC 6052/7915), NAT64 well-known and local-use, 6to4, and the deprecated compatible form.</summary>
+    private static readonly (IPNetwork Range, int Offset)[] IPv4Carriers =
+    [
+        (IPNetwork.Parse("::ffff:0:0/96"), 12),
+        (IPNetwork.Parse("::ffff:0:0:0/96"), 12),
+        (IPNetwork.Parse("64:ff9b::/96"), 12),
+        (IPNetwork.Parse("64:ff9b:1::/48"), 12),
+        (IPNetwork.Parse("2002::/16"), 2),
+        (IPNetwork.Parse("::/96"), 12),
+    ];
+
+    private static readonly IPNetwork[] NotPublic =
+    [.. new[]
+    {
+        "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12", "192.0.0.0/24",
+        "192.0.2.0/24", "192.88.99.0/24", "192.168.0.0/16", "198.18.0.0/15", "198.51.100.0/24", "203.0.113.0/24",
+        "224.0.0.0/3", "168.63.129.16/32",
+        "::/127", "100::/64", "2001::/32", "2001:2::/48", "2001:10::/28", "2001:20::/28", "2001:db8::/32",
+        "fc00::/7", "fe80::/10", "fec0::/10", "ff00::/8",
+    }.Select(IPNetwork.Parse)];
 }

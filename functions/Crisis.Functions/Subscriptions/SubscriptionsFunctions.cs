@@ -458,7 +458,7 @@ public sealed partial class SubscriptionsFunctions(
             return (OutboxChannel.Sms, phone);
         }
 
-        if (WebhookSender.Validate(input.WebhookUrl, webhooks.AllowedPrivateHosts) is { } why)
+        if (WebhookSender.Validate(input.WebhookUrl, SubscriberPrivateHosts(webhooks)) is { } why)
         {
             validation.Add("webhookUrl", why);
         }
@@ -466,11 +466,15 @@ public sealed partial class SubscriptionsFunctions(
         return (OutboxChannel.Webhook, input.WebhookUrl!);
     }
 
+    /// <summary>The private receivers an anonymous subscriber may name: none, unless explicitly enabled.</summary>
+    private static List<string> SubscriberPrivateHosts(WebhookOptions webhooks) =>
+        webhooks.AllowPrivateHostsForSubscribers ? webhooks.AllowedPrivateHosts : [];
+
     /// <summary>Resolves the webhook's host now too, so an address that only resolves to private ones is refused up front (it is checked again at every connect).</summary>
     private static async Task<bool> ResolvesPubliclyAsync(string url, WebhookOptions webhooks, CancellationToken cancellationToken)
     {
         var uri = new Uri(url);
-        if (webhooks.AllowedPrivateHosts.Contains(uri.Host, StringComparer.OrdinalIgnoreCase))
+        if (PrivateHosts.Allow(SubscriberPrivateHosts(webhooks), uri))
         {
             return true;
         }

@@ -71,6 +71,9 @@ public sealed class CrisisAppFactory(
         ["Tokens:SigningKeys:0:Secret"] = TokenSecret,
         ["Webhooks:SigningSecret"] = WebhookSecret,
         ["Webhooks:AllowedPrivateHosts:0"] = "127.0.0.1",
+
+        // Test subscribers are webhook receivers on loopback; production leaves this off.
+        ["Webhooks:AllowPrivateHostsForSubscribers"] = "true",
         ["Subscriptions:ContactHashKey"] = ContactHashKey,
     };
 
