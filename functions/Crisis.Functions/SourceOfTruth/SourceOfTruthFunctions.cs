@@ -74,6 +74,7 @@ public sealed class SourceOfTruthAdminFunctions(
     private const int MaxBody = 256 * 1024;
 
     [Function("SaveSourceOfTruth")]
+    [JsonBody(typeof(SourceOfTruthContent), IfMatch = true)]
     public async Task<Results<Ok<Versioned<SourceOfTruthContent>>, ValidationProblem, ProblemHttpResult>> Save(
         [HttpTrigger(AuthorizationLevel.Function, "put", Route = "admin/crises/{id}/source-of-truth")] HttpRequest request, string id)
     {
@@ -129,6 +130,7 @@ public sealed class SourceOfTruthAdminFunctions(
     }
 
     [Function("AddSourceOfTruthSubscriber")]
+    [JsonBody(typeof(StaffSubscriberRequest))]
     public async Task<Results<Created<StaffSubscriber>, ValidationProblem, ProblemHttpResult>> AddSubscriber(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "admin/crises/{id}/source-of-truth/subscribers")] HttpRequest request, string id)
     {

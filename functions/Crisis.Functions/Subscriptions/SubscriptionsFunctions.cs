@@ -53,6 +53,7 @@ public sealed partial class SubscriptionsFunctions(
     private const string Accepted = "If this contact can receive messages, a confirmation is on its way; nothing else is sent until it is confirmed.";
 
     [Function("Subscribe")]
+    [JsonBody(typeof(SubscribeRequest), 404, 422)]
     [Public(SubscribePolicy)]
     public async Task<Results<Accepted<SubscribeAccepted>, ValidationProblem, ProblemHttpResult>> Subscribe(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "subscriptions")] HttpRequest request)
@@ -179,6 +180,7 @@ public sealed partial class SubscriptionsFunctions(
     }
 
     [Function("ConfirmSubscription")]
+    [NoBody(409)]
     [QueryParameter("token", "the signed token from the link")]
     [LinkPage]
     public async Task<IResult> Confirm(
@@ -232,6 +234,7 @@ public sealed partial class SubscriptionsFunctions(
     }
 
     [Function("UpdateSubscription")]
+    [JsonBody(typeof(ManageRequest), 409, 412)]
     [QueryParameter("token", "the signed token from the link")]
     [LinkPage]
     public async Task<Results<Ok<SubscriptionView>, ValidationProblem, ProblemHttpResult>> Change(
@@ -341,6 +344,7 @@ public sealed partial class SubscriptionsFunctions(
 
     /// <summary>RFC 8058 one-click unsubscribe: a POST whose form body holds <c>List-Unsubscribe=One-Click</c>.</summary>
     [Function("Unsubscribe")]
+    [FormBody("List-Unsubscribe", "One-Click")]
     [QueryParameter("token", "the signed token from the link")]
     [LinkPage]
     public async Task<IResult> Unsubscribe(

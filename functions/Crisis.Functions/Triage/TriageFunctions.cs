@@ -36,6 +36,7 @@ public sealed class TriageAdminFunctions(CrisisService crises, CrisisStore audit
     }
 
     [Function("SaveTriageRules")]
+    [JsonBody(typeof(TriageRules), IfMatch = true)]
     public async Task<Results<Ok<TriageRulesView>, ValidationProblem, ProblemHttpResult>> SaveRules(
         [HttpTrigger(AuthorizationLevel.Function, "put", Route = "admin/crises/{id}/triage-rules")] HttpRequest request, string id)
     {
@@ -145,6 +146,7 @@ public sealed class TriageAdminFunctions(CrisisService crises, CrisisStore audit
 public sealed class TriageAgentFunctions(CrisisService crises, ContentStore contents, TriageStore store, CannedResponseStore responses)
 {
     [Function("TriageMessage")]
+    [JsonBody(typeof(TriageRequest))]
     public async Task<Results<Ok<TriageResult>, ValidationProblem, ProblemHttpResult>> Classify(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "agent/crises/{id}/triage")] HttpRequest request, string id)
     {
