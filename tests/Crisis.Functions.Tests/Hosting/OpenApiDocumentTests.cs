@@ -1,6 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Crisis.Functions.Hosting;
+using Crisis.Functions.Touchpoints;
+using Crisis.Functions.Triage;
 using Crisis.Functions.Tests.Infrastructure;
 
 namespace Crisis.Functions.Tests.Hosting;
@@ -101,7 +103,7 @@ public class OpenApiDocumentTests(OpenApiDocumentFixture fixture) : IClassFixtur
     }
 
     [Fact]
-    public void Request_schemas_give_enum_values_as_serialised_and_the_required_properties()
+    public void Request_schemas_give_enum_values_as_serialised_the_required_properties_and_declared_limits()
     {
         var touchpoint = Schemas.GetProperty("TouchpointRequest");
         var required = touchpoint.GetProperty("required").EnumerateArray().Select(r => r.GetString()).ToList();
@@ -116,6 +118,11 @@ public class OpenApiDocumentTests(OpenApiDocumentFixture fixture) : IClassFixtur
         Assert.False(subscribe.TryGetProperty("required", out _));
         var triage = Schemas.GetProperty("TriageRequest");
         Assert.Equal(["text"], triage.GetProperty("required").EnumerateArray().Select(r => r.GetString()));
+
+        // Limits declared once on the request records, where their validation reads them.
+        Assert.Equal(TouchpointValidation.MaxName, touchpoint.GetProperty("properties").GetProperty("name").GetProperty("maxLength").GetInt32());
+        Assert.Equal(TriageRequest.MaxText, triage.GetProperty("properties").GetProperty("text").GetProperty("maxLength").GetInt32());
+        Assert.Equal(TriageRules.MaxRules, Schemas.GetProperty("TriageRules").GetProperty("properties").GetProperty("rules").GetProperty("maxItems").GetInt32());
     }
 
     [Fact]
