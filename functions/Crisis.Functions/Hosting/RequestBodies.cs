@@ -6,7 +6,8 @@ namespace Crisis.Functions.Hosting;
 /// What a write function (POST, PUT, PATCH) reads besides its route and query: a JSON body, a form, or deliberately
 /// nothing. The OpenAPI document describes the request body from it, and the problems the function answers beyond
 /// those every route of its kind does (the access, rate-limit, body and storage problems are added by rule).
-/// Every write function carries exactly one (the function catalog refuses to start otherwise).
+/// Every write function carries exactly one: the function catalog refuses a write function without one, so no
+/// HTTP function runs until it is added.
 /// </summary>
 [AttributeUsage(AttributeTargets.Method, AllowMultiple = false, Inherited = false)]
 public abstract class RequestBodyAttribute(int[] problems) : Attribute
