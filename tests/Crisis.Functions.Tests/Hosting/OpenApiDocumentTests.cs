@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Crisis.Functions.Hosting;
+using Crisis.Functions.SourceOfTruth;
 using Crisis.Functions.Touchpoints;
 using Crisis.Functions.Triage;
 using Crisis.Functions.Tests.Infrastructure;
@@ -123,6 +124,10 @@ public class OpenApiDocumentTests(OpenApiDocumentFixture fixture) : IClassFixtur
         Assert.Equal(TouchpointValidation.MaxName, touchpoint.GetProperty("properties").GetProperty("name").GetProperty("maxLength").GetInt32());
         Assert.Equal(TriageRequest.MaxText, triage.GetProperty("properties").GetProperty("text").GetProperty("maxLength").GetInt32());
         Assert.Equal(TriageRules.MaxRules, Schemas.GetProperty("TriageRules").GetProperty("properties").GetProperty("rules").GetProperty("maxItems").GetInt32());
+        var truth = Schemas.GetProperty("SourceOfTruthContent").GetProperty("properties");
+        Assert.Equal(SourceOfTruthContent.MaxImpact, truth.GetProperty("impact").GetProperty("maxLength").GetInt32());
+        Assert.Equal(SourceOfTruthContent.MaxDecisions, truth.GetProperty("decisions").GetProperty("maxItems").GetInt32());
+        Assert.Equal(Decision.MaxText, Schemas.GetProperty("Decision").GetProperty("properties").GetProperty("text").GetProperty("maxLength").GetInt32());
     }
 
     [Fact]
