@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Crisis.Functions.CannedResponses;
 using Crisis.Functions.Hosting;
 using Crisis.Functions.SourceOfTruth;
 using Crisis.Functions.Touchpoints;
@@ -128,6 +129,9 @@ public class OpenApiDocumentTests(OpenApiDocumentFixture fixture) : IClassFixtur
         Assert.Equal(SourceOfTruthContent.MaxImpact, truth.GetProperty("impact").GetProperty("maxLength").GetInt32());
         Assert.Equal(SourceOfTruthContent.MaxDecisions, truth.GetProperty("decisions").GetProperty("maxItems").GetInt32());
         Assert.Equal(Decision.MaxText, Schemas.GetProperty("Decision").GetProperty("properties").GetProperty("text").GetProperty("maxLength").GetInt32());
+        var canned = Schemas.GetProperty("CannedResponseRequest").GetProperty("properties");
+        Assert.Equal(CannedResponseValidation.MaxName, canned.GetProperty("name").GetProperty("maxLength").GetInt32());
+        Assert.Equal(CannedResponseValidation.MaxTags, canned.GetProperty("tags").GetProperty("maxItems").GetInt32());
     }
 
     [Fact]
