@@ -116,6 +116,19 @@ public class JsonBodyProblemTests(JsonBodyFixture f) : IClassFixture<JsonBodyFix
     }
 
     [Fact]
+    public async Task A_value_of_the_right_kind_that_the_serializer_still_refuses_is_named_without_its_message()
+    {
+        // "weekly" is a string, as a duration is, but not one the serializer can read.
+        var body = """{"ownerId":"someone","topic":"refunds","dueAt":"2026-12-02T09:00:00Z","cadence":"weekly"}""";
+        var problem = await (await f.Admin.PostAsync($"/api/admin/crises/{f.Crisis}/expected-updates", Json(body))).AssertProblemAsync(HttpStatusCode.BadRequest, Problems.InvalidJson);
+
+        Assert.Equal(["is not a valid value here."], Errors(problem, "cadence"));
+        AssertNamesNoInternalType(problem);
+        var owed = await (await f.Admin.GetAsync($"/api/admin/crises/{f.Crisis}/expected-updates")).ReadJsonAsync();
+        Assert.Empty(owed.GetProperty("expectedUpdates").EnumerateArray());
+    }
+
+    [Fact]
     public async Task An_unknown_property_is_named_with_the_properties_there_are()
     {
         var problem = await (await f.Agent.PostAsync($"/api/agent/crises/{f.Crisis}/triage", Json("""{"text":"Where is my parcel?","chanel":"sms"}""")))
