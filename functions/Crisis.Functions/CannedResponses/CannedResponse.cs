@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using Crisis.Functions.Common;
 using Crisis.Functions.Crises;
 
@@ -51,7 +52,10 @@ public sealed record CannedResponse
     public int Uses { get; init; }
 }
 
-public sealed record CannedResponseRequest(string Name, Dictionary<string, List<string>> Snippets, List<string>? Tags = null);
+public sealed record CannedResponseRequest(
+    [property: MaxLength(CannedResponseValidation.MaxName)] string Name,
+    Dictionary<string, List<string>> Snippets,
+    [property: MaxLength(CannedResponseValidation.MaxTags)] List<string>? Tags = null);
 
 public sealed record ApprovalRequest(ReviewChecklist Checklist, string? StakeholderId = null, string? Notes = null);
 
@@ -59,12 +63,17 @@ public static class CannedResponseValidation
 {
     public const int MaxSnippets = 10;
 
+    /// <summary>Read here and, through the request's attributes, by the OpenAPI schema.</summary>
+    public const int MaxName = 120;
+
+    public const int MaxTags = 10;
+
     public static Validation Validate(CannedResponseRequest request, CrisisRecord crisis)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(crisis);
         var v = new Validation();
-        v.Text("name", request.Name, 120, multiline: false);
+        v.Text("name", request.Name, MaxName, multiline: false);
         if (request.Snippets is null || !request.Snippets.ContainsKey(crisis.DefaultLanguage))
         {
             v.Add("snippets", $"needs snippets in the default language '{crisis.DefaultLanguage}'.");
@@ -89,7 +98,7 @@ public static class CannedResponseValidation
             }
         }
 
-        v.Count("tags", request.Tags, 10);
+        v.Count("tags", request.Tags, MaxTags);
         foreach (var (tag, i) in (request.Tags ?? []).Select((t, i) => (t, i)))
         {
             if (!Topics.IsValid(tag))

@@ -46,6 +46,7 @@ public sealed class CannedResponsesAdminFunctions(CrisisService crises, CrisisSt
         TypedResults.Ok((await FindAsync(id, responseId, request.HttpContext.RequestAborted)).Response);
 
     [Function("CreateCannedResponse")]
+    [JsonBody(typeof(CannedResponseRequest))]
     public async Task<Results<Created<CannedResponse>, ValidationProblem, ProblemHttpResult>> Create(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "admin/crises/{id}/canned-responses")] HttpRequest request, string id)
     {
@@ -70,6 +71,7 @@ public sealed class CannedResponsesAdminFunctions(CrisisService crises, CrisisSt
 
     /// <summary>Edits the text; an approved or in-review response goes back to draft, to be reviewed again.</summary>
     [Function("EditCannedResponse")]
+    [JsonBody(typeof(CannedResponseRequest))]
     public async Task<Results<Ok<CannedResponse>, ValidationProblem, ProblemHttpResult>> Edit(
         [HttpTrigger(AuthorizationLevel.Function, "put", Route = "admin/crises/{id}/canned-responses/{responseId}")] HttpRequest request, string id, string responseId)
     {
@@ -91,6 +93,7 @@ public sealed class CannedResponsesAdminFunctions(CrisisService crises, CrisisSt
     }
 
     [Function("SubmitCannedResponse")]
+    [NoBody]
     public async Task<Results<Ok<CannedResponse>, ValidationProblem, ProblemHttpResult>> Submit(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "admin/crises/{id}/canned-responses/{responseId}/submit")] HttpRequest request, string id, string responseId)
     {
@@ -104,6 +107,7 @@ public sealed class CannedResponsesAdminFunctions(CrisisService crises, CrisisSt
 
     /// <summary>Approves a response in review, for an expert stakeholder named in the request or for the calling admin; every checklist item must hold.</summary>
     [Function("ApproveCannedResponse")]
+    [JsonBody(typeof(ApprovalRequest))]
     public async Task<Results<Ok<CannedResponse>, ValidationProblem, ProblemHttpResult>> Approve(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "admin/crises/{id}/canned-responses/{responseId}/approve")] HttpRequest request, string id, string responseId)
     {
@@ -159,6 +163,7 @@ public sealed class CannedResponsesAdminFunctions(CrisisService crises, CrisisSt
     }
 
     [Function("ArchiveCannedResponse")]
+    [NoBody]
     public async Task<Results<Ok<CannedResponse>, ValidationProblem, ProblemHttpResult>> Archive(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "admin/crises/{id}/canned-responses/{responseId}/archive")] HttpRequest request, string id, string responseId)
     {

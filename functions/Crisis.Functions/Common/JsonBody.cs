@@ -15,11 +15,14 @@ public readonly record struct BodyResult<T>(T? Value, ProblemHttpResult? Problem
 
 /// <summary>
 /// Reads JSON request bodies strictly: a size limit whatever Content-Length says, no unknown properties,
-/// no wrong types, required properties present. Every failure is a 4xx problem naming what was wrong.
+/// no wrong types, required properties present. Every failure is a 4xx problem naming what was wrong: where
+/// malformed JSON breaks off, or (in <c>errors</c>) each property path that does not fit and what it expects.
 /// </summary>
 public static class JsonBody
 {
     public static readonly JsonSerializerOptions Options = CreateOptions();
+
+    private static readonly JsonContract Contract = new(Options);
 
     public static async Task<BodyResult<T>> ReadAsync<T>(HttpRequest request, int maxBytes, CancellationToken cancellationToken)
         where T : class
@@ -31,18 +34,10 @@ public static class JsonBody
             return new(null, Problems.Create(415, Problems.UnsupportedMediaType, "Unsupported media type", "Send the body as application/json."));
         }
 
+        JsonDocument document;
         try
         {
-            using var document = await RequestBody.ParseJsonAsync(request, maxBytes, cancellationToken);
-            if (document.RootElement.ValueKind != JsonValueKind.Object)
-            {
-                return new(null, Problems.Create(400, Problems.InvalidJson, "Malformed JSON body", "The body must be a JSON object."));
-            }
-
-            var value = document.RootElement.Deserialize<T>(Options);
-            return value is null
-                ? new(null, Problems.Create(400, Problems.InvalidJson, "Malformed JSON body", "The body must be a JSON object."))
-                : new(value, null);
+            document = await RequestBody.ParseJsonAsync(request, maxBytes, cancellationToken);
         }
         catch (RequestBodyTooLargeException e)
         {
@@ -50,8 +45,38 @@ public static class JsonBody
         }
         catch (JsonException e)
         {
-            var where = string.IsNullOrEmpty(e.Path) ? "" : $" at {e.Path}";
-            return new(null, Problems.Create(400, Problems.InvalidJson, "Malformed JSON body", $"The body could not be read{where}: {FirstSentence(e.Message)}"));
+            // The reader's message says what it met; the position says where (both counted from 1 here, from 0 by the reader).
+            var where = e.LineNumber is { } line && e.BytePositionInLine is { } position
+                ? $" at line {line + 1}, byte {position + 1}"
+                : "";
+            return new(null, Problems.Create(400, Problems.InvalidJson, "Malformed JSON body", $"The body is not valid JSON{where}: {FirstSentence(e.Message)}"));
+        }
+
+        using (document)
+        {
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                return new(null, Problems.Create(400, Problems.InvalidJson, "Malformed JSON body", "The body must be a JSON object."));
+            }
+
+            var errors = new Validation();
+            Contract.Check(document.RootElement, typeof(T), "", errors);
+            if (!errors.IsValid)
+            {
+                return new(null, errors.ToProblemResult(Problems.InvalidJson, "Invalid request body", "The body does not fit this request; nothing was changed."));
+            }
+
+            try
+            {
+                return new(document.RootElement.Deserialize<T>(Options), null);
+            }
+            catch (JsonException e)
+            {
+                // The contract check passed but the serializer still refused a value: name where, never its .NET message.
+                var field = JsonContract.Name(e.Path is { } path ? path.TrimStart('$').TrimStart('.') : "");
+                errors.Add(field, "is not a valid value here.");
+                return new(null, errors.ToProblemResult(Problems.InvalidJson, "Invalid request body", "The body does not fit this request; nothing was changed."));
+            }
         }
     }
 

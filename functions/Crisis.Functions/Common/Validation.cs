@@ -142,10 +142,16 @@ public sealed class Validation
         }
     }
 
+    /// <summary>The same validation problem (an <c>errors</c> map) under another problem type, for code whose result type is a plain problem.</summary>
+    public ProblemHttpResult ToProblemResult(string type, string title, string detail) =>
+        TypedResults.Problem(new HttpValidationProblemDetails(Errors()) { Status = StatusCodes.Status400BadRequest, Type = type, Title = title, Detail = detail });
+
     public ValidationProblem ToProblem() =>
         TypedResults.ValidationProblem(
-            _errors.ToDictionary(e => e.Key, e => e.Value.ToArray()),
+            Errors(),
             detail: "One or more fields are invalid; nothing was changed.",
             title: "Invalid request",
             type: Problems.ValidationFailed);
+
+    private Dictionary<string, string[]> Errors() => _errors.ToDictionary(e => e.Key, e => e.Value.ToArray(), StringComparer.Ordinal);
 }

@@ -25,6 +25,7 @@ public sealed class CrisisAdminFunctions(CrisisService crises, CrisisStore store
         TypedResults.Ok(new CrisisList([.. (await store.ListAsync(request.HttpContext.RequestAborted)).OrderByDescending(c => c.CreatedAt)]));
 
     [Function("CreateCrisis")]
+    [JsonBody(typeof(CreateCrisisRequest))]
     public async Task<Results<Created<CrisisRecord>, ValidationProblem, ProblemHttpResult>> CreateCrisis(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "admin/crises")] HttpRequest request)
     {
@@ -77,6 +78,7 @@ public sealed class CrisisAdminFunctions(CrisisService crises, CrisisStore store
     }
 
     [Function("UpdateCrisis")]
+    [JsonBody(typeof(UpdateCrisisRequest), IfMatch = true)]
     public async Task<Results<Ok<CrisisRecord>, ValidationProblem, ProblemHttpResult>> UpdateCrisis(
         [HttpTrigger(AuthorizationLevel.Function, "patch", Route = "admin/crises/{id}")] HttpRequest request, string id)
     {
@@ -107,16 +109,19 @@ public sealed class CrisisAdminFunctions(CrisisService crises, CrisisStore store
     }
 
     [Function("ActivateCrisis")]
+    [NoBody(IfMatch = true)]
     public Task<Results<Ok<CrisisRecord>, ProblemHttpResult>> Activate(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "admin/crises/{id}/activate")] HttpRequest request, string id) =>
         MoveAsync(request, id, CrisisStatus.Active);
 
     [Function("EndCrisis")]
+    [NoBody(IfMatch = true)]
     public Task<Results<Ok<CrisisRecord>, ProblemHttpResult>> End(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "admin/crises/{id}/end")] HttpRequest request, string id) =>
         MoveAsync(request, id, CrisisStatus.Ended);
 
     [Function("ArchiveCrisis")]
+    [NoBody(IfMatch = true)]
     public Task<Results<Ok<CrisisRecord>, ProblemHttpResult>> Archive(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "admin/crises/{id}/archive")] HttpRequest request, string id) =>
         MoveAsync(request, id, CrisisStatus.Archived);
@@ -165,6 +170,7 @@ public sealed class CrisisAdminFunctions(CrisisService crises, CrisisStore store
     }
 
     [Function("SaveCrisisContent")]
+    [JsonBody(typeof(CrisisContent), IfMatch = true)]
     public async Task<Results<Ok<Versioned<CrisisContent>>, ValidationProblem, ProblemHttpResult>> SaveContent(
         [HttpTrigger(AuthorizationLevel.Function, "put", Route = "admin/crises/{id}/content")] HttpRequest request, string id)
     {
@@ -194,6 +200,7 @@ public sealed class CrisisAdminFunctions(CrisisService crises, CrisisStore store
     }
 
     [Function("PublishCrisisContent")]
+    [NoBody]
     public async Task<Results<Ok<Versioned<CrisisContent>>, ValidationProblem>> PublishContent(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "admin/crises/{id}/content/publish")] HttpRequest request, string id)
     {
@@ -224,6 +231,7 @@ public sealed class CrisisAdminFunctions(CrisisService crises, CrisisStore store
     }
 
     [Function("CreateCrisisUpdate")]
+    [JsonBody(typeof(CreateUpdateRequest))]
     public async Task<Results<Created<CrisisUpdate>, ValidationProblem, ProblemHttpResult>> CreateUpdate(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "admin/crises/{id}/updates")] HttpRequest request, string id)
     {
@@ -247,6 +255,7 @@ public sealed class CrisisAdminFunctions(CrisisService crises, CrisisStore store
     }
 
     [Function("PublishCrisisUpdate")]
+    [NoBody]
     public async Task<Ok<CrisisUpdate>> PublishUpdate(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "admin/crises/{id}/updates/{updateId}/publish")] HttpRequest request, string id, string updateId) =>
         TypedResults.Ok(await crises.PublishUpdateAsync(id, updateId, request.HttpContext.User.Actor(), request.HttpContext.RequestAborted));

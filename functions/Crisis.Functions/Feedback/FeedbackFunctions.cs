@@ -32,6 +32,7 @@ public static class FeedbackApi
 public sealed class FeedbackPublicFunctions(PublishedPageCache cache, FeedbackStore feedback)
 {
     [Function("VoteFaqEntry")]
+    [JsonBody(typeof(VoteRequest))]
     public async Task<Results<Accepted<Received>, ValidationProblem, ProblemHttpResult>> Vote(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "crises/{id}/faq/{entryId}/votes")] HttpRequest request, string id, string entryId)
     {
@@ -61,6 +62,7 @@ public sealed class FeedbackPublicFunctions(PublishedPageCache cache, FeedbackSt
     }
 
     [Function("AskQuestion")]
+    [JsonBody(typeof(QuestionRequest))]
     public async Task<Results<Accepted<Received>, ValidationProblem, ProblemHttpResult>> Ask(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "crises/{id}/questions")] HttpRequest request, string id)
     {
@@ -133,6 +135,7 @@ public sealed class FeedbackAdminFunctions(CrisisService crises, ContentStore co
     }
 
     [Function("AnswerQuestion")]
+    [JsonBody(typeof(AnswerRequest))]
     public async Task<Results<Ok<Question>, ValidationProblem, ProblemHttpResult>> Answer(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "admin/crises/{id}/questions/{questionId}/answer")] HttpRequest request, string id, string questionId)
     {

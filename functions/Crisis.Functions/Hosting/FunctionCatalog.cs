@@ -3,8 +3,13 @@ using Microsoft.Azure.Functions.Worker;
 
 namespace Crisis.Functions.Hosting;
 
-/// <summary>An HTTP function as declared by its <c>[Function]</c> method: route (below the route prefix), methods, key level and access.</summary>
-public sealed record HttpFunction(string Name, MethodInfo Method, string Route, IReadOnlyList<string> Methods, AuthorizationLevel AuthLevel, string? Policy, string? RateLimitPolicy, bool IsLinkPage);
+/// <summary>An HTTP function as declared by its <c>[Function]</c> method: route (below the route prefix), methods, key level, access and, for writes, what body it reads.</summary>
+public sealed record HttpFunction(string Name, MethodInfo Method, string Route, IReadOnlyList<string> Methods, AuthorizationLevel AuthLevel, string? Policy, string? RateLimitPolicy, bool IsLinkPage,
+    RequestBodyAttribute? Body = null)
+{
+    /// <summary>The methods that send a request body, so whose functions must say (with a <see cref="RequestBodyAttribute"/>) what they read.</summary>
+    public static readonly IReadOnlySet<string> WriteMethods = new HashSet<string>(["POST", "PUT", "PATCH"], StringComparer.Ordinal);
+}
 
 /// <summary>A timer function as declared by its <c>[Function]</c> method, with its schedule expression (e.g. <c>%REMINDER_SCHEDULE%</c>).</summary>
 public sealed record TimerFunction(string Name, MethodInfo Method, string Schedule);
@@ -45,15 +50,23 @@ public static class FunctionCatalog
                             throw new InvalidOperationException($"Function {function.Name} must be marked either [RequiresPolicy] or [Public].");
                         }
 
+                        var methods = (trigger.Methods ?? []).Select(m => m.ToUpperInvariant()).ToList();
+                        var body = method.GetCustomAttribute<RequestBodyAttribute>();
+                        if (methods.Any(HttpFunction.WriteMethods.Contains) && body is null)
+                        {
+                            throw new InvalidOperationException($"Function {function.Name} must say what body it reads: [JsonBody], [FormBody] or [NoBody].");
+                        }
+
                         http.Add(function.Name, new HttpFunction(
                             function.Name,
                             method,
                             trigger.Route ?? function.Name,
-                            [.. (trigger.Methods ?? []).Select(m => m.ToUpperInvariant())],
+                            methods,
                             trigger.AuthLevel,
                             policy?.Policy,
                             open?.RateLimitPolicy,
-                            method.GetCustomAttribute<LinkPageAttribute>() is not null));
+                            method.GetCustomAttribute<LinkPageAttribute>() is not null,
+                            body));
                     }
                     else if (parameter.GetCustomAttribute<TimerTriggerAttribute>() is { } timer)
                     {

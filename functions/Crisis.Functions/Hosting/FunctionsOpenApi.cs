@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Crisis.Functions.Common;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Http.Metadata;
@@ -16,7 +17,67 @@ public static class FunctionsOpenApi
 
     public const string DocumentName = "v1";
 
+    public const string ProblemContentType = "application/problem+json";
+
     public static IServiceCollection AddFunctionsOpenApi(this IServiceCollection services) => services.AddSingleton<OpenApiDocuments>();
+
+    /// <summary>
+    /// The problem statuses a function can answer, by rule from how it is declared, plus those its
+    /// <see cref="RequestBodyAttribute"/> names: 503 everywhere (storage outage), 401/403 behind a policy, 429 when
+    /// rate-limited, 400/404 with route values (a malformed or unknown id), 400/410 for signed links, 400/413/415
+    /// with a body, 409 on admin and agent writes (an archived crisis, a transition not allowed now) and 412 with If-Match.
+    /// </summary>
+    public static IReadOnlySet<int> ProblemStatuses(HttpFunction function, bool hasRouteValues)
+    {
+        ArgumentNullException.ThrowIfNull(function);
+        var statuses = new SortedSet<int> { 503 };
+        var query = function.Method.GetCustomAttributes(typeof(QueryParameterAttribute), inherit: true).Length > 0;
+        if (function.Policy is not null)
+        {
+            statuses.UnionWith([401, 403]);
+            if (function.Methods.Any(m => m != "GET"))
+            {
+                statuses.Add(409);
+            }
+        }
+
+        if (function.RateLimitPolicy is not null)
+        {
+            statuses.Add(429);
+        }
+
+        if (hasRouteValues)
+        {
+            statuses.UnionWith([400, 404]);
+        }
+
+        if (query)
+        {
+            statuses.Add(400);
+        }
+
+        if (function.IsLinkPage)
+        {
+            statuses.UnionWith([400, 410]);
+        }
+
+        if (function.Body is { } body)
+        {
+            if (body.HasBody)
+            {
+                statuses.UnionWith([400, 413, 415]);
+            }
+
+            if (body.IfMatch)
+            {
+                statuses.UnionWith([400, 409, 412]);
+            }
+
+            statuses.UnionWith(body.Problems);
+        }
+
+        return statuses;
+    }
 }
 
 /// <summary>
@@ -36,9 +97,25 @@ public sealed class OpenApiDocuments
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Services.ConfigureHttpJsonOptions(o => JsonBody.Configure(o.SerializerOptions));
-        builder.Services.AddOpenApi(FunctionsOpenApi.DocumentName, o => o.AddOperationTransformer((operation, context, _) =>
+        builder.Services.AddOpenApi(FunctionsOpenApi.DocumentName, o => o.AddSchemaTransformer((schema, context, _) =>
         {
-            foreach (var query in context.Description.ActionDescriptor.EndpointMetadata.OfType<QueryParameterAttribute>())
+            // RFC 9457 problems may carry extension members (such as errors), so a client must not refuse unknown ones.
+            if (typeof(ProblemDetails).IsAssignableFrom(context.JsonTypeInfo.Type))
+            {
+                schema.AdditionalPropertiesAllowed = true;
+                schema.AdditionalProperties = null;
+            }
+
+            return Task.CompletedTask;
+        }).AddOperationTransformer((operation, context, _) =>
+        {
+            var metadata = context.Description.ActionDescriptor.EndpointMetadata;
+            if (metadata.OfType<RequestBodyAttribute>().FirstOrDefault() is { } body)
+            {
+                Describe(operation, body);
+            }
+
+            foreach (var query in metadata.OfType<QueryParameterAttribute>())
             {
                 operation.Parameters ??= [];
                 operation.Parameters.Add(new OpenApiParameter
@@ -58,6 +135,45 @@ public sealed class OpenApiDocuments
         await using var app = builder.Build();
         var document = await app.Services.GetRequiredKeyedService<IOpenApiDocumentProvider>(FunctionsOpenApi.DocumentName).GetOpenApiDocumentAsync();
         return await document.SerializeAsJsonAsync(OpenApiSpecVersion.OpenApi3_1);
+    }
+
+    /// <summary>The parts of a request the API explorer cannot infer: the If-Match header and a form body.</summary>
+    private static void Describe(OpenApiOperation operation, RequestBodyAttribute body)
+    {
+        if (body.IfMatch)
+        {
+            operation.Parameters ??= [];
+            operation.Parameters.Add(new OpenApiParameter
+            {
+                Name = "If-Match",
+                In = ParameterLocation.Header,
+                Description = "The ETag the resource was read with; a stale one answers 412 and changes nothing. Without it the change is unconditional.",
+                Schema = new OpenApiSchema { Type = JsonSchemaType.String },
+            });
+        }
+
+        if (body is FormBodyAttribute form)
+        {
+            operation.RequestBody = new OpenApiRequestBody
+            {
+                Required = true,
+                Content = new Dictionary<string, OpenApiMediaType>
+                {
+                    [FormBodyAttribute.ContentType] = new()
+                    {
+                        Schema = new OpenApiSchema
+                        {
+                            Type = JsonSchemaType.Object,
+                            Required = new HashSet<string> { form.Field },
+                            Properties = new Dictionary<string, IOpenApiSchema>
+                            {
+                                [form.Field] = new OpenApiSchema { Type = JsonSchemaType.String, Enum = [JsonValue.Create(form.Value)] },
+                            },
+                        },
+                    },
+                },
+            };
+        }
     }
 
     private sealed class FunctionDescriptions(IServiceProvider services) : EndpointDataSource
@@ -89,10 +205,12 @@ public sealed class OpenApiDocuments
                 EndpointBuilder = endpoint,
             });
 
-            int[] problems = function.Policy is not null ? [401, 403, 503] : function.RateLimitPolicy is not null ? [429, 503] : [503];
-            foreach (var status in problems)
+            var declared = endpoint.Metadata.OfType<IProducesResponseTypeMetadata>().Select(m => m.StatusCode).ToHashSet();
+            foreach (var status in FunctionsOpenApi.ProblemStatuses(function, pattern.Parameters.Count > 0).Where(declared.Add))
             {
-                endpoint.Metadata.Add(new ProducesResponseTypeMetadata(status, typeof(ProblemDetails), ["application/problem+json"]));
+                // A body that does not fit its request is answered with the errors per property path.
+                var type = status == 400 && function.Body is JsonBodyAttribute ? typeof(HttpValidationProblemDetails) : typeof(ProblemDetails);
+                endpoint.Metadata.Add(new ProducesResponseTypeMetadata(status, type, [FunctionsOpenApi.ProblemContentType]));
             }
 
             return (RouteEndpoint)endpoint.Build();

@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Globalization;
 using Azure;
 using Azure.Data.Tables;
@@ -10,17 +11,33 @@ using Crisis.Functions.Storage;
 namespace Crisis.Functions.SourceOfTruth;
 
 /// <summary>A decision already taken that affects customers, e.g. "refunds extended to 60 days".</summary>
-public sealed record Decision(string Text, DateOnly Date, string DecidedBy);
+public sealed record Decision([property: MaxLength(Decision.MaxText)] string Text, DateOnly Date, [property: MaxLength(Decision.MaxDecidedBy)] string DecidedBy)
+{
+    public const int MaxText = 2000;
+    public const int MaxDecidedBy = 200;
+}
 
 /// <summary>Wording approved for staff to use, per language.</summary>
-public sealed record ApprovedWording(string Key, Dictionary<string, string> Text);
+public sealed record ApprovedWording([property: MaxLength(ApprovedWording.MaxKey)] string Key, Dictionary<string, string> Text)
+{
+    public const int MaxKey = 100;
+}
 
-/// <summary>The internal source of truth every staff member reads: impact, who decides, what was decided, what to say.</summary>
+/// <summary>
+/// The internal source of truth every staff member reads: impact, who decides, what was decided, what to say.
+/// Its limits are declared once, here: the validation reads the constants and the OpenAPI schema the attributes.
+/// </summary>
 public sealed record SourceOfTruthContent(
-    string Impact,
-    List<string> DecisionMakers,
-    List<Decision> Decisions,
-    List<ApprovedWording> ApprovedWording);
+    [property: MaxLength(SourceOfTruthContent.MaxImpact)] string Impact,
+    [property: MaxLength(SourceOfTruthContent.MaxDecisionMakers)] List<string> DecisionMakers,
+    [property: MaxLength(SourceOfTruthContent.MaxDecisions)] List<Decision> Decisions,
+    [property: MaxLength(SourceOfTruthContent.MaxApprovedWording)] List<ApprovedWording> ApprovedWording)
+{
+    public const int MaxImpact = 10_000;
+    public const int MaxDecisionMakers = 50;
+    public const int MaxDecisions = 500;
+    public const int MaxApprovedWording = 200;
+}
 
 /// <summary>Who owes which update when, derived from the expected updates (never edited here).</summary>
 public sealed record UpdateExpectation(string Topic, string OwnerId, string? OwnerName, DateTimeOffset NextDueAt, TimeSpan? Cadence);

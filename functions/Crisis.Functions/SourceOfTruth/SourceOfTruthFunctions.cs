@@ -74,6 +74,7 @@ public sealed class SourceOfTruthAdminFunctions(
     private const int MaxBody = 256 * 1024;
 
     [Function("SaveSourceOfTruth")]
+    [JsonBody(typeof(SourceOfTruthContent), IfMatch = true)]
     public async Task<Results<Ok<Versioned<SourceOfTruthContent>>, ValidationProblem, ProblemHttpResult>> Save(
         [HttpTrigger(AuthorizationLevel.Function, "put", Route = "admin/crises/{id}/source-of-truth")] HttpRequest request, string id)
     {
@@ -129,6 +130,7 @@ public sealed class SourceOfTruthAdminFunctions(
     }
 
     [Function("AddSourceOfTruthSubscriber")]
+    [JsonBody(typeof(StaffSubscriberRequest))]
     public async Task<Results<Created<StaffSubscriber>, ValidationProblem, ProblemHttpResult>> AddSubscriber(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "admin/crises/{id}/source-of-truth/subscribers")] HttpRequest request, string id)
     {
@@ -161,24 +163,24 @@ public sealed class SourceOfTruthAdminFunctions(
     private static Validation Validate(SourceOfTruthContent content, CrisisRecord crisis)
     {
         var v = new Validation();
-        v.Text("impact", content.Impact, 10_000, required: false);
-        v.Count("decisionMakers", content.DecisionMakers, 50);
+        v.Text("impact", content.Impact, SourceOfTruthContent.MaxImpact, required: false);
+        v.Count("decisionMakers", content.DecisionMakers, SourceOfTruthContent.MaxDecisionMakers);
         foreach (var name in content.DecisionMakers)
         {
             v.Text("decisionMakers", name, 200, multiline: false);
         }
 
-        v.Count("decisions", content.Decisions, 500);
+        v.Count("decisions", content.Decisions, SourceOfTruthContent.MaxDecisions);
         for (var i = 0; i < content.Decisions.Count; i++)
         {
-            v.Text($"decisions[{i}].text", content.Decisions[i].Text, 2000);
-            v.Text($"decisions[{i}].decidedBy", content.Decisions[i].DecidedBy, 200, multiline: false);
+            v.Text($"decisions[{i}].text", content.Decisions[i].Text, Decision.MaxText);
+            v.Text($"decisions[{i}].decidedBy", content.Decisions[i].DecidedBy, Decision.MaxDecidedBy, multiline: false);
         }
 
-        v.Count("approvedWording", content.ApprovedWording, 200);
+        v.Count("approvedWording", content.ApprovedWording, SourceOfTruthContent.MaxApprovedWording);
         for (var i = 0; i < content.ApprovedWording.Count; i++)
         {
-            v.Text($"approvedWording[{i}].key", content.ApprovedWording[i].Key, 100, multiline: false);
+            v.Text($"approvedWording[{i}].key", content.ApprovedWording[i].Key, ApprovedWording.MaxKey, multiline: false);
             v.Localised($"approvedWording[{i}].text", content.ApprovedWording[i].Text, crisis.Languages, crisis.DefaultLanguage, 4000);
         }
 

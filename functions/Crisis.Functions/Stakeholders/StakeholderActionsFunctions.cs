@@ -55,6 +55,7 @@ public sealed class StakeholderActionsFunctions(
     }
 
     [Function("AcknowledgeExpectedUpdate")]
+    [JsonBody(typeof(AcknowledgeRequest), 404, 409, 410)]
     public async Task<Results<Ok<ActionResult>, ValidationProblem, ProblemHttpResult>> Acknowledge(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "stakeholder-actions/acknowledge")] HttpRequest request)
     {
@@ -95,6 +96,7 @@ public sealed class StakeholderActionsFunctions(
     }
 
     [Function("PostStakeholderUpdate")]
+    [JsonBody(typeof(PostUpdateRequest), 404, 409, 410)]
     public async Task<Results<Ok<ActionResult>, ValidationProblem, ProblemHttpResult>> PostUpdate(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "stakeholder-actions/post-update")] HttpRequest request)
     {

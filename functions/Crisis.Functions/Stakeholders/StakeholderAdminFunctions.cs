@@ -79,6 +79,7 @@ public sealed class StakeholderAdminFunctions(StakeholderStore store, CrisisStor
         TypedResults.Ok(await FindAsync(stakeholderId, request.HttpContext.RequestAborted));
 
     [Function("CreateStakeholder")]
+    [JsonBody(typeof(StakeholderRequest))]
     public async Task<Results<Created<Stakeholder>, ValidationProblem, ProblemHttpResult>> Create(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "admin/stakeholders")] HttpRequest request)
     {
@@ -96,6 +97,7 @@ public sealed class StakeholderAdminFunctions(StakeholderStore store, CrisisStor
     }
 
     [Function("UpdateStakeholder")]
+    [JsonBody(typeof(StakeholderRequest), 412)]
     public async Task<Results<Ok<Stakeholder>, ValidationProblem, ProblemHttpResult>> Replace(
         [HttpTrigger(AuthorizationLevel.Function, "put", Route = "admin/stakeholders/{stakeholderId}")] HttpRequest request, string stakeholderId)
     {
@@ -194,6 +196,7 @@ public sealed class ExpectedUpdateAdminFunctions(CrisisService crises, Stakehold
     }
 
     [Function("CreateExpectedUpdate")]
+    [JsonBody(typeof(ExpectedUpdateRequest))]
     public async Task<Results<Created<ExpectedUpdate>, ValidationProblem, ProblemHttpResult>> CreateExpected(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "admin/crises/{id}/expected-updates")] HttpRequest request, string id)
     {
@@ -248,6 +251,7 @@ public sealed class ExpectedUpdateAdminFunctions(CrisisService crises, Stakehold
     }
 
     [Function("CancelExpectedUpdate")]
+    [NoBody]
     public async Task<Ok<ExpectedUpdate>> CancelExpected(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "admin/crises/{id}/expected-updates/{expectedUpdateId}/cancel")] HttpRequest request, string id, string expectedUpdateId)
     {

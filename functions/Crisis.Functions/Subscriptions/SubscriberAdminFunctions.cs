@@ -118,6 +118,7 @@ public sealed class SubscriberAdminFunctions(
     }
 
     [Function("ReactivateSubscriber")]
+    [NoBody(412)]
     public async Task<Results<Ok<SubscriptionView>, ProblemHttpResult>> Reactivate(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "admin/subscribers/{subscriberId}/reactivate")] HttpRequest request, string subscriberId)
     {

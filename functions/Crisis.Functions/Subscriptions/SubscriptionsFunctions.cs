@@ -54,6 +54,7 @@ public sealed partial class SubscriptionsFunctions(
     private const string Accepted = "If this contact can receive messages, a confirmation is on its way; nothing else is sent until it is confirmed.";
 
     [Function("Subscribe")]
+    [JsonBody(typeof(SubscribeRequest), 404, 422)]
     [Public(SubscribePolicy)]
     public async Task<Results<Accepted<SubscribeAccepted>, ValidationProblem, ProblemHttpResult>> Subscribe(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "subscriptions")] HttpRequest request)
@@ -181,6 +182,7 @@ public sealed partial class SubscriptionsFunctions(
     }
 
     [Function("ConfirmSubscription")]
+    [NoBody(409)]
     [QueryParameter("token", "the signed token from the link")]
     [LinkPage]
     public async Task<IResult> Confirm(
@@ -234,6 +236,7 @@ public sealed partial class SubscriptionsFunctions(
     }
 
     [Function("UpdateSubscription")]
+    [JsonBody(typeof(ManageRequest), 409, 412)]
     [QueryParameter("token", "the signed token from the link")]
     [LinkPage]
     public async Task<Results<Ok<SubscriptionView>, ValidationProblem, ProblemHttpResult>> Change(
@@ -344,6 +347,7 @@ public sealed partial class SubscriptionsFunctions(
 
     /// <summary>RFC 8058 one-click unsubscribe: a POST whose form body holds <c>List-Unsubscribe=One-Click</c>.</summary>
     [Function("Unsubscribe")]
+    [FormBody("List-Unsubscribe", "One-Click")]
     [QueryParameter("token", "the signed token from the link")]
     [LinkPage]
     public async Task<IResult> Unsubscribe(

@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Text.RegularExpressions;
 using Crisis.Functions.Common;
 
@@ -17,7 +18,7 @@ public enum TouchpointKind
 /// <summary>A customer-facing place that shows text (a banner, an email footer, a phone message) and its normal, non-crisis content.</summary>
 public sealed record Touchpoint(string Id, TouchpointKind Kind, string Name, string DefaultLanguage, Dictionary<string, string> Normal);
 
-public sealed record TouchpointRequest(TouchpointKind Kind, string Name, string DefaultLanguage, Dictionary<string, string> Normal);
+public sealed record TouchpointRequest(TouchpointKind Kind, [property: MaxLength(TouchpointValidation.MaxName)] string Name, string DefaultLanguage, Dictionary<string, string> Normal);
 
 public sealed record OverrideRequest(Dictionary<string, string> Text);
 
@@ -25,13 +26,16 @@ public static partial class TouchpointValidation
 {
     public const int MaxText = 4000;
 
+    /// <summary>Read by the validation and, through the request's attribute, by the OpenAPI schema.</summary>
+    public const int MaxName = 200;
+
     public static bool IsWellFormedId(string? id) => id is not null && Id().IsMatch(id);
 
     public static Validation Validate(TouchpointRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
         var v = new Validation();
-        v.Text("name", request.Name, 200, multiline: false);
+        v.Text("name", request.Name, MaxName, multiline: false);
         if (Languages.Normalise(request.DefaultLanguage) is null)
         {
             v.Add("defaultLanguage", "must be a language tag such as 'en'.");

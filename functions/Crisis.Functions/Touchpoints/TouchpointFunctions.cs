@@ -88,6 +88,7 @@ public sealed class TouchpointAdminFunctions(TouchpointStore store, CrisisStore 
     }
 
     [Function("SaveTouchpoint")]
+    [JsonBody(typeof(TouchpointRequest))]
     public async Task<Results<Ok<Versioned<Touchpoint>>, ValidationProblem, ProblemHttpResult>> Save(
         [HttpTrigger(AuthorizationLevel.Function, "put", Route = "admin/touchpoints/{touchpointId}")] HttpRequest request, string touchpointId)
     {
@@ -114,6 +115,7 @@ public sealed class TouchpointAdminFunctions(TouchpointStore store, CrisisStore 
     }
 
     [Function("SaveTouchpointOverride")]
+    [JsonBody(typeof(OverrideRequest))]
     public async Task<Results<Ok<Versioned<Dictionary<string, string>>>, ValidationProblem, ProblemHttpResult>> SaveOverride(
         [HttpTrigger(AuthorizationLevel.Function, "put", Route = "admin/crises/{id}/touchpoints/{touchpointId}")] HttpRequest request, string id, string touchpointId)
     {
@@ -166,6 +168,7 @@ public sealed class TouchpointAdminFunctions(TouchpointStore store, CrisisStore 
     }
 
     [Function("RestoreTouchpoint")]
+    [NoBody]
     public async Task<Results<Ok<RestoreResult>, ProblemHttpResult>> Restore(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "admin/touchpoints/{touchpointId}/restore")] HttpRequest request, string touchpointId)
     {
@@ -176,6 +179,7 @@ public sealed class TouchpointAdminFunctions(TouchpointStore store, CrisisStore 
     }
 
     [Function("RestoreAllTouchpoints")]
+    [NoBody]
     public async Task<Ok<RestoreResult>> RestoreAll(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "admin/touchpoints/restore")] HttpRequest request)
     {
@@ -190,6 +194,7 @@ public sealed class TouchpointAdminFunctions(TouchpointStore store, CrisisStore 
     }
 
     [Function("UndoTouchpointRestore")]
+    [NoBody]
     public async Task<Results<Ok<RestoreResult>, ProblemHttpResult>> UndoRestore(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "admin/touchpoints/{touchpointId}/undo-restore")] HttpRequest request, string touchpointId)
     {

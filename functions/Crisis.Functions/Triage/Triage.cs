@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Globalization;
 using Azure;
 using Azure.Data.Tables;
@@ -10,9 +11,16 @@ namespace Crisis.Functions.Triage;
 /// <summary>A tag and the words (per language) that signal it; <see cref="Need"/> picks the recommended channel from the crisis' channels by need.</summary>
 public sealed record TriageRule(string Tag, Dictionary<string, List<string>> Keywords, Need? Need = null);
 
-public sealed record TriageRules(List<TriageRule> Rules);
+/// <summary>A crisis' triage rules; the limit is declared once, here, for the validation and the OpenAPI schema.</summary>
+public sealed record TriageRules([property: MaxLength(TriageRules.MaxRules)] List<TriageRule> Rules)
+{
+    public const int MaxRules = 100;
+}
 
-public sealed record TriageRequest(string Text, string? Language = null, ChannelKind? Channel = null);
+public sealed record TriageRequest([property: MaxLength(TriageRequest.MaxText)] string Text, string? Language = null, ChannelKind? Channel = null)
+{
+    public const int MaxText = 5000;
+}
 
 public sealed record TagMatch(string Tag, string Language, string Keyword);
 

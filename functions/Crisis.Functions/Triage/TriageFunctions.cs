@@ -20,7 +20,6 @@ public sealed record TagCountList(IReadOnlyList<TagCount> Counts);
 [Tags("Admin: triage")]
 public sealed class TriageAdminFunctions(CrisisService crises, CrisisStore audit, TriageStore store)
 {
-    private const int MaxRules = 100;
     private const int MaxKeywords = 50;
 
     [Function("GetTriageRules")]
@@ -36,6 +35,7 @@ public sealed class TriageAdminFunctions(CrisisService crises, CrisisStore audit
     }
 
     [Function("SaveTriageRules")]
+    [JsonBody(typeof(TriageRules), IfMatch = true)]
     public async Task<Results<Ok<TriageRulesView>, ValidationProblem, ProblemHttpResult>> SaveRules(
         [HttpTrigger(AuthorizationLevel.Function, "put", Route = "admin/crises/{id}/triage-rules")] HttpRequest request, string id)
     {
@@ -92,7 +92,7 @@ public sealed class TriageAdminFunctions(CrisisService crises, CrisisStore audit
     private static Validation Validate(TriageRules input, CrisisRecord crisis)
     {
         var v = new Validation();
-        v.Count("rules", input.Rules, MaxRules);
+        v.Count("rules", input.Rules, TriageRules.MaxRules);
         var seen = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < input.Rules.Count; i++)
         {
@@ -145,6 +145,7 @@ public sealed class TriageAdminFunctions(CrisisService crises, CrisisStore audit
 public sealed class TriageAgentFunctions(CrisisService crises, ContentStore contents, TriageStore store, CannedResponseStore responses)
 {
     [Function("TriageMessage")]
+    [JsonBody(typeof(TriageRequest))]
     public async Task<Results<Ok<TriageResult>, ValidationProblem, ProblemHttpResult>> Classify(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "agent/crises/{id}/triage")] HttpRequest request, string id)
     {
@@ -163,7 +164,7 @@ public sealed class TriageAgentFunctions(CrisisService crises, ContentStore cont
 
         var input = body.Value!;
         var validation = new Validation();
-        validation.Text("text", input.Text, 5000);
+        validation.Text("text", input.Text, TriageRequest.MaxText);
         var language = validation.Language("language", input.Language);
 
         if (!validation.IsValid)
