@@ -23,7 +23,7 @@ public sealed class JsonContract(JsonSerializerOptions options)
             return;
         }
 
-        type = Nullable.GetUnderlyingType(type) ?? type;
+        type = Nullable.GetUnderlyingType(type) ?? PatchValues.ValueType(type) ?? type;
         if (type.IsEnum)
         {
             CheckEnum(value, type, path, errors);
@@ -114,7 +114,7 @@ public sealed class JsonContract(JsonSerializerOptions options)
             seen.Add(property.Name);
             if (member.Value.ValueKind == JsonValueKind.Null)
             {
-                if (options.RespectNullableAnnotations && !(property.AssociatedParameter?.IsNullable ?? property.IsSetNullable))
+                if (options.RespectNullableAnnotations && PatchValues.ValueType(property.PropertyType) is null && !(property.AssociatedParameter?.IsNullable ?? property.IsSetNullable))
                 {
                     errors.Add(memberPath, $"must not be null: {Expected(property.PropertyType)}");
                 }
@@ -173,7 +173,7 @@ public sealed class JsonContract(JsonSerializerOptions options)
     /// <summary>What a value of <paramref name="type"/> looks like in JSON, as a sentence ending in a full stop.</summary>
     private string Expected(Type type)
     {
-        type = Nullable.GetUnderlyingType(type) ?? type;
+        type = Nullable.GetUnderlyingType(type) ?? PatchValues.ValueType(type) ?? type;
         if (type.IsEnum)
         {
             return $"one of {string.Join(", ", EnumNames(type))}.";

@@ -11,6 +11,17 @@ namespace Crisis.Functions.Common;
 public readonly record struct PatchValue<T>(bool IsPresent, T? Value)
     where T : struct;
 
+/// <summary>What JSON contract checks and the OpenAPI document see through: a patch field is a nullable <c>T</c>.</summary>
+public static class PatchValues
+{
+    /// <summary>The <c>T</c> of a <see cref="PatchValue{T}"/> type, else null.</summary>
+    public static Type? ValueType(Type type)
+    {
+        ArgumentNullException.ThrowIfNull(type);
+        return type.IsGenericType && type.GetGenericTypeDefinition() == typeof(PatchValue<>) ? type.GetGenericArguments()[0] : null;
+    }
+}
+
 /// <summary>Reads <see cref="PatchValue{T}"/>: a JSON null is present-and-null; an absent property never reaches the converter.</summary>
 public sealed class PatchValueConverterFactory : JsonConverterFactory
 {

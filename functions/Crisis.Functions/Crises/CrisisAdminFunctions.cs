@@ -262,6 +262,7 @@ public sealed class CrisisAdminFunctions(CrisisService crises, CrisisStore store
 
     /// <summary>Withdraws a published update (wrong, or superseded): off the page and feed at once, audited with the reason.</summary>
     [Function("RetractCrisisUpdate")]
+    [JsonBody(typeof(RetractUpdateRequest), 404)]
     public async Task<Results<Ok<CrisisUpdate>, ValidationProblem, ProblemHttpResult>> RetractUpdate(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "admin/crises/{id}/updates/{updateId}/retract")] HttpRequest request, string id, string updateId)
     {

@@ -25,9 +25,11 @@ public sealed record UpdateCrisisRequest(
     List<string>? Languages = null,
     string? PublicPageUrl = null,
     DateTimeOffset? ExpectedEndAt = null,
-    PatchValue<DateTimeOffset> NextUpdateExpectedAt = default,
     string? TimeZone = null)
 {
+    /// <summary>The public promise: a time sets it, null withdraws it, absent keeps it.</summary>
+    public PatchValue<DateTimeOffset> NextUpdateExpectedAt { get; init; }
+
     /// <summary>The crisis after this edit (not yet validated).</summary>
     public CrisisRecord ApplyTo(CrisisRecord current)
     {

@@ -106,6 +106,13 @@ public sealed class OpenApiDocuments
                 schema.AdditionalProperties = null;
             }
 
+            // A patch field (set, null to clear, or absent) is its value's type or null on the wire.
+            if (PatchValues.ValueType(context.JsonTypeInfo.Type) == typeof(DateTimeOffset))
+            {
+                schema.Type = JsonSchemaType.String | JsonSchemaType.Null;
+                schema.Format = "date-time";
+            }
+
             return Task.CompletedTask;
         }).AddOperationTransformer((operation, context, _) =>
         {
