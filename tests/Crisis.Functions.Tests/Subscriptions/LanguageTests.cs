@@ -84,6 +84,39 @@ public sealed class LanguageTests(SixLanguagesFixture six) : IClassFixture<SixLa
 
     [Theory]
     [MemberData(nameof(Languages))]
+    public async Task A_webhook_subscriber_gets_confirmation_update_and_unsubscribe_events_titled_in_their_language(string language)
+    {
+        var path = "six-" + language;
+        var title = CrisisFixtures.Titles[language];
+        (await _f.SubscribeAsync(new { webhookUrl = _f.Receiver.Url(path), scope = six.CrisisId, language })).EnsureSuccessStatusCode();
+        await _f.RunTimerAsync();
+
+        var confirm = SubscriptionFixture.Json(Assert.Single(_f.DeliveredTo(path)));
+        Assert.Equal("subscription.confirm", confirm.GetProperty("type").GetString());
+        Assert.Equal(language, confirm.GetProperty("language").GetString());
+        Assert.Equal(MessageCatalogue.Text(MessageKeys.ConfirmSubject, language), confirm.GetProperty("title").GetString());
+        (await _f.Client.PostAsync(SubscriptionFixture.PathOf(confirm.GetProperty("confirmUrl").GetString()!), null)).EnsureSuccessStatusCode();
+
+        (await _f.Admin.PostAsJsonAsync($"/api/admin/crises/{six.CrisisId}/updates", new { text = SixLanguagesFixture.Updates, publish = true })).EnsureSuccessStatusCode();
+        await _f.RunTimerAsync();
+        await _f.RunTimerAsync();
+
+        var update = SubscriptionFixture.Json(Assert.Single(_f.DeliveredTo(path), d => SubscriptionFixture.Type(d) == "crisis.update"));
+        Assert.Equal(MessageCatalogue.Text(MessageKeys.UpdateSubject, language, ("title", title)), update.GetProperty("title").GetString());
+        Assert.Equal(language, update.GetProperty("language").GetString());
+        Assert.Equal(SixLanguagesFixture.Updates[language], update.GetProperty("update").GetProperty("text").GetString());
+
+        var unsubscribe = SubscriptionFixture.PathOf(update.GetProperty("links").GetProperty("unsubscribe").GetString()!);
+        (await _f.Client.PostAsync(unsubscribe, new FormUrlEncodedContent([new("List-Unsubscribe", "One-Click")]))).EnsureSuccessStatusCode();
+        await _f.RunTimerAsync();
+
+        var ended = SubscriptionFixture.Json(Assert.Single(_f.DeliveredTo(path), d => SubscriptionFixture.Type(d) == "subscription.ended"));
+        Assert.Equal(MessageCatalogue.Text(MessageKeys.UnsubscribedSubject, language), ended.GetProperty("title").GetString());
+        Assert.Equal(language, ended.GetProperty("language").GetString());
+    }
+
+    [Theory]
+    [MemberData(nameof(Languages))]
     public async Task An_sms_subscriber_gets_an_update_that_fits_the_configured_segments_with_the_page_and_stop_links_whole(string language)
     {
         var phone = "+44770090" + (1000 + Array.IndexOf(SixLanguagesFixture.All, language)).ToString(CultureInfo.InvariantCulture);
