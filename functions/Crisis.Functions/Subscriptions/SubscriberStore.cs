@@ -64,14 +64,41 @@ public sealed class SubscriberStore(CrisisStorage storage, CrisisStore crises, T
         return found is { Subscriber: var s } && s.ContactHash == contactHash && s.Scope == scope ? found : null;
     }
 
-    /// <summary>Indexes, then writes (and counts), a new subscription: a crash in between leaves an index entry the next request repairs.</summary>
+    /// <summary>
+    /// Claims the contact's index entry for the scope (insert-if-absent), then writes (and counts) the subscription,
+    /// so two requests at once cannot both create one: the loser gets <see cref="ChangedMeanwhileException"/> and
+    /// looks again. Every subscription is reachable from its contact's partition, which is what erasure deletes. A
+    /// crash between the two writes leaves an entry pointing at nothing; once older than
+    /// <see cref="AbandonedClaimAfter"/> the next request takes it over.
+    /// </summary>
     public async Task CreateAsync(Subscriber subscriber, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(subscriber);
         var table = await storage.TableAsync(TableName, cancellationToken);
-        await table.UpsertAsync(new TableEntity(ContactPartition(subscriber.ContactHash), "s|" + subscriber.Scope) { ["SubscriberId"] = subscriber.Id }, TableUpdateMode.Replace, cancellationToken);
+        var claim = new TableEntity(ContactPartition(subscriber.ContactHash), "s|" + subscriber.Scope) { ["SubscriberId"] = subscriber.Id, ["ClaimedAt"] = time.GetUtcNow() };
+        try
+        {
+            await table.InsertAsync(claim, cancellationToken);
+        }
+        catch (AlreadyExistsException)
+        {
+            var held = await table.FindAsync(claim.PartitionKey, claim.RowKey, cancellationToken: cancellationToken)
+                ?? throw new ChangedMeanwhileException($"The index entry of subscriber {subscriber.Id} changed meanwhile.");
+            var abandoned = held.GetString("SubscriberId") is { } other && await GetAsync(other, cancellationToken) is null
+                && (held.GetDateTimeOffset("ClaimedAt") ?? DateTimeOffset.MinValue) < time.GetUtcNow() - AbandonedClaimAfter;
+            if (!abandoned)
+            {
+                throw new ChangedMeanwhileException($"Another request is creating the subscription of this contact for {subscriber.Scope}.");
+            }
+
+            await table.UpdateAsync(claim, held.ETag, TableUpdateMode.Replace, cancellationToken);
+        }
+
         await SubmitCountedAsync(table, subscriber, new(TableTransactionActionType.Add, ToRow(subscriber)), SubscriberEvent.Subscribed, cancellationToken);
     }
+
+    /// <summary>How long an index entry whose subscription was never written is held for the request that claimed it.</summary>
+    public static readonly TimeSpan AbandonedClaimAfter = TimeSpan.FromMinutes(1);
 
     /// <summary>Replaces the pending subscription with its confirmed self if unchanged since <paramref name="etag"/>, and counts the confirmation.</summary>
     public async Task ConfirmAsync(Subscriber confirmed, ETag etag, CancellationToken cancellationToken)

@@ -51,6 +51,7 @@ public sealed partial class SubscriptionsFunctions(
     public const string SubscribePolicy = "public-subscribe";
     private const int MaxBody = 4 * 1024;
     private const int MaxTopics = 10;
+    private const int MaxSaveAttempts = 5;
     private const string Accepted = "If this contact can receive messages, a confirmation is on its way; nothing else is sent until it is confirmed.";
 
     [Function("Subscribe")]
@@ -141,8 +142,17 @@ public sealed partial class SubscriptionsFunctions(
                     Status = SubscriberStatus.Pending, Nonce = SubscriberIds.NewNonce(), CreatedAt = now, RequestedAt = now,
                 };
                 await store.NotePendingAsync(created, cancellationToken);
-                await store.CreateAsync(created, cancellationToken);
-                return created;
+                try
+                {
+                    await store.CreateAsync(created, cancellationToken);
+                    return created;
+                }
+                catch (ChangedMeanwhileException) when (attempt < MaxSaveAttempts)
+                {
+                    // A request for the same contact and scope is creating it right now: give it a moment, then look again.
+                    await Task.Delay(TimeSpan.FromMilliseconds(25 * attempt), cancellationToken);
+                    continue;
+                }
             }
 
             var (subscriber, etag) = existing.Value;
@@ -160,9 +170,20 @@ public sealed partial class SubscriptionsFunctions(
                 await store.ReplaceAsync(refreshed, etag, cancellationToken);
                 return refreshed;
             }
-            catch (ChangedMeanwhileException) when (attempt < 3)
+            catch (ChangedMeanwhileException) when (attempt < MaxSaveAttempts)
             {
                 // Changed meanwhile (confirmed, or another request): look again.
+                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(5, 25 * attempt)), cancellationToken);
+            }
+            catch (ChangedMeanwhileException)
+            {
+                // Requests for the same contact keep refreshing it at once: one of them is enough, and it is stored.
+                if ((await store.FindAsync(hash, scope, cancellationToken))?.Subscriber is { } settled)
+                {
+                    return settled;
+                }
+
+                throw;
             }
         }
     }

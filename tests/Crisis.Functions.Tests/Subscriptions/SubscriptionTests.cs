@@ -350,6 +350,30 @@ public sealed class SubscriptionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Concurrent_requests_for_one_contact_make_one_subscription_and_erasure_leaves_none()
+    {
+        await using var f = await SubscriptionFixture.StartAsync(new Dictionary<string, string?> { ["Subscriptions:MaxConfirmationsPerContactPerDay"] = "50" });
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 12).Select(_ => f.SubscribeAsync(new { email = "racer@example.org", scope = f.CrisisId })));
+
+        Assert.All(answers, a => Assert.Equal(HttpStatusCode.Accepted, a.StatusCode));
+        var subscribers = (await (await f.Admin.GetAsync($"/api/admin/crises/{f.CrisisId}/subscribers")).ReadJsonAsync()).GetProperty("subscribers");
+        Assert.Single(subscribers.EnumerateArray());
+        await f.RunTimerAsync();
+        var confirmations = f.Smtp.Messages();
+        Assert.NotEmpty(confirmations);
+        await f.Client.PostAsync(SubscriptionFixture.LinkIn(Mime.Decode(confirmations[0]), "confirm"), null);
+        await f.PublishUpdateAsync("Depots reopen on Monday.", "انبارها دوشنبه باز می‌شوند.");
+        await f.RunTimerAsync();
+        var manage = SubscriptionFixture.LinkIn(Mime.Decode(f.Smtp.Messages()[^1]), "manage");
+
+        (await f.Client.DeleteAsync(manage)).EnsureSuccessStatusCode();
+
+        Assert.Empty((await (await f.Admin.GetAsync($"/api/admin/crises/{f.CrisisId}/subscribers")).ReadJsonAsync()).GetProperty("subscribers").EnumerateArray());
+        Assert.DoesNotContain("racer@", await StorageDump.TextAsync(f.App), StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
     public async Task An_idempotency_key_reused_for_another_contact_is_422_and_sends_nothing_more()
     {
         Assert.Equal(HttpStatusCode.Accepted, (await _f.SubscribeAsync(new { email = "first@example.org" }, "shared-key-7")).StatusCode);
