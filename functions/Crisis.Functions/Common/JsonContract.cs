@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
@@ -14,7 +15,8 @@ namespace Crisis.Functions.Common;
 /// </summary>
 public sealed class JsonContract(JsonSerializerOptions options)
 {
-    public void Check(JsonElement value, Type type, string path, Validation errors)
+    /// <param name="nullItems">Whether the items of this list or values of this map may be null (their declared nullability).</param>
+    public void Check(JsonElement value, Type type, string path, Validation errors, bool nullItems = false)
     {
         ArgumentNullException.ThrowIfNull(type);
         ArgumentNullException.ThrowIfNull(errors);
@@ -48,7 +50,7 @@ public sealed class JsonContract(JsonSerializerOptions options)
                 var index = 0;
                 foreach (var item in value.EnumerateArray())
                 {
-                    CheckItem(item, info.ElementType!, $"{path}[{index.ToString(CultureInfo.InvariantCulture)}]", errors);
+                    CheckItem(item, info.ElementType!, $"{path}[{index.ToString(CultureInfo.InvariantCulture)}]", errors, nullItems);
                     index++;
                 }
 
@@ -59,7 +61,7 @@ public sealed class JsonContract(JsonSerializerOptions options)
             case JsonTypeInfoKind.Dictionary:
                 foreach (var entry in value.EnumerateObject())
                 {
-                    CheckItem(entry.Value, info.ElementType!, Join(path, entry.Name), errors);
+                    CheckItem(entry.Value, info.ElementType!, Join(path, entry.Name), errors, nullItems);
                 }
 
                 break;
@@ -69,13 +71,27 @@ public sealed class JsonContract(JsonSerializerOptions options)
         }
     }
 
+    /// <summary>Whether the declared items of a list or map property are nullable (the last type argument's annotation).</summary>
+    private static bool ItemsMayBeNull(JsonPropertyInfo property)
+    {
+        var nullability = new NullabilityInfoContext();
+        var info = property.AttributeProvider switch
+        {
+            PropertyInfo member => nullability.Create(member),
+            FieldInfo field => nullability.Create(field),
+            _ => null,
+        };
+        return info is { GenericTypeArguments.Length: > 0 } && info.GenericTypeArguments[^1].ReadState == NullabilityState.Nullable;
+    }
+
     /// <summary>The field name of a path: the root object is the body itself.</summary>
     public static string Name(string path) => path.Length == 0 ? "$" : path;
 
-    private void CheckItem(JsonElement item, Type type, string path, Validation errors)
+    private void CheckItem(JsonElement item, Type type, string path, Validation errors, bool nullable)
     {
-        // The serializer honours nullable annotations on properties only; a null item of a value type still fails.
-        if (item.ValueKind == JsonValueKind.Null && type.IsValueType && Nullable.GetUnderlyingType(type) is null)
+        // The serializer honours nullable annotations on properties only, not on the items of a list or map: a null
+        // item is refused here unless its declared type allows it (string? in Dictionary<string, string?>).
+        if (item.ValueKind == JsonValueKind.Null && !nullable && Nullable.GetUnderlyingType(type) is null)
         {
             errors.Add(path, "must not be null.");
             return;
@@ -122,7 +138,7 @@ public sealed class JsonContract(JsonSerializerOptions options)
                 continue;
             }
 
-            Check(member.Value, property.PropertyType, memberPath, errors);
+            Check(member.Value, property.PropertyType, memberPath, errors, ItemsMayBeNull(property));
         }
 
         foreach (var missing in properties.Where(p => IsRequired(p) && !seen.Contains(p.Name)))

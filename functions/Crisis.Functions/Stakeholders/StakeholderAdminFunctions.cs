@@ -185,6 +185,8 @@ public sealed class StakeholderAdminFunctions(StakeholderStore store, CrisisStor
 public sealed class ExpectedUpdateAdminFunctions(CrisisService crises, StakeholderStore store, ExpectedUpdateService updates, TimeProvider time)
 {
     private const int MaxBody = 16 * 1024;
+    private static readonly TimeSpan MaxDueInPast = TimeSpan.FromDays(1);
+    private static readonly TimeSpan MaxDueAhead = TimeSpan.FromDays(366);
 
     [Function("ListExpectedUpdates")]
     public async Task<Ok<ExpectedUpdateList>> ListExpected(
@@ -239,6 +241,13 @@ public sealed class ExpectedUpdateAdminFunctions(CrisisService crises, Stakehold
         if (input.GracePeriod is { } grace && (grace < TimeSpan.Zero || grace > TimeSpan.FromDays(2)))
         {
             validation.Add("gracePeriod", "must be between 00:00:00 and 2.00:00:00.");
+        }
+
+        // Every later view adds the grace period and cadences to it: keep it where dates can still be added to.
+        var now = time.GetUtcNow();
+        if (input.DueAt < now - MaxDueInPast || input.DueAt > now + MaxDueAhead)
+        {
+            validation.Add("dueAt", $"must be within {MaxDueInPast.TotalDays:0} days before and {MaxDueAhead.TotalDays:0} days after now.");
         }
 
         if (!validation.IsValid)

@@ -189,4 +189,31 @@ public class JsonBodyProblemTests(JsonBodyFixture f) : IClassFixture<JsonBodyFix
         // Routes read the body before they look up what the path names, except these (their ids do not exist here).
         Assert.Equal(["SaveTouchpointOverride", "UpdateStakeholder"], unreached);
     }
+
+    [Theory]
+    [InlineData("/api/admin/stakeholders", """{"name":"N","role":"expert","language":"en","timeZone":"UTC","email":"n@example.org","areas":[null]}""", "areas[0]")]
+    [InlineData("/api/admin/crises", """{"title":{"en":"T"},"summary":{"en":"S"},"severity":"major","defaultLanguage":"en","languages":["en",null]}""", "languages[1]")]
+    [InlineData("/api/admin/crises", """{"title":{"en":null},"summary":{"en":"S"},"severity":"major","defaultLanguage":"en","languages":["en"]}""", "title.en")]
+    [InlineData("/api/subscriptions", """{"email":"n@example.org","topics":[null]}""", "topics[0]")]
+    public async Task A_null_item_in_a_list_or_map_is_refused_naming_it_and_creates_nothing(string path, string body, string field)
+    {
+        var client = path.StartsWith("/api/admin", StringComparison.Ordinal) ? f.Admin : f.Public;
+        var before = await StorageDump.TextAsync(f.App);
+
+        var response = await client.PostAsync(path, Json(body));
+
+        var problem = await response.AssertProblemAsync(HttpStatusCode.BadRequest, Problems.InvalidJson);
+        Assert.True(problem.GetProperty("errors").TryGetProperty(field, out var errors), problem.ToString());
+        Assert.Contains("null", errors[0].GetString(), StringComparison.Ordinal);
+        Assert.Equal(before, await StorageDump.TextAsync(f.App));
+    }
+
+    [Fact]
+    public async Task A_null_value_where_a_map_declares_it_nullable_passes_the_contract_and_reaches_validation()
+    {
+        var response = await f.Admin.PatchAsync($"/api/admin/crises/{f.Crisis}", Json("""{"summary":{"en":null}}"""));
+
+        var problem = await response.AssertProblemAsync(HttpStatusCode.BadRequest, Problems.ValidationFailed);
+        Assert.True(problem.GetProperty("errors").TryGetProperty("summary", out _), problem.ToString());
+    }
 }

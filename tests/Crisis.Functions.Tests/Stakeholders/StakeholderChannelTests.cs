@@ -92,6 +92,8 @@ public class StakeholderChannelTests
             new { ownerId = owner, topic = "t", dueAt = f.Clock.Now, cadence = "00:01:00" },
             new { ownerId = owner, topic = "t", dueAt = f.Clock.Now, gracePeriod = "-00:10:00" },
             new { ownerId = owner, topic = "t", dueAt = f.Clock.Now, escalateTo = new[] { "ghost" } },
+            new { ownerId = owner, topic = "t", dueAt = new DateTimeOffset(9999, 12, 31, 0, 0, 0, TimeSpan.Zero) },
+            new { ownerId = owner, topic = "t", dueAt = f.Clock.Now.AddYears(-5) },
         };
         foreach (var body in cases)
         {
@@ -101,6 +103,8 @@ public class StakeholderChannelTests
         await (await f.Admin.PostAsync($"/api/admin/crises/{f.CrisisId}/expected-updates", new StringContent("""{"ownerId":"x","topic":"t","dueAt":"tomorrow"}""", System.Text.Encoding.UTF8, "application/json")))
             .AssertProblemAsync(HttpStatusCode.BadRequest, Problems.InvalidJson);
         Assert.Empty((await (await f.Admin.GetAsync($"/api/admin/crises/{f.CrisisId}/expected-updates")).ReadJsonAsync()).GetProperty("expectedUpdates").EnumerateArray());
+        Assert.Equal(HttpStatusCode.OK, (await f.Admin.GetAsync($"/api/admin/crises/{f.CrisisId}/expected-updates/due")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await f.Admin.GetAsync($"/api/admin/stakeholders/{owner}/record")).StatusCode);
     }
 
     [Theory]
