@@ -128,7 +128,10 @@ public sealed partial class SubscriptionsFunctions(
         return TypedResults.Accepted((string?)null, new SubscribeAccepted("accepted", Accepted));
     }
 
-    /// <summary>Creates the pending subscription, or refreshes the one that exists (a new confirmation for a quarantined one).</summary>
+    /// <summary>
+    /// Creates the pending subscription, or refreshes the one that exists (a new confirmation for a quarantined one).
+    /// A pending one gets a new nonce: only the newest confirmation link works, earlier ones answer 409.
+    /// </summary>
     private async Task<Subscriber> SaveRequestAsync(string hash, OutboxChannel channel, string address, string scope, string language, List<string> topics, DateTimeOffset now, CancellationToken cancellationToken)
     {
         for (var attempt = 1; ; attempt++)
@@ -163,7 +166,7 @@ public sealed partial class SubscriptionsFunctions(
 
             var refreshed = subscriber.Status == SubscriberStatus.Quarantined
                 ? subscriber with { Status = SubscriberStatus.Pending, Nonce = SubscriberIds.NewNonce(), Failures = 0, LastError = null, QuarantinedAt = null, Address = address, Language = language, Topics = topics, RequestedAt = now }
-                : subscriber with { Address = address, Language = language, Topics = topics, RequestedAt = now };
+                : subscriber with { Nonce = SubscriberIds.NewNonce(), Address = address, Language = language, Topics = topics, RequestedAt = now };
             try
             {
                 await store.NotePendingAsync(refreshed, cancellationToken);

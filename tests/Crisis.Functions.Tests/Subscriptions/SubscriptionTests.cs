@@ -350,6 +350,21 @@ public sealed class SubscriptionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Asking_again_before_confirming_replaces_the_earlier_confirmation_link()
+    {
+        (await _f.SubscribeAsync(new { email = "twice@example.org", scope = _f.CrisisId })).EnsureSuccessStatusCode();
+        await _f.RunTimerAsync();
+        var first = SubscriptionFixture.LinkIn(Mime.Decode(Assert.Single(_f.Smtp.Messages())), "confirm");
+        (await _f.SubscribeAsync(new { email = "twice@example.org", scope = _f.CrisisId })).EnsureSuccessStatusCode();
+        await _f.RunTimerAsync();
+        var second = SubscriptionFixture.LinkIn(Mime.Decode(_f.Smtp.Messages()[^1]), "confirm");
+
+        await (await _f.Client.PostAsync(first, null)).AssertProblemAsync(HttpStatusCode.Conflict, Problems.TokenUsed);
+
+        Assert.Equal("confirmed", (await (await _f.Client.PostAsync(second, null)).ReadJsonAsync()).GetProperty("status").GetString());
+    }
+
+    [Fact]
     public async Task Concurrent_requests_for_one_contact_make_one_subscription_and_erasure_leaves_none()
     {
         await using var f = await SubscriptionFixture.StartAsync(new Dictionary<string, string?> { ["Subscriptions:MaxConfirmationsPerContactPerDay"] = "50" });
