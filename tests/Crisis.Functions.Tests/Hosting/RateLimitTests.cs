@@ -18,6 +18,12 @@ public class RateLimitTests
         return (await client.SendAsync(request)).StatusCode;
     }
 
+    private static Task<CrisisAppFactory> BehindOneFrontEndAsync() => CrisisAppFactory.CreateAsync(new Dictionary<string, string?>
+    {
+        ["RateLimits:PublicReadsPerMinute"] = "2",
+        ["RateLimits:TrustedForwarders"] = "1",
+    });
+
     [Fact]
     public async Task Without_trusted_front_ends_a_forged_forwarded_address_buys_no_new_bucket()
     {
@@ -33,11 +39,7 @@ public class RateLimitTests
     [Fact]
     public async Task Behind_one_trusted_front_end_only_the_address_it_appended_names_the_client()
     {
-        await using var app = await CrisisAppFactory.CreateAsync(new Dictionary<string, string?>
-        {
-            ["RateLimits:PublicReadsPerMinute"] = "2",
-            ["RateLimits:TrustedForwarders"] = "1",
-        });
+        await using var app = await BehindOneFrontEndAsync();
         using var client = app.CreateClient();
 
         Assert.Equal(HttpStatusCode.OK, await ReadAsync(client, "6.6.6.1, 203.0.113.7"));
@@ -50,11 +52,7 @@ public class RateLimitTests
     [Fact]
     public async Task Ipv6_clients_share_a_bucket_per_64_block()
     {
-        await using var app = await CrisisAppFactory.CreateAsync(new Dictionary<string, string?>
-        {
-            ["RateLimits:PublicReadsPerMinute"] = "2",
-            ["RateLimits:TrustedForwarders"] = "1",
-        });
+        await using var app = await BehindOneFrontEndAsync();
         using var client = app.CreateClient();
 
         Assert.Equal(HttpStatusCode.OK, await ReadAsync(client, "2001:db8:1:2::1"));
