@@ -92,6 +92,9 @@ internal sealed class WorkerChannel : IDisposable
         return response.InvocationResponse;
     }
 
+    /// <summary>Asks the worker to cancel an invocation (its function's token fires); the invocation still answers.</summary>
+    public void Cancel(string invocationId) => Post(new StreamingMessage { InvocationCancel = new InvocationCancel { InvocationId = invocationId } });
+
     /// <summary>Sends a message that has no answer.</summary>
     public void Post(StreamingMessage message)
     {

@@ -23,6 +23,9 @@ internal sealed class TimerFunctionRunner : IDisposable
     private readonly TimeProvider time;
     private readonly ILogger logger;
     private readonly SemaphoreSlim running = new(1, 1);
+
+    /// <summary>How long a cancelled run may keep the timer while its worker finishes.</summary>
+    private static readonly TimeSpan CancelledRunGrace = TimeSpan.FromSeconds(30);
     private DateTimeOffset? lastScheduledOccurrence;
 
     public TimerFunctionRunner(HostedFunction function, AppSettingResolver settings, ReadinessGate gate, TimeSpan readyTimeout, TimeProvider time, ILogger logger)
@@ -117,7 +120,21 @@ internal sealed class TimerFunctionRunner : IDisposable
             InvocationResponse response;
             using (session.Channel.CaptureLogs(invocationId, logs))
             {
-                response = await session.Channel.InvokeAsync(request, cancellationToken);
+                // A cancelled run is cancelled in the worker and still awaited (for a grace period) before the timer
+                // is free again, as the Functions host holds a timer's lock until its invocation returns: a run on
+                // demand or the next occurrence never overlaps one that is still finishing.
+                var invocation = session.Channel.InvokeAsync(request, CancellationToken.None);
+                using var cancel = cancellationToken.Register(() => session.Channel.Cancel(invocationId));
+                try
+                {
+                    response = await invocation.WaitAsync(cancellationToken);
+                }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                {
+                    await Task.WhenAny(invocation, Task.Delay(CancelledRunGrace, CancellationToken.None));
+                    _ = invocation.ContinueWith(t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+                    throw;
+                }
             }
 
             failure = response.Result?.Status == StatusResult.Types.Status.Success

@@ -20,8 +20,6 @@ public sealed class ReminderTimer(
     ExpectedUpdateService updates,
     CrisisStore crises,
     Outbox outbox,
-    SignedTokens tokens,
-    IOptions<PublicPagesOptions> pages,
     TimeProvider time,
     ILogger<ReminderTimer> logger, TimerRuns runs) : ITimerFunction
 {
@@ -55,6 +53,19 @@ public sealed class ReminderTimer(
             $"{due.Count} due entries, {queued} messages queued; {sent.Sent} sent, {sent.Retried} to retry, {sent.Failed} failed");
     }
 
+    private static IEnumerable<OutboxChannel> ChannelsOf(Stakeholder recipient)
+    {
+        if (recipient.Email is not null)
+        {
+            yield return OutboxChannel.Email;
+        }
+
+        if (recipient.WebhookUrl is not null)
+        {
+            yield return OutboxChannel.Webhook;
+        }
+    }
+
     private async Task<int> HandleAsync(DueEntry entry, CancellationToken cancellationToken)
     {
         var found = await store.GetExpectedAsync(entry.CrisisId, entry.ExpectedUpdateId, cancellationToken);
@@ -79,11 +90,9 @@ public sealed class ReminderTimer(
         {
             foreach (var recipient in recipients)
             {
-                var token = tokens.Create(ActionPurpose, $"{crisis.Id}|{update.Id}|{update.Current.Number}|{recipient.Id}", ActionLinkLifetime);
-                var link = pages.Value.BaseUrl.AbsoluteUri.TrimEnd('/') + "/api/stakeholder-actions?token=" + Uri.EscapeDataString(token);
-                foreach (var message in ReminderMessages.For(entry.Kind, crisis, update, owner, recipient, link))
+                foreach (var channel in ChannelsOf(recipient))
                 {
-                    queued += await outbox.EnqueueAsync(message, cancellationToken) ? 1 : 0;
+                    queued += await outbox.EnqueueAsync(ReminderNotifications.Message(entry.Kind, crisis.Id, update.Id, update.Current.Number, recipient.Id, channel), cancellationToken) ? 1 : 0;
                 }
             }
         }

@@ -10,6 +10,7 @@ public static class StakeholderServices
         services.AddSingleton<StakeholderStore>();
         services.AddSingleton<ExpectedUpdateService>();
         services.AddTimerFunction<ReminderTimer>();
+        services.AddSingleton<Notifications.IDeferredMessages, ReminderNotifications>();
         return services;
     }
 }

@@ -36,7 +36,16 @@ public sealed class ReminderFixture : IAsyncDisposable
     public static async Task<ReminderFixture> StartAsync(IReadOnlyDictionary<string, string?>? settings = null)
     {
         var clock = new ManualTimeProvider(Start);
-        var app = await CrisisAppFactory.CreateAsync(settings, clock);
+
+        // Only the timer sends here (no background sending after a publish or a queued message), so a test reads
+        // what a run sent as soon as the run returns, and no send outlives the run that a test kills.
+        var all = new Dictionary<string, string?> { ["Outbox:SendInBackground"] = "false" };
+        foreach (var (name, value) in settings ?? new Dictionary<string, string?>())
+        {
+            all[name] = value;
+        }
+
+        var app = await CrisisAppFactory.CreateAsync(all, clock);
         var receiver = await WebhookReceiver.StartAsync();
         using var admin = app.CreateAdminClient();
         var crisisId = await CrisisFixtures.CreateActiveAsync(admin, CrisisFixtures.NewCrisis("en", "fa"));
