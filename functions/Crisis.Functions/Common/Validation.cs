@@ -10,6 +10,8 @@ namespace Crisis.Functions.Common;
 /// </summary>
 public sealed class Validation
 {
+    public const int MaxUrl = 2000;
+
     private readonly Dictionary<string, List<string>> _errors = new(StringComparer.Ordinal);
 
     public bool IsValid => _errors.Count == 0;
@@ -114,7 +116,7 @@ public sealed class Validation
         }
 
         var schemes = allowContactSchemes ? new[] { "http", "https", "tel", "mailto", "sms" } : ["http", "https"];
-        if (value.Length > 2000 || !Uri.TryCreate(value, UriKind.Absolute, out var uri) || !schemes.Contains(uri.Scheme)
+        if (value.Length > MaxUrl || !Uri.TryCreate(value, UriKind.Absolute, out var uri) || !schemes.Contains(uri.Scheme)
             || value.Any(char.IsControl) || value.Any(char.IsWhiteSpace))
         {
             Add(field, $"must be an absolute {string.Join("/", schemes)} URL.");

@@ -51,6 +51,9 @@ public static partial class CrisisIds
     [GeneratedRegex("^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?\\z")]
     private static partial Regex WellFormed();
 
+    /// <summary>The longest id <see cref="ChildWellFormed"/> matches, declared as the OpenAPI maxLength.</summary>
+    public const int MaxChildId = 64;
+
     [GeneratedRegex("^[A-Za-z0-9_-]{1,64}\\z")]
     private static partial Regex ChildWellFormed();
 }
