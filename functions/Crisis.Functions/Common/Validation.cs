@@ -12,6 +12,9 @@ public sealed class Validation
 {
     public const int MaxUrl = 2000;
 
+    /// <summary>The longest email address (RFC 5321's path limit less its brackets).</summary>
+    public const int MaxEmail = 254;
+
     private readonly Dictionary<string, List<string>> _errors = new(StringComparer.Ordinal);
 
     public bool IsValid => _errors.Count == 0;
@@ -133,7 +136,7 @@ public sealed class Validation
     }
 
     public static bool IsEmailAddress(string value) =>
-        value.Length <= 254 && !value.Any(c => char.IsControl(c) || char.IsWhiteSpace(c))
+        value.Length <= MaxEmail && !value.Any(c => char.IsControl(c) || char.IsWhiteSpace(c))
         && System.Net.Mail.MailAddress.TryCreate(value, out var address) && address.Address == value && address.Host.Contains('.', StringComparison.Ordinal);
 
     public void Count<T>(string field, IReadOnlyCollection<T>? items, int max)

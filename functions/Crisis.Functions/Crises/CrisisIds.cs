@@ -43,6 +43,9 @@ public static partial class CrisisIds
     }
 
     /// <summary>Whether a route value can be a crisis id at all (lowercase letters, digits, hyphens; at most 64).</summary>
+    /// <summary>The longest crisis id <see cref="WellFormed"/> matches, declared as the OpenAPI maxLength.</summary>
+    public const int MaxId = 64;
+
     public static bool IsWellFormed(string? id) => id is not null && WellFormed().IsMatch(id);
 
     /// <summary>Whether a route value can be a child id (FAQ entry, update, question): letters, digits, '-', '_'.</summary>
