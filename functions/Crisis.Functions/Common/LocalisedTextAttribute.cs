@@ -2,16 +2,20 @@ namespace Crisis.Functions.Common;
 
 /// <summary>
 /// A text per language (a map from language tag to text) whose texts are at most <see cref="MaxLength"/> characters
-/// and whose languages are at most <see cref="MaxLanguages"/>. The validation reads the same constants the attribute
-/// is given; the OpenAPI document declares them as the map's <c>additionalProperties.maxLength</c> and
+/// and whose languages, when limited, are at most <see cref="MaxLanguages"/>. The validation reads the same constants
+/// the attribute is given; the OpenAPI document declares them as the map's <c>additionalProperties.maxLength</c> and
 /// <c>maxProperties</c>, which a property attribute such as MaxLength cannot say of a map's values.
 /// </summary>
 [AttributeUsage(AttributeTargets.Property, AllowMultiple = false)]
-public sealed class LocalisedTextAttribute(int maxLength, int maxLanguages) : Attribute
+public sealed class LocalisedTextAttribute(int maxLength) : Attribute
 {
     public int MaxLength { get; } = maxLength;
 
-    public int MaxLanguages { get; } = maxLanguages;
+    /// <summary>The most languages, for texts in a crisis' languages; 0 where the languages are not limited (a touchpoint's).</summary>
+    public int MaxLanguages { get; init; }
+
+    /// <summary>When each language holds a list of texts rather than one: the most texts per language.</summary>
+    public int MaxItems { get; init; }
 }
 
 /// <summary>

@@ -10,7 +10,7 @@ namespace Crisis.Functions.Crises;
 public sealed record CrisisContent
 {
     /// <summary>Where things stand now, in a sentence or two ("Deliveries in the north are delayed by up to 3 days").</summary>
-    [LocalisedText(ContentValidation.MaxStatusText, CrisisValidation.MaxLanguages)]
+    [LocalisedText(ContentValidation.MaxStatusText, MaxLanguages = CrisisValidation.MaxLanguages)]
     public Dictionary<string, string> StatusText { get; init; } = [];
 
     [MaxLength(ContentValidation.MaxKeyDates)]
@@ -31,13 +31,13 @@ public sealed record CrisisContent
     public static CrisisContent Empty { get; } = new();
 }
 
-public sealed record KeyDate(DateOnly Date, [property: LocalisedText(ContentValidation.MaxLabel, CrisisValidation.MaxLanguages)] Dictionary<string, string> Label);
+public sealed record KeyDate(DateOnly Date, [property: LocalisedText(ContentValidation.MaxLabel, MaxLanguages = CrisisValidation.MaxLanguages)] Dictionary<string, string> Label);
 
 /// <summary>A policy customers care about (cancellation, refund) and whether the crisis changed it.</summary>
 public sealed record Policy(
     [property: MaxLength(ContentValidation.MaxKey)] string Key,
-    [property: LocalisedText(ContentValidation.MaxPolicyTitle, CrisisValidation.MaxLanguages)] Dictionary<string, string> Title,
-    [property: LocalisedText(ContentValidation.MaxPolicyText, CrisisValidation.MaxLanguages)] Dictionary<string, string> Text,
+    [property: LocalisedText(ContentValidation.MaxPolicyTitle, MaxLanguages = CrisisValidation.MaxLanguages)] Dictionary<string, string> Title,
+    [property: LocalisedText(ContentValidation.MaxPolicyText, MaxLanguages = CrisisValidation.MaxLanguages)] Dictionary<string, string> Text,
     bool ChangedByCrisis);
 
 public enum Need
@@ -65,7 +65,7 @@ public sealed record ChannelForNeed(
     Need Need,
     ChannelKind Channel,
     [property: MaxLength(Validation.MaxUrl)] string Contact,
-    [property: LocalisedText(ContentValidation.MaxNote, CrisisValidation.MaxLanguages)] Dictionary<string, string>? Note = null);
+    [property: LocalisedText(ContentValidation.MaxNote, MaxLanguages = CrisisValidation.MaxLanguages)] Dictionary<string, string>? Note = null);
 
 public enum ResourceKind
 {
@@ -78,15 +78,15 @@ public enum ResourceKind
 public sealed record HelpfulResource(
     ResourceKind Kind,
     [property: MaxLength(Validation.MaxUrl)] string Url,
-    [property: LocalisedText(ContentValidation.MaxResourceTitle, CrisisValidation.MaxLanguages)] Dictionary<string, string> Title,
-    [property: LocalisedText(ContentValidation.MaxResourceDescription, CrisisValidation.MaxLanguages)] Dictionary<string, string>? Description = null);
+    [property: LocalisedText(ContentValidation.MaxResourceTitle, MaxLanguages = CrisisValidation.MaxLanguages)] Dictionary<string, string> Title,
+    [property: LocalisedText(ContentValidation.MaxResourceDescription, MaxLanguages = CrisisValidation.MaxLanguages)] Dictionary<string, string>? Description = null);
 
 public sealed record FaqEntry(
     [property: MaxLength(CrisisIds.MaxChildId)] string Id,
     [property: MaxLength(ContentValidation.MaxKey)] string Category,
     [property: Range(0, ContentValidation.MaxFaqOrder)] int Order,
-    [property: LocalisedText(ContentValidation.MaxQuestion, CrisisValidation.MaxLanguages)] Dictionary<string, string> Question,
-    [property: LocalisedText(ContentValidation.MaxAnswer, CrisisValidation.MaxLanguages)] Dictionary<string, string> Answer);
+    [property: LocalisedText(ContentValidation.MaxQuestion, MaxLanguages = CrisisValidation.MaxLanguages)] Dictionary<string, string> Question,
+    [property: LocalisedText(ContentValidation.MaxAnswer, MaxLanguages = CrisisValidation.MaxLanguages)] Dictionary<string, string> Answer);
 
 /// <summary>One entry of the update timeline. Drafts are not public; publishing one republishes the page.</summary>
 public sealed record CrisisUpdate

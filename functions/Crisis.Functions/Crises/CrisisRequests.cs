@@ -4,8 +4,8 @@ using Crisis.Functions.Common;
 namespace Crisis.Functions.Crises;
 
 public sealed record CreateCrisisRequest(
-    [property: LocalisedText(CrisisValidation.MaxTitle, CrisisValidation.MaxLanguages)] Dictionary<string, string> Title,
-    [property: LocalisedText(CrisisValidation.MaxSummary, CrisisValidation.MaxLanguages)] Dictionary<string, string> Summary,
+    [property: LocalisedText(CrisisValidation.MaxTitle, MaxLanguages = CrisisValidation.MaxLanguages)] Dictionary<string, string> Title,
+    [property: LocalisedText(CrisisValidation.MaxSummary, MaxLanguages = CrisisValidation.MaxLanguages)] Dictionary<string, string> Summary,
     Severity Severity,
     [property: MaxLength(Common.Languages.MaxTag)] string DefaultLanguage,
     [property: MaxLength(CrisisValidation.MaxLanguages), ItemMaxLength(Common.Languages.MaxTag)] List<string> Languages,
@@ -19,8 +19,8 @@ public sealed record CreateCrisisRequest(
 /// <see cref="NextUpdateExpectedAt"/> is the public promise: a time sets it, null withdraws it, absent keeps it.
 /// </summary>
 public sealed record UpdateCrisisRequest(
-    [property: LocalisedText(CrisisValidation.MaxTitle, CrisisValidation.MaxLanguages)] Dictionary<string, string?>? Title = null,
-    [property: LocalisedText(CrisisValidation.MaxSummary, CrisisValidation.MaxLanguages)] Dictionary<string, string?>? Summary = null,
+    [property: LocalisedText(CrisisValidation.MaxTitle, MaxLanguages = CrisisValidation.MaxLanguages)] Dictionary<string, string?>? Title = null,
+    [property: LocalisedText(CrisisValidation.MaxSummary, MaxLanguages = CrisisValidation.MaxLanguages)] Dictionary<string, string?>? Summary = null,
     Severity? Severity = null,
     [property: MaxLength(Common.Languages.MaxTag)] string? DefaultLanguage = null,
     [property: MaxLength(CrisisValidation.MaxLanguages), ItemMaxLength(Common.Languages.MaxTag)] List<string>? Languages = null,
@@ -74,7 +74,7 @@ public sealed record UpdateCrisisRequest(
 /// update is published; an update without it leaves the promise as it was.
 /// </summary>
 public sealed record CreateUpdateRequest(
-    [property: LocalisedText(CrisisValidation.MaxUpdateText, CrisisValidation.MaxLanguages)] Dictionary<string, string> Text,
+    [property: LocalisedText(CrisisValidation.MaxUpdateText, MaxLanguages = CrisisValidation.MaxLanguages)] Dictionary<string, string> Text,
     DateTimeOffset? NextUpdateExpectedAt = null,
     bool Publish = false,
     [property: MaxLength(Topics.MaxLength)] string? Topic = null);

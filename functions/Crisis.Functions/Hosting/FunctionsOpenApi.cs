@@ -117,8 +117,20 @@ public sealed class OpenApiDocuments
             if (context.JsonPropertyInfo?.AttributeProvider?.GetCustomAttributes(typeof(LocalisedTextAttribute), inherit: true) is [LocalisedTextAttribute localised, ..]
                 && schema.AdditionalProperties is OpenApiSchema texts)
             {
-                texts.MaxLength = localised.MaxLength;
-                schema.MaxProperties = localised.MaxLanguages;
+                if (texts.Items is OpenApiSchema text)
+                {
+                    texts.MaxItems = localised.MaxItems;
+                    text.MaxLength = localised.MaxLength;
+                }
+                else
+                {
+                    texts.MaxLength = localised.MaxLength;
+                }
+
+                if (localised.MaxLanguages > 0)
+                {
+                    schema.MaxProperties = localised.MaxLanguages;
+                }
             }
 
             if (context.JsonPropertyInfo?.AttributeProvider?.GetCustomAttributes(typeof(ItemMaxLengthAttribute), inherit: true) is [ItemMaxLengthAttribute item, ..]
