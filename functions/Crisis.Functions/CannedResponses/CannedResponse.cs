@@ -54,14 +54,22 @@ public sealed record CannedResponse
 
 public sealed record CannedResponseRequest(
     [property: MaxLength(CannedResponseValidation.MaxName)] string Name,
-    Dictionary<string, List<string>> Snippets,
-    [property: MaxLength(CannedResponseValidation.MaxTags)] List<string>? Tags = null);
+    [property: LocalisedText(CannedResponseValidation.MaxSnippet, MaxLanguages = CrisisValidation.MaxLanguages, MaxItems = CannedResponseValidation.MaxSnippets)] Dictionary<string, List<string>> Snippets,
+    [property: MaxLength(CannedResponseValidation.MaxTags), ItemMaxLength(Topics.MaxLength)] List<string>? Tags = null);
 
-public sealed record ApprovalRequest(ReviewChecklist Checklist, string? StakeholderId = null, string? Notes = null);
+public sealed record ApprovalRequest(
+    ReviewChecklist Checklist,
+    [property: MaxLength(CrisisIds.MaxChildId)] string? StakeholderId = null,
+    [property: MaxLength(ApprovalRequest.MaxNotes)] string? Notes = null)
+{
+    public const int MaxNotes = 2000;
+}
 
 public static class CannedResponseValidation
 {
     public const int MaxSnippets = 10;
+
+    public const int MaxSnippet = 1000;
 
     /// <summary>Read here and, through the request's attributes, by the OpenAPI schema.</summary>
     public const int MaxName = 120;
@@ -94,7 +102,7 @@ public static class CannedResponseValidation
 
             for (var i = 0; i < snippets.Count; i++)
             {
-                v.Text($"snippets.{language}[{i}]", snippets[i], 1000);
+                v.Text($"snippets.{language}[{i}]", snippets[i], MaxSnippet);
             }
         }
 

@@ -122,7 +122,7 @@ public sealed class CannedResponsesAdminFunctions(CrisisService crises, CrisisSt
 
         var input = body.Value!;
         var validation = new Validation();
-        validation.Text("notes", input.Notes, 2000, required: false);
+        validation.Text("notes", input.Notes, ApprovalRequest.MaxNotes, required: false);
         foreach (var (item, held) in new[] { ("empathy", input.Checklist.Empathy), ("clarity", input.Checklist.Clarity), ("consistency", input.Checklist.Consistency), ("realism", input.Checklist.Realism), ("helpfulness", input.Checklist.Helpfulness) })
         {
             if (!held)

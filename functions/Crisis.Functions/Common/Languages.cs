@@ -6,9 +6,12 @@ namespace Crisis.Functions.Common;
 /// <summary>Language tags (BCP 47, as known to ICU), their writing direction, and content negotiation with fallback.</summary>
 public static class Languages
 {
+    /// <summary>The longest language tag accepted.</summary>
+    public const int MaxTag = 35;
+
     /// <summary>Whether <paramref name="tag"/> has the shape of a language tag (BCP 47 subtags: 1 to 8 letters or digits, hyphen-separated), known or not.</summary>
     public static bool IsWellFormed([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] string? tag) =>
-        !string.IsNullOrEmpty(tag) && tag.Length <= 35 && tag.Split('-').All(s => s.Length is >= 1 and <= 8 && s.All(char.IsAsciiLetterOrDigit));
+        !string.IsNullOrEmpty(tag) && tag.Length <= MaxTag && tag.Split('-').All(s => s.Length is >= 1 and <= 8 && s.All(char.IsAsciiLetterOrDigit));
 
     /// <summary>The normalised tag ("en", "pt-BR", "sr-Latn") when it names a known language, else null.</summary>
     public static string? Normalise(string? tag)

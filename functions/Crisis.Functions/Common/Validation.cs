@@ -10,6 +10,11 @@ namespace Crisis.Functions.Common;
 /// </summary>
 public sealed class Validation
 {
+    public const int MaxUrl = 2000;
+
+    /// <summary>The longest email address (RFC 5321's path limit less its brackets).</summary>
+    public const int MaxEmail = 254;
+
     private readonly Dictionary<string, List<string>> _errors = new(StringComparer.Ordinal);
 
     public bool IsValid => _errors.Count == 0;
@@ -114,7 +119,7 @@ public sealed class Validation
         }
 
         var schemes = allowContactSchemes ? new[] { "http", "https", "tel", "mailto", "sms" } : ["http", "https"];
-        if (value.Length > 2000 || !Uri.TryCreate(value, UriKind.Absolute, out var uri) || !schemes.Contains(uri.Scheme)
+        if (value.Length > MaxUrl || !Uri.TryCreate(value, UriKind.Absolute, out var uri) || !schemes.Contains(uri.Scheme)
             || value.Any(char.IsControl) || value.Any(char.IsWhiteSpace))
         {
             Add(field, $"must be an absolute {string.Join("/", schemes)} URL.");
@@ -131,7 +136,7 @@ public sealed class Validation
     }
 
     public static bool IsEmailAddress(string value) =>
-        value.Length <= 254 && !value.Any(c => char.IsControl(c) || char.IsWhiteSpace(c))
+        value.Length <= MaxEmail && !value.Any(c => char.IsControl(c) || char.IsWhiteSpace(c))
         && System.Net.Mail.MailAddress.TryCreate(value, out var address) && address.Address == value && address.Host.Contains('.', StringComparison.Ordinal);
 
     public void Count<T>(string field, IReadOnlyCollection<T>? items, int max)

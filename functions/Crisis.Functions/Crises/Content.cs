@@ -1,3 +1,6 @@
+using System.ComponentModel.DataAnnotations;
+using Crisis.Functions.Common;
+
 namespace Crisis.Functions.Crises;
 
 /// <summary>
@@ -7,25 +10,35 @@ namespace Crisis.Functions.Crises;
 public sealed record CrisisContent
 {
     /// <summary>Where things stand now, in a sentence or two ("Deliveries in the north are delayed by up to 3 days").</summary>
+    [LocalisedText(ContentValidation.MaxStatusText, MaxLanguages = CrisisValidation.MaxLanguages)]
     public Dictionary<string, string> StatusText { get; init; } = [];
 
+    [MaxLength(ContentValidation.MaxKeyDates)]
     public List<KeyDate> KeyDates { get; init; } = [];
 
+    [MaxLength(ContentValidation.MaxPolicies)]
     public List<Policy> Policies { get; init; } = [];
 
+    [MaxLength(ContentValidation.MaxChannels)]
     public List<ChannelForNeed> Channels { get; init; } = [];
 
+    [MaxLength(ContentValidation.MaxResources)]
     public List<HelpfulResource> Resources { get; init; } = [];
 
+    [MaxLength(ContentValidation.MaxFaqEntries)]
     public List<FaqEntry> Faq { get; init; } = [];
 
     public static CrisisContent Empty { get; } = new();
 }
 
-public sealed record KeyDate(DateOnly Date, Dictionary<string, string> Label);
+public sealed record KeyDate(DateOnly Date, [property: LocalisedText(ContentValidation.MaxLabel, MaxLanguages = CrisisValidation.MaxLanguages)] Dictionary<string, string> Label);
 
 /// <summary>A policy customers care about (cancellation, refund) and whether the crisis changed it.</summary>
-public sealed record Policy(string Key, Dictionary<string, string> Title, Dictionary<string, string> Text, bool ChangedByCrisis);
+public sealed record Policy(
+    [property: MaxLength(ContentValidation.MaxKey)] string Key,
+    [property: LocalisedText(ContentValidation.MaxPolicyTitle, MaxLanguages = CrisisValidation.MaxLanguages)] Dictionary<string, string> Title,
+    [property: LocalisedText(ContentValidation.MaxPolicyText, MaxLanguages = CrisisValidation.MaxLanguages)] Dictionary<string, string> Text,
+    bool ChangedByCrisis);
 
 public enum Need
 {
@@ -48,7 +61,11 @@ public enum ChannelKind
 }
 
 /// <summary>Which channel fits which need, and how to reach it: technical → live chat, emergency → a phone answered by a person.</summary>
-public sealed record ChannelForNeed(Need Need, ChannelKind Channel, string Contact, Dictionary<string, string>? Note = null);
+public sealed record ChannelForNeed(
+    Need Need,
+    ChannelKind Channel,
+    [property: MaxLength(Validation.MaxUrl)] string Contact,
+    [property: LocalisedText(ContentValidation.MaxNote, MaxLanguages = CrisisValidation.MaxLanguages)] Dictionary<string, string>? Note = null);
 
 public enum ResourceKind
 {
@@ -58,9 +75,18 @@ public enum ResourceKind
     Other,
 }
 
-public sealed record HelpfulResource(ResourceKind Kind, string Url, Dictionary<string, string> Title, Dictionary<string, string>? Description = null);
+public sealed record HelpfulResource(
+    ResourceKind Kind,
+    [property: MaxLength(Validation.MaxUrl)] string Url,
+    [property: LocalisedText(ContentValidation.MaxResourceTitle, MaxLanguages = CrisisValidation.MaxLanguages)] Dictionary<string, string> Title,
+    [property: LocalisedText(ContentValidation.MaxResourceDescription, MaxLanguages = CrisisValidation.MaxLanguages)] Dictionary<string, string>? Description = null);
 
-public sealed record FaqEntry(string Id, string Category, int Order, Dictionary<string, string> Question, Dictionary<string, string> Answer);
+public sealed record FaqEntry(
+    [property: MaxLength(CrisisIds.MaxChildId)] string Id,
+    [property: MaxLength(ContentValidation.MaxKey)] string Category,
+    [property: Range(0, ContentValidation.MaxFaqOrder)] int Order,
+    [property: LocalisedText(ContentValidation.MaxQuestion, MaxLanguages = CrisisValidation.MaxLanguages)] Dictionary<string, string> Question,
+    [property: LocalisedText(ContentValidation.MaxAnswer, MaxLanguages = CrisisValidation.MaxLanguages)] Dictionary<string, string> Answer);
 
 /// <summary>One entry of the update timeline. Drafts are not public; publishing one republishes the page.</summary>
 public sealed record CrisisUpdate

@@ -9,6 +9,37 @@ public static partial class ContentValidation
 {
     public const int MaxFaqEntries = 300;
 
+    public const int MaxStatusText = 1000;
+
+    public const int MaxKeyDates = 50;
+
+    public const int MaxLabel = 200;
+
+    public const int MaxPolicies = 30;
+
+    public const int MaxPolicyTitle = 200;
+
+    public const int MaxPolicyText = 4000;
+
+    public const int MaxChannels = 30;
+
+    public const int MaxNote = 500;
+
+    public const int MaxResources = 50;
+
+    public const int MaxResourceTitle = 200;
+
+    public const int MaxResourceDescription = 1000;
+
+    public const int MaxQuestion = 500;
+
+    public const int MaxAnswer = 5000;
+
+    public const int MaxFaqOrder = 10_000;
+
+    /// <summary>The longest key (policy key, FAQ category) <see cref="KeyPattern"/> matches, declared as the OpenAPI maxLength.</summary>
+    public const int MaxKey = 40;
+
     public static Validation Validate(CrisisContent content, CrisisRecord crisis)
     {
         ArgumentNullException.ThrowIfNull(content);
@@ -17,39 +48,39 @@ public static partial class ContentValidation
         var languages = crisis.Languages;
         var fallback = crisis.DefaultLanguage;
 
-        v.Localised("statusText", content.StatusText, languages, fallback, 1000, required: false);
+        v.Localised("statusText", content.StatusText, languages, fallback, MaxStatusText, required: false);
 
-        v.Count("keyDates", content.KeyDates, 50);
+        v.Count("keyDates", content.KeyDates, MaxKeyDates);
         for (var i = 0; i < content.KeyDates.Count; i++)
         {
-            v.Localised($"keyDates[{i}].label", content.KeyDates[i].Label, languages, fallback, 200);
+            v.Localised($"keyDates[{i}].label", content.KeyDates[i].Label, languages, fallback, MaxLabel);
         }
 
-        v.Count("policies", content.Policies, 30);
+        v.Count("policies", content.Policies, MaxPolicies);
         Unique(v, "policies", content.Policies.Select(p => p.Key));
         for (var i = 0; i < content.Policies.Count; i++)
         {
             var policy = content.Policies[i];
             Key(v, $"policies[{i}].key", policy.Key);
-            v.Localised($"policies[{i}].title", policy.Title, languages, fallback, 200);
-            v.Localised($"policies[{i}].text", policy.Text, languages, fallback, 4000);
+            v.Localised($"policies[{i}].title", policy.Title, languages, fallback, MaxPolicyTitle);
+            v.Localised($"policies[{i}].text", policy.Text, languages, fallback, MaxPolicyText);
         }
 
-        v.Count("channels", content.Channels, 30);
+        v.Count("channels", content.Channels, MaxChannels);
         for (var i = 0; i < content.Channels.Count; i++)
         {
             var channel = content.Channels[i];
             v.Url($"channels[{i}].contact", channel.Contact, allowContactSchemes: true);
-            v.Localised($"channels[{i}].note", channel.Note, languages, fallback, 500, required: false);
+            v.Localised($"channels[{i}].note", channel.Note, languages, fallback, MaxNote, required: false);
         }
 
-        v.Count("resources", content.Resources, 50);
+        v.Count("resources", content.Resources, MaxResources);
         for (var i = 0; i < content.Resources.Count; i++)
         {
             var resource = content.Resources[i];
             v.Url($"resources[{i}].url", resource.Url);
-            v.Localised($"resources[{i}].title", resource.Title, languages, fallback, 200);
-            v.Localised($"resources[{i}].description", resource.Description, languages, fallback, 1000, required: false);
+            v.Localised($"resources[{i}].title", resource.Title, languages, fallback, MaxResourceTitle);
+            v.Localised($"resources[{i}].description", resource.Description, languages, fallback, MaxResourceDescription, required: false);
         }
 
         v.Count("faq", content.Faq, MaxFaqEntries);
@@ -63,13 +94,13 @@ public static partial class ContentValidation
             }
 
             Key(v, $"faq[{i}].category", entry.Category);
-            if (entry.Order is < 0 or > 10_000)
+            if (entry.Order is < 0 or > MaxFaqOrder)
             {
                 v.Add($"faq[{i}].order", "must be between 0 and 10000.");
             }
 
-            v.Localised($"faq[{i}].question", entry.Question, languages, fallback, 500);
-            v.Localised($"faq[{i}].answer", entry.Answer, languages, fallback, 5000);
+            v.Localised($"faq[{i}].question", entry.Question, languages, fallback, MaxQuestion);
+            v.Localised($"faq[{i}].answer", entry.Answer, languages, fallback, MaxAnswer);
         }
 
         return v;

@@ -275,7 +275,7 @@ public sealed class CrisisAdminFunctions(CrisisService crises, CrisisStore store
         }
 
         var validation = new Validation();
-        validation.Text("reason", body.Value!.Reason, 500);
+        validation.Text("reason", body.Value!.Reason, RetractUpdateRequest.MaxReason);
         if (!validation.IsValid)
         {
             return validation.ToProblem();

@@ -43,6 +43,9 @@ public static partial class CrisisIds
     }
 
     /// <summary>Whether a route value can be a crisis id at all (lowercase letters, digits, hyphens; at most 64).</summary>
+    /// <summary>The longest crisis id <see cref="WellFormed"/> matches, declared as the OpenAPI maxLength.</summary>
+    public const int MaxId = 64;
+
     public static bool IsWellFormed(string? id) => id is not null && WellFormed().IsMatch(id);
 
     /// <summary>Whether a route value can be a child id (FAQ entry, update, question): letters, digits, '-', '_'.</summary>
@@ -50,6 +53,9 @@ public static partial class CrisisIds
 
     [GeneratedRegex("^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?\\z")]
     private static partial Regex WellFormed();
+
+    /// <summary>The longest id <see cref="ChildWellFormed"/> matches, declared as the OpenAPI maxLength.</summary>
+    public const int MaxChildId = 64;
 
     [GeneratedRegex("^[A-Za-z0-9_-]{1,64}\\z")]
     private static partial Regex ChildWellFormed();

@@ -1,16 +1,17 @@
+using System.ComponentModel.DataAnnotations;
 using Crisis.Functions.Common;
 
 namespace Crisis.Functions.Crises;
 
 public sealed record CreateCrisisRequest(
-    Dictionary<string, string> Title,
-    Dictionary<string, string> Summary,
+    [property: LocalisedText(CrisisValidation.MaxTitle, MaxLanguages = CrisisValidation.MaxLanguages)] Dictionary<string, string> Title,
+    [property: LocalisedText(CrisisValidation.MaxSummary, MaxLanguages = CrisisValidation.MaxLanguages)] Dictionary<string, string> Summary,
     Severity Severity,
-    string DefaultLanguage,
-    List<string> Languages,
-    string? PublicPageUrl = null,
+    [property: MaxLength(Common.Languages.MaxTag)] string DefaultLanguage,
+    [property: MaxLength(CrisisValidation.MaxLanguages), ItemMaxLength(Common.Languages.MaxTag)] List<string> Languages,
+    [property: MaxLength(Validation.MaxUrl)] string? PublicPageUrl = null,
     DateTimeOffset? ExpectedEndAt = null,
-    string? TimeZone = null);
+    [property: MaxLength(Messages.LocalTimes.MaxTimeZoneId)] string? TimeZone = null);
 
 /// <summary>
 /// A partial edit: only the fields present change. Title and summary merge per language (a language given
@@ -18,14 +19,14 @@ public sealed record CreateCrisisRequest(
 /// <see cref="NextUpdateExpectedAt"/> is the public promise: a time sets it, null withdraws it, absent keeps it.
 /// </summary>
 public sealed record UpdateCrisisRequest(
-    Dictionary<string, string?>? Title = null,
-    Dictionary<string, string?>? Summary = null,
+    [property: LocalisedText(CrisisValidation.MaxTitle, MaxLanguages = CrisisValidation.MaxLanguages)] Dictionary<string, string?>? Title = null,
+    [property: LocalisedText(CrisisValidation.MaxSummary, MaxLanguages = CrisisValidation.MaxLanguages)] Dictionary<string, string?>? Summary = null,
     Severity? Severity = null,
-    string? DefaultLanguage = null,
-    List<string>? Languages = null,
-    string? PublicPageUrl = null,
+    [property: MaxLength(Common.Languages.MaxTag)] string? DefaultLanguage = null,
+    [property: MaxLength(CrisisValidation.MaxLanguages), ItemMaxLength(Common.Languages.MaxTag)] List<string>? Languages = null,
+    [property: MaxLength(Validation.MaxUrl)] string? PublicPageUrl = null,
     DateTimeOffset? ExpectedEndAt = null,
-    string? TimeZone = null)
+    [property: MaxLength(Messages.LocalTimes.MaxTimeZoneId)] string? TimeZone = null)
 {
     /// <summary>The public promise: a time sets it, null withdraws it, absent keeps it.</summary>
     public PatchValue<DateTimeOffset> NextUpdateExpectedAt { get; init; }
@@ -72,15 +73,28 @@ public sealed record UpdateCrisisRequest(
 /// A new update. <see cref="NextUpdateExpectedAt"/>, when given, becomes the crisis' public promise once the
 /// update is published; an update without it leaves the promise as it was.
 /// </summary>
-public sealed record CreateUpdateRequest(Dictionary<string, string> Text, DateTimeOffset? NextUpdateExpectedAt = null, bool Publish = false, string? Topic = null);
+public sealed record CreateUpdateRequest(
+    [property: LocalisedText(CrisisValidation.MaxUpdateText, MaxLanguages = CrisisValidation.MaxLanguages)] Dictionary<string, string> Text,
+    DateTimeOffset? NextUpdateExpectedAt = null,
+    bool Publish = false,
+    [property: MaxLength(Topics.MaxLength)] string? Topic = null);
 
 /// <summary>Withdraws a published update; <see cref="Reason"/> is kept in the audit.</summary>
-public sealed record RetractUpdateRequest(string Reason);
+public sealed record RetractUpdateRequest([property: MaxLength(RetractUpdateRequest.MaxReason)] string Reason)
+{
+    public const int MaxReason = 500;
+}
 
 /// <summary>The rules every crisis record must satisfy, whether created or edited.</summary>
 public static class CrisisValidation
 {
     public const int MaxLanguages = 10;
+
+    public const int MaxTitle = 200;
+
+    public const int MaxSummary = 2000;
+
+    public const int MaxUpdateText = 2500;
 
     /// <summary>Normalises the language tags of a request ("en-gb" → "en-GB"); unknown tags stay as given and fail validation.</summary>
     public static List<string> NormaliseLanguages(IEnumerable<string> languages) =>
@@ -115,13 +129,13 @@ public static class CrisisValidation
             return v;
         }
 
-        v.Localised("title", crisis.Title, crisis.Languages, crisis.DefaultLanguage, 200);
+        v.Localised("title", crisis.Title, crisis.Languages, crisis.DefaultLanguage, MaxTitle);
         foreach (var (language, title) in crisis.Title)
         {
-            v.Text($"title.{language}", title, 200, multiline: false);
+            v.Text($"title.{language}", title, MaxTitle, multiline: false);
         }
 
-        v.Localised("summary", crisis.Summary, crisis.Languages, crisis.DefaultLanguage, 2000);
+        v.Localised("summary", crisis.Summary, crisis.Languages, crisis.DefaultLanguage, MaxSummary);
         v.Url("publicPageUrl", crisis.PublicPageUrl, required: false);
         if (!Messages.LocalTimes.TryFindTimeZone(crisis.TimeZone, out _))
         {
@@ -149,7 +163,7 @@ public static class CrisisValidation
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(crisis);
         var v = new Validation();
-        v.Localised("text", request.Text, crisis.Languages, crisis.DefaultLanguage, 2500);
+        v.Localised("text", request.Text, crisis.Languages, crisis.DefaultLanguage, MaxUpdateText);
         Promise(v, "nextUpdateExpectedAt", request.NextUpdateExpectedAt, now);
         if (request.Topic is not null && !Topics.IsValid(request.Topic))
         {
@@ -164,6 +178,9 @@ public static class CrisisValidation
 public static partial class Topics
 {
     public const string Rule = "must be 1 to 40 lowercase letters, digits or hyphens, starting with a letter or digit.";
+
+    /// <summary>The longest topic <see cref="Pattern"/> matches, declared as the OpenAPI maxLength.</summary>
+    public const int MaxLength = 40;
 
     public static bool IsValid(string? topic) => topic is not null && Pattern().IsMatch(topic);
 

@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using Crisis.Functions.Access;
 using Crisis.Functions.Common;
 using Crisis.Functions.Crises;
@@ -8,11 +9,17 @@ using Microsoft.Azure.Functions.Worker;
 
 namespace Crisis.Functions.Feedback;
 
-public sealed record VoteRequest(bool Helpful, string? Language = null);
+public sealed record VoteRequest(bool Helpful, [property: MaxLength(Languages.MaxTag)] string? Language = null);
 
-public sealed record QuestionRequest(string Text, string? Language = null, string? Contact = null);
+public sealed record QuestionRequest(
+    [property: MaxLength(QuestionRequest.MaxText)] string Text,
+    [property: MaxLength(Languages.MaxTag)] string? Language = null,
+    [property: MaxLength(Validation.MaxEmail)] string? Contact = null)
+{
+    public const int MaxText = 1000;
+}
 
-public sealed record AnswerRequest(string FaqEntryId);
+public sealed record AnswerRequest([property: MaxLength(CrisisIds.MaxChildId)] string FaqEntryId);
 
 public sealed record Received(string Status);
 
@@ -76,7 +83,7 @@ public sealed class FeedbackPublicFunctions(PublishedPageCache cache, FeedbackSt
 
         var input = body.Value!;
         var validation = new Validation();
-        validation.Text("text", input.Text, 1000);
+        validation.Text("text", input.Text, QuestionRequest.MaxText);
         if (input.Text is { Length: < 5 })
         {
             validation.Add("text", "must be at least 5 characters.");

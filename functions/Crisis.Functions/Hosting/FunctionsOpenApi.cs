@@ -113,6 +113,32 @@ public sealed class OpenApiDocuments
                 schema.Format = "date-time";
             }
 
+            // A text per language: the limit of each text and of the number of languages, which no standard attribute can carry.
+            if (context.JsonPropertyInfo?.AttributeProvider?.GetCustomAttributes(typeof(LocalisedTextAttribute), inherit: true) is [LocalisedTextAttribute localised, ..]
+                && schema.AdditionalProperties is OpenApiSchema texts)
+            {
+                if (texts.Items is OpenApiSchema text)
+                {
+                    texts.MaxItems = localised.MaxItems;
+                    text.MaxLength = localised.MaxLength;
+                }
+                else
+                {
+                    texts.MaxLength = localised.MaxLength;
+                }
+
+                if (localised.MaxLanguages > 0)
+                {
+                    schema.MaxProperties = localised.MaxLanguages;
+                }
+            }
+
+            if (context.JsonPropertyInfo?.AttributeProvider?.GetCustomAttributes(typeof(ItemMaxLengthAttribute), inherit: true) is [ItemMaxLengthAttribute item, ..]
+                && schema.Items is OpenApiSchema items)
+            {
+                items.MaxLength = item.MaxLength;
+            }
+
             return Task.CompletedTask;
         }).AddOperationTransformer((operation, context, _) =>
         {

@@ -9,6 +9,9 @@ namespace Crisis.Functions.Messages;
 /// </summary>
 public static class LocalTimes
 {
+    /// <summary>The longest time zone id accepted.</summary>
+    public const int MaxTimeZoneId = 64;
+
     public const string Utc = "UTC";
     public const string PersianCalendarName = "persian";
 
@@ -45,7 +48,7 @@ public static class LocalTimes
     public static bool TryFindTimeZone(string? id, out TimeZoneInfo zone)
     {
         zone = TimeZoneInfo.Utc;
-        if (string.IsNullOrWhiteSpace(id) || id.Length > 64)
+        if (string.IsNullOrWhiteSpace(id) || id.Length > MaxTimeZoneId)
         {
             return false;
         }

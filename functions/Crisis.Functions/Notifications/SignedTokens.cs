@@ -45,6 +45,9 @@ public enum TokenCheck
 /// </summary>
 public sealed class SignedTokens(IOptions<TokenOptions> options, TimeProvider time)
 {
+    /// <summary>The longest token accepted.</summary>
+    public const int MaxLength = 2048;
+
     public string Create(string purpose, string subject, TimeSpan lifetime)
     {
         var key = options.Value.SigningKeys.FirstOrDefault() ?? throw new InvalidOperationException("No signing key is configured (Tokens:SigningKeys).");
@@ -57,7 +60,7 @@ public sealed class SignedTokens(IOptions<TokenOptions> options, TimeProvider ti
     {
         claims = null;
         var parts = token?.Split('.');
-        if (parts is not { Length: 3 } || token!.Length > 2048)
+        if (parts is not { Length: 3 } || token!.Length > MaxLength)
         {
             return TokenCheck.Malformed;
         }

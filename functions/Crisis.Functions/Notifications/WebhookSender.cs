@@ -84,7 +84,7 @@ public sealed class WebhookSender : IDisposable
     public static string? Validate(string? url, IReadOnlyCollection<string> allowedPrivateHosts)
     {
         ArgumentNullException.ThrowIfNull(allowedPrivateHosts);
-        if (string.IsNullOrWhiteSpace(url) || url.Length > 2000 || !Uri.TryCreate(url, UriKind.Absolute, out var uri))
+        if (string.IsNullOrWhiteSpace(url) || url.Length > Common.Validation.MaxUrl || !Uri.TryCreate(url, UriKind.Absolute, out var uri))
         {
             return "must be an absolute URL.";
         }

@@ -18,9 +18,13 @@ public sealed record Decision([property: MaxLength(Decision.MaxText)] string Tex
 }
 
 /// <summary>Wording approved for staff to use, per language.</summary>
-public sealed record ApprovedWording([property: MaxLength(ApprovedWording.MaxKey)] string Key, Dictionary<string, string> Text)
+public sealed record ApprovedWording(
+    [property: MaxLength(ApprovedWording.MaxKey)] string Key,
+    [property: LocalisedText(ApprovedWording.MaxText, MaxLanguages = CrisisValidation.MaxLanguages)] Dictionary<string, string> Text)
 {
     public const int MaxKey = 100;
+
+    public const int MaxText = 4000;
 }
 
 /// <summary>
@@ -29,12 +33,14 @@ public sealed record ApprovedWording([property: MaxLength(ApprovedWording.MaxKey
 /// </summary>
 public sealed record SourceOfTruthContent(
     [property: MaxLength(SourceOfTruthContent.MaxImpact)] string Impact,
-    [property: MaxLength(SourceOfTruthContent.MaxDecisionMakers)] List<string> DecisionMakers,
+    [property: MaxLength(SourceOfTruthContent.MaxDecisionMakers), ItemMaxLength(SourceOfTruthContent.MaxDecisionMaker)] List<string> DecisionMakers,
     [property: MaxLength(SourceOfTruthContent.MaxDecisions)] List<Decision> Decisions,
     [property: MaxLength(SourceOfTruthContent.MaxApprovedWording)] List<ApprovedWording> ApprovedWording)
 {
     public const int MaxImpact = 10_000;
     public const int MaxDecisionMakers = 50;
+
+    public const int MaxDecisionMaker = 200;
     public const int MaxDecisions = 500;
     public const int MaxApprovedWording = 200;
 }
@@ -47,7 +53,10 @@ public sealed record SourceOfTruthView(int Version, DateTimeOffset? SavedAt, str
 /// <summary>A staff member who gets one message per saved version.</summary>
 public sealed record StaffSubscriber(string Id, string Name, string? Email, string? WebhookUrl, DateTimeOffset CreatedAt);
 
-public sealed record StaffSubscriberRequest(string Name, string? Email = null, string? WebhookUrl = null);
+public sealed record StaffSubscriberRequest(
+    [property: MaxLength(StakeholderValidation.MaxName)] string Name,
+    [property: MaxLength(Validation.MaxEmail)] string? Email = null,
+    [property: MaxLength(Validation.MaxUrl)] string? WebhookUrl = null);
 
 /// <summary>
 /// Versioned source-of-truth documents (<c>source-of-truth/{crisis}/v{n}.json</c>, immutable) and the staff

@@ -167,7 +167,7 @@ public sealed class SourceOfTruthAdminFunctions(
         v.Count("decisionMakers", content.DecisionMakers, SourceOfTruthContent.MaxDecisionMakers);
         foreach (var name in content.DecisionMakers)
         {
-            v.Text("decisionMakers", name, 200, multiline: false);
+            v.Text("decisionMakers", name, SourceOfTruthContent.MaxDecisionMaker, multiline: false);
         }
 
         v.Count("decisions", content.Decisions, SourceOfTruthContent.MaxDecisions);
@@ -181,7 +181,7 @@ public sealed class SourceOfTruthAdminFunctions(
         for (var i = 0; i < content.ApprovedWording.Count; i++)
         {
             v.Text($"approvedWording[{i}].key", content.ApprovedWording[i].Key, ApprovedWording.MaxKey, multiline: false);
-            v.Localised($"approvedWording[{i}].text", content.ApprovedWording[i].Text, crisis.Languages, crisis.DefaultLanguage, 4000);
+            v.Localised($"approvedWording[{i}].text", content.ApprovedWording[i].Text, crisis.Languages, crisis.DefaultLanguage, ApprovedWording.MaxText);
         }
 
         return v;

@@ -1,3 +1,7 @@
+using System.ComponentModel.DataAnnotations;
+using Crisis.Functions.Common;
+using Crisis.Functions.Crises;
+
 namespace Crisis.Functions.Stakeholders;
 
 public enum ExpectedUpdateStatus
@@ -65,10 +69,15 @@ public sealed record ExpectedUpdate
 }
 
 public sealed record ExpectedUpdateRequest(
-    string OwnerId,
-    string Topic,
+    [property: MaxLength(CrisisIds.MaxChildId)] string OwnerId,
+    [property: MaxLength(ExpectedUpdateRequest.MaxTopic)] string Topic,
     DateTimeOffset DueAt,
-    string? Area = null,
+    [property: MaxLength(StakeholderValidation.MaxArea)] string? Area = null,
     TimeSpan? Cadence = null,
     TimeSpan? GracePeriod = null,
-    List<string>? EscalateTo = null);
+    [property: MaxLength(ExpectedUpdateRequest.MaxEscalateTo), ItemMaxLength(CrisisIds.MaxChildId)] List<string>? EscalateTo = null)
+{
+    public const int MaxTopic = 200;
+
+    public const int MaxEscalateTo = 20;
+}

@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using Crisis.Functions.Common;
 using Crisis.Functions.Notifications;
 
@@ -39,17 +40,23 @@ public sealed record Stakeholder
 }
 
 public sealed record StakeholderRequest(
-    string Name,
+    [property: MaxLength(StakeholderValidation.MaxName)] string Name,
     StakeholderRole Role,
-    string Language,
-    string TimeZone,
-    string? Email = null,
-    string? WebhookUrl = null,
-    List<string>? Areas = null,
+    [property: MaxLength(Languages.MaxTag)] string Language,
+    [property: MaxLength(Messages.LocalTimes.MaxTimeZoneId)] string TimeZone,
+    [property: MaxLength(Validation.MaxEmail)] string? Email = null,
+    [property: MaxLength(Validation.MaxUrl)] string? WebhookUrl = null,
+    [property: MaxLength(StakeholderValidation.MaxAreas), ItemMaxLength(StakeholderValidation.MaxArea)] List<string>? Areas = null,
     bool CanPublish = false);
 
 public static class StakeholderValidation
 {
+    public const int MaxName = 200;
+
+    public const int MaxAreas = 20;
+
+    public const int MaxArea = 60;
+
     public static Validation Validate(StakeholderRequest request, IReadOnlyCollection<string> allowedPrivateHosts)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -62,10 +69,10 @@ public static class StakeholderValidation
             v.Add("timeZone", "must be an IANA time zone such as 'Europe/London'.");
         }
 
-        v.Count("areas", request.Areas, 20);
+        v.Count("areas", request.Areas, MaxAreas);
         foreach (var area in request.Areas ?? [])
         {
-            v.Text("areas", area, 60, multiline: false);
+            v.Text("areas", area, MaxArea, multiline: false);
         }
 
         return v;
@@ -75,7 +82,7 @@ public static class StakeholderValidation
     public static Validation Contact(string? name, string? email, string? webhookUrl, IReadOnlyCollection<string> allowedPrivateHosts)
     {
         var v = new Validation();
-        v.Text("name", name, 200, multiline: false);
+        v.Text("name", name, MaxName, multiline: false);
         if (email is null && webhookUrl is null)
         {
             v.Add("email", "an email address or a webhook URL is required.");

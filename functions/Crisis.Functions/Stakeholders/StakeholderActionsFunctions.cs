@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using Crisis.Functions.Common;
 using Crisis.Functions.Crises;
 using Crisis.Functions.Feedback;
@@ -12,13 +13,22 @@ namespace Crisis.Functions.Stakeholders;
 public sealed record ActionSummary(string CrisisId, string CrisisTitle, string Topic, int Occurrence, DateTimeOffset DueAt, string DueAtLocal, bool Answered, bool CanPublish);
 
 /// <summary>An acknowledgement; <see cref="NewEta"/> moves the stakeholder's own due time, never the public promise.</summary>
-public sealed record AcknowledgeRequest(string Token, DateTimeOffset? NewEta = null, string? Note = null);
+public sealed record AcknowledgeRequest(
+    [property: MaxLength(SignedTokens.MaxLength)] string Token,
+    DateTimeOffset? NewEta = null,
+    [property: MaxLength(AcknowledgeRequest.MaxNote)] string? Note = null)
+{
+    public const int MaxNote = 1000;
+}
 
 /// <summary>
 /// An update posted from a reminder's link. Only a stakeholder allowed to publish may name when the next public
 /// update comes (<see cref="NextUpdateExpectedAt"/>, the public promise); the reminder schedule stays internal.
 /// </summary>
-public sealed record PostUpdateRequest(string Token, Dictionary<string, string> Text, DateTimeOffset? NextUpdateExpectedAt = null);
+public sealed record PostUpdateRequest(
+    [property: MaxLength(SignedTokens.MaxLength)] string Token,
+    [property: LocalisedText(CrisisValidation.MaxUpdateText, MaxLanguages = CrisisValidation.MaxLanguages)] Dictionary<string, string> Text,
+    DateTimeOffset? NextUpdateExpectedAt = null);
 
 public sealed record ActionResult(string Status, int Occurrence, DateTimeOffset? NextDueAt, string? UpdateId = null, bool? Published = null);
 
@@ -67,7 +77,7 @@ public sealed class StakeholderActionsFunctions(
         }
 
         var validation = new Validation();
-        validation.Text("note", body.Value!.Note, 1000, required: false);
+        validation.Text("note", body.Value!.Note, AcknowledgeRequest.MaxNote, required: false);
         if (body.Value.NewEta is { } eta && (eta <= time.GetUtcNow() || eta > time.GetUtcNow().AddDays(31)))
         {
             validation.Add("newEta", "must be in the future, within 31 days.");

@@ -217,8 +217,8 @@ public sealed class ExpectedUpdateAdminFunctions(CrisisService crises, Stakehold
 
         var input = body.Value!;
         var validation = new Validation();
-        validation.Text("topic", input.Topic, 200, multiline: false);
-        validation.Text("area", input.Area, 60, required: false, multiline: false);
+        validation.Text("topic", input.Topic, ExpectedUpdateRequest.MaxTopic, multiline: false);
+        validation.Text("area", input.Area, StakeholderValidation.MaxArea, required: false, multiline: false);
         if (!CrisisIds.IsWellFormedChild(input.OwnerId) || await store.GetAsync(input.OwnerId, cancellationToken) is null)
         {
             validation.Add("ownerId", "must name an existing stakeholder.");
@@ -232,7 +232,7 @@ public sealed class ExpectedUpdateAdminFunctions(CrisisService crises, Stakehold
             }
         }
 
-        validation.Count("escalateTo", input.EscalateTo, 20);
+        validation.Count("escalateTo", input.EscalateTo, ExpectedUpdateRequest.MaxEscalateTo);
         if (input.Cadence is { } cadence && (cadence < TimeSpan.FromMinutes(15) || cadence > TimeSpan.FromDays(31)))
         {
             validation.Add("cadence", "must be between 00:15:00 and 31.00:00:00.");

@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Globalization;
 using System.Net;
 using System.Security.Cryptography;
@@ -16,10 +17,19 @@ using Microsoft.Extensions.Options;
 namespace Crisis.Functions.Subscriptions;
 
 /// <summary>A request to subscribe: exactly one contact; scope "all" (the default) or a crisis id; language; optional topics.</summary>
-public sealed record SubscribeRequest(string? Email = null, string? Phone = null, string? WebhookUrl = null, string? Scope = null, string? Language = null, List<string>? Topics = null);
+public sealed record SubscribeRequest(
+    [property: MaxLength(Validation.MaxEmail)] string? Email = null,
+    [property: MaxLength(SubscriptionsFunctions.MaxPhone)] string? Phone = null,
+    [property: MaxLength(Validation.MaxUrl)] string? WebhookUrl = null,
+    [property: MaxLength(CrisisIds.MaxId)] string? Scope = null,
+    [property: MaxLength(Languages.MaxTag)] string? Language = null,
+    [property: MaxLength(SubscriptionsFunctions.MaxTopics), ItemMaxLength(Crises.Topics.MaxLength)] List<string>? Topics = null);
 
 /// <summary>A change from the manage link; absent fields stay as they are.</summary>
-public sealed record ManageRequest(string? Scope = null, string? Language = null, List<string>? Topics = null);
+public sealed record ManageRequest(
+    [property: MaxLength(CrisisIds.MaxId)] string? Scope = null,
+    [property: MaxLength(Languages.MaxTag)] string? Language = null,
+    [property: MaxLength(SubscriptionsFunctions.MaxTopics), ItemMaxLength(Crises.Topics.MaxLength)] List<string>? Topics = null);
 
 public sealed record SubscribeAccepted(string Status, string Detail);
 
@@ -50,7 +60,10 @@ public sealed partial class SubscriptionsFunctions(
 {
     public const string SubscribePolicy = "public-subscribe";
     private const int MaxBody = 4 * 1024;
-    private const int MaxTopics = 10;
+    public const int MaxTopics = 10;
+
+    /// <summary>The longest E.164 number <see cref="E164"/> matches: a plus and 15 digits.</summary>
+    public const int MaxPhone = 16;
     private const int MaxSaveAttempts = 5;
     private const string Accepted = "If this contact can receive messages, a confirmation is on its way; nothing else is sent until it is confirmed.";
 

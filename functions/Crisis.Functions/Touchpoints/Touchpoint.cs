@@ -18,9 +18,13 @@ public enum TouchpointKind
 /// <summary>A customer-facing place that shows text (a banner, an email footer, a phone message) and its normal, non-crisis content.</summary>
 public sealed record Touchpoint(string Id, TouchpointKind Kind, string Name, string DefaultLanguage, Dictionary<string, string> Normal);
 
-public sealed record TouchpointRequest(TouchpointKind Kind, [property: MaxLength(TouchpointValidation.MaxName)] string Name, string DefaultLanguage, Dictionary<string, string> Normal);
+public sealed record TouchpointRequest(
+    TouchpointKind Kind,
+    [property: MaxLength(TouchpointValidation.MaxName)] string Name,
+    [property: MaxLength(Languages.MaxTag)] string DefaultLanguage,
+    [property: LocalisedText(TouchpointValidation.MaxText)] Dictionary<string, string> Normal);
 
-public sealed record OverrideRequest(Dictionary<string, string> Text);
+public sealed record OverrideRequest([property: LocalisedText(TouchpointValidation.MaxText)] Dictionary<string, string> Text);
 
 public static partial class TouchpointValidation
 {

@@ -9,7 +9,15 @@ using Crisis.Functions.Storage;
 namespace Crisis.Functions.Triage;
 
 /// <summary>A tag and the words (per language) that signal it; <see cref="Need"/> picks the recommended channel from the crisis' channels by need.</summary>
-public sealed record TriageRule(string Tag, Dictionary<string, List<string>> Keywords, Need? Need = null);
+public sealed record TriageRule(
+    [property: MaxLength(Topics.MaxLength)] string Tag,
+    [property: LocalisedText(TriageRule.MaxKeyword, MaxLanguages = CrisisValidation.MaxLanguages, MaxItems = TriageRule.MaxKeywords)] Dictionary<string, List<string>> Keywords,
+    Need? Need = null)
+{
+    public const int MaxKeywords = 50;
+
+    public const int MaxKeyword = 100;
+}
 
 /// <summary>A crisis' triage rules; the limit is declared once, here, for the validation and the OpenAPI schema.</summary>
 public sealed record TriageRules([property: MaxLength(TriageRules.MaxRules)] List<TriageRule> Rules)
@@ -17,7 +25,7 @@ public sealed record TriageRules([property: MaxLength(TriageRules.MaxRules)] Lis
     public const int MaxRules = 100;
 }
 
-public sealed record TriageRequest([property: MaxLength(TriageRequest.MaxText)] string Text, string? Language = null, ChannelKind? Channel = null)
+public sealed record TriageRequest([property: MaxLength(TriageRequest.MaxText)] string Text, [property: MaxLength(Languages.MaxTag)] string? Language = null, ChannelKind? Channel = null)
 {
     public const int MaxText = 5000;
 }

@@ -20,8 +20,6 @@ public sealed record TagCountList(IReadOnlyList<TagCount> Counts);
 [Tags("Admin: triage")]
 public sealed class TriageAdminFunctions(CrisisService crises, CrisisStore audit, TriageStore store)
 {
-    private const int MaxKeywords = 50;
-
     [Function("GetTriageRules")]
     public async Task<Ok<TriageRulesView>> GetRules(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "admin/crises/{id}/triage-rules")] HttpRequest request, string id)
@@ -120,10 +118,10 @@ public sealed class TriageAdminFunctions(CrisisService crises, CrisisStore audit
                     continue;
                 }
 
-                v.Count(field, keywords, MaxKeywords);
+                v.Count(field, keywords, TriageRule.MaxKeywords);
                 for (var k = 0; k < keywords.Count; k++)
                 {
-                    v.Text($"{field}[{k}]", keywords[k], 100, multiline: false);
+                    v.Text($"{field}[{k}]", keywords[k], TriageRule.MaxKeyword, multiline: false);
                     if (!string.IsNullOrWhiteSpace(keywords[k]) && KeywordMatcher.Words(keywords[k]).Count == 0)
                     {
                         v.Add($"{field}[{k}]", "must contain a word.");

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Crisis.Functions.CannedResponses;
+using Crisis.Functions.Crises;
 using Crisis.Functions.Hosting;
 using Crisis.Functions.SourceOfTruth;
 using Crisis.Functions.Touchpoints;
@@ -132,6 +133,100 @@ public class OpenApiDocumentTests(OpenApiDocumentFixture fixture) : IClassFixtur
         var canned = Schemas.GetProperty("CannedResponseRequest").GetProperty("properties");
         Assert.Equal(CannedResponseValidation.MaxName, canned.GetProperty("name").GetProperty("maxLength").GetInt32());
         Assert.Equal(CannedResponseValidation.MaxTags, canned.GetProperty("tags").GetProperty("maxItems").GetInt32());
+
+        // Texts per language declare each text's limit and, in a crisis' languages, how many languages.
+        var title = Schemas.GetProperty("CreateCrisisRequest").GetProperty("properties").GetProperty("title");
+        Assert.Equal(CrisisValidation.MaxTitle, title.GetProperty("additionalProperties").GetProperty("maxLength").GetInt32());
+        Assert.Equal(CrisisValidation.MaxLanguages, title.GetProperty("maxProperties").GetInt32());
+        var answer = Schemas.GetProperty("FaqEntry").GetProperty("properties").GetProperty("answer");
+        Assert.Equal(ContentValidation.MaxAnswer, answer.GetProperty("additionalProperties").GetProperty("maxLength").GetInt32());
+        var snippets = canned.GetProperty("snippets").GetProperty("additionalProperties");
+        Assert.Equal(CannedResponseValidation.MaxSnippets, snippets.GetProperty("maxItems").GetInt32());
+        Assert.Equal(CannedResponseValidation.MaxSnippet, snippets.GetProperty("items").GetProperty("maxLength").GetInt32());
+        Assert.False(touchpoint.GetProperty("properties").GetProperty("normal").TryGetProperty("maxProperties", out _));
+        var topics = Schemas.GetProperty("SubscribeRequest").GetProperty("properties").GetProperty("topics");
+        Assert.Equal(Topics.MaxLength, topics.GetProperty("items").GetProperty("maxLength").GetInt32());
+
+        // Every string and array of every request schema, however deep, declares its limit.
+        var unbounded = new List<string>();
+        foreach (var type in WriteFunctions.Select(f => f.Body).OfType<JsonBodyAttribute>().Select(b => b.Type.Name).Distinct())
+        {
+            CheckLimits(type, Schemas.GetProperty(type), unbounded, []);
+        }
+
+        Assert.True(unbounded.Count == 0, "Without a declared limit: " + string.Join(", ", unbounded));
+    }
+
+    /// <summary>
+    /// Strings whose limit is not a length: each is validated by a pattern, which the schema declares instead. Values
+    /// of an enum and dates are bounded by their enum and format.
+    /// </summary>
+    private static readonly HashSet<string> PatternOnly =
+    [
+        // Durations, as the serializer reads them ("1.00:00:00"); the function bounds them by range, not length.
+        "ExpectedUpdateRequest.cadence",
+        "ExpectedUpdateRequest.gracePeriod",
+    ];
+
+    /// <summary>Texts per language whose languages are not limited: a touchpoint is not tied to a crisis' languages.</summary>
+    private static readonly HashSet<string> AnyLanguages = ["TouchpointRequest.normal", "OverrideRequest.text"];
+
+    private static readonly string[] Combinators = ["oneOf", "anyOf", "allOf"];
+
+    private void CheckLimits(string path, JsonElement schema, List<string> unbounded, HashSet<string> visited)
+    {
+        if (schema.TryGetProperty("$ref", out var reference) && !visited.Add(reference.GetString()!))
+        {
+            return;
+        }
+
+        schema = Resolve(schema);
+        foreach (var alternative in Combinators.Where(k => schema.TryGetProperty(k, out _)).SelectMany(k => schema.GetProperty(k).EnumerateArray()))
+        {
+            CheckLimits(path, alternative, unbounded, visited);
+        }
+
+        var types = !schema.TryGetProperty("type", out var type) ? [] :
+            type.ValueKind == JsonValueKind.Array ? type.EnumerateArray().Select(t => t.GetString()).ToList() : [type.GetString()];
+        if (types.Contains("string") && !schema.TryGetProperty("enum", out _) && !schema.TryGetProperty("format", out _)
+            && !schema.TryGetProperty("maxLength", out _))
+        {
+            if (!PatternOnly.Contains(path) || !schema.TryGetProperty("pattern", out _))
+            {
+                unbounded.Add(path);
+            }
+        }
+
+        if (types.Contains("array"))
+        {
+            if (!schema.TryGetProperty("maxItems", out _))
+            {
+                unbounded.Add(path);
+            }
+
+            CheckLimits(path + "[]", schema.GetProperty("items"), unbounded, visited);
+        }
+
+        if (types.Contains("object"))
+        {
+            if (schema.TryGetProperty("properties", out var properties))
+            {
+                foreach (var property in properties.EnumerateObject())
+                {
+                    CheckLimits(path + "." + property.Name, property.Value, unbounded, visited);
+                }
+            }
+
+            if (schema.TryGetProperty("additionalProperties", out var values) && values.ValueKind == JsonValueKind.Object)
+            {
+                if (!schema.TryGetProperty("maxProperties", out _) && !AnyLanguages.Contains(path))
+                {
+                    unbounded.Add(path + "{}");
+                }
+
+                CheckLimits(path + "{}", values, unbounded, visited);
+            }
+        }
     }
 
     [Fact]
