@@ -71,18 +71,21 @@ public sealed class JsonContract(JsonSerializerOptions options)
         }
     }
 
-    /// <summary>Whether the declared items of a list or map property are nullable (the last type argument's annotation).</summary>
-    private static bool ItemsMayBeNull(JsonPropertyInfo property)
-    {
-        var nullability = new NullabilityInfoContext();
-        var info = property.AttributeProvider switch
+    /// <summary>Whether the declared items of a list or map property are nullable (the last type argument's annotation), read once per property.</summary>
+    private static bool ItemsMayBeNull(JsonPropertyInfo property) =>
+        property.AttributeProvider is MemberInfo member && NullableItems.GetOrAdd(member, static m =>
         {
-            PropertyInfo member => nullability.Create(member),
-            FieldInfo field => nullability.Create(field),
-            _ => null,
-        };
-        return info is { GenericTypeArguments.Length: > 0 } && info.GenericTypeArguments[^1].ReadState == NullabilityState.Nullable;
-    }
+            var nullability = new NullabilityInfoContext();
+            var info = m switch
+            {
+                PropertyInfo p => nullability.Create(p),
+                FieldInfo f => nullability.Create(f),
+                _ => null,
+            };
+            return info is { GenericTypeArguments.Length: > 0 } && info.GenericTypeArguments[^1].ReadState == NullabilityState.Nullable;
+        });
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<MemberInfo, bool> NullableItems = new();
 
     /// <summary>The field name of a path: the root object is the body itself.</summary>
     public static string Name(string path) => path.Length == 0 ? "$" : path;

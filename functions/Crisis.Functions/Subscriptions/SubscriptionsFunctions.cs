@@ -209,14 +209,7 @@ public sealed partial class SubscriptionsFunctions(
     [LinkPage]
     public ContentHttpResult ConfirmPage(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "subscriptions/confirm")] HttpRequest request)
-    {
-        var token = QueryValues.Text(request, "token");
-        var check = tokens.Verify(token, SubscriptionLinks.ConfirmPurpose, out _);
-        var language = SubscriptionPages.Language(request);
-        return check == TokenCheck.Valid
-            ? SubscriptionPages.Form(language, MessageKeys.PageConfirmTitle, MessageKeys.PageConfirmText, MessageKeys.PageConfirmButton, null)
-            : SubscriptionPages.ForProblem(TokenProblem(check), language);
-    }
+        => FormPage(request, SubscriptionLinks.ConfirmPurpose, MessageKeys.PageConfirmTitle, MessageKeys.PageConfirmText, MessageKeys.PageConfirmButton, null);
 
     [Function("ConfirmSubscription")]
     [NoBody(409)]
@@ -373,12 +366,15 @@ public sealed partial class SubscriptionsFunctions(
     [LinkPage]
     public ContentHttpResult UnsubscribePage(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "subscriptions/unsubscribe")] HttpRequest request)
+        => FormPage(request, SubscriptionLinks.UnsubscribePurpose, MessageKeys.PageUnsubscribeTitle, MessageKeys.PageUnsubscribeText, MessageKeys.PageUnsubscribeButton, "List-Unsubscribe=One-Click");
+
+    /// <summary>The page behind a link: a form that POSTs back while the link is good (GET changes nothing), else why not, in the reader's language.</summary>
+    private ContentHttpResult FormPage(HttpRequest request, string purpose, string title, string text, string button, string? field)
     {
-        var token = QueryValues.Text(request, "token");
-        var check = tokens.Verify(token, SubscriptionLinks.UnsubscribePurpose, out _);
+        var check = tokens.Verify(QueryValues.Text(request, "token"), purpose, out _);
         var language = SubscriptionPages.Language(request);
         return check == TokenCheck.Valid
-            ? SubscriptionPages.Form(language, MessageKeys.PageUnsubscribeTitle, MessageKeys.PageUnsubscribeText, MessageKeys.PageUnsubscribeButton, "List-Unsubscribe=One-Click")
+            ? SubscriptionPages.Form(language, title, text, button, field)
             : SubscriptionPages.ForProblem(TokenProblem(check), language);
     }
 
