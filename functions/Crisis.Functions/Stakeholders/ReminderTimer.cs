@@ -2,8 +2,7 @@ using System.Globalization;
 using Crisis.Functions.Crises;
 using Crisis.Functions.Hosting;
 using Crisis.Functions.Notifications;
-using Crisis.Functions.PublicPages;
-using Microsoft.Extensions.Options;
+using Crisis.Functions.Storage;
 using Microsoft.Azure.Functions.Worker;
 
 namespace Crisis.Functions.Stakeholders;
@@ -42,15 +41,27 @@ public sealed class ReminderTimer(
     {
         var due = await store.DueAsync(time.GetUtcNow(), MaxDuePerRun, cancellationToken);
         var queued = 0;
+        var setAside = 0;
         foreach (var entry in due)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            queued += await HandleAsync(entry, cancellationToken);
+            try
+            {
+                queued += await HandleAsync(entry, cancellationToken);
+            }
+            catch (Exception e) when (e is not (StorageUnavailableException or OperationCanceledException))
+            {
+                // One entry that cannot be handled must not stop every reminder after it, run after run.
+                logger.LogError(e, "Set aside {Kind} of expected update {ExpectedUpdateId} occurrence {Occurrence} (crisis {CrisisId})",
+                    entry.Kind, entry.ExpectedUpdateId, entry.Occurrence, entry.CrisisId);
+                await store.SetAsideAsync(entry, e.Message, time.GetUtcNow(), cancellationToken);
+                setAside++;
+            }
         }
 
         var sent = await outbox.DispatchAsync(MaxSendsPerRun, cancellationToken);
         return string.Create(CultureInfo.InvariantCulture,
-            $"{due.Count} due entries, {queued} messages queued; {sent.Sent} sent, {sent.Retried} to retry, {sent.Failed} failed");
+            $"{due.Count} due entries ({setAside} set aside), {queued} messages queued; {sent.Sent} sent, {sent.Retried} to retry, {sent.Failed} failed");
     }
 
     private static IEnumerable<OutboxChannel> ChannelsOf(Stakeholder recipient)

@@ -17,7 +17,8 @@ public sealed record ExpectedUpdateList(IReadOnlyList<ExpectedUpdate> ExpectedUp
 /// <summary>An expected update's current occurrence as the admin view shows it.</summary>
 public sealed record DueItem(string ExpectedUpdateId, string Topic, string OwnerId, int Occurrence, DateTimeOffset DueAt, DateTimeOffset EscalatesAt, string State, DateTimeOffset? RemindedAt, DateTimeOffset? EscalatedAt);
 
-public sealed record DueView(DateTimeOffset At, IReadOnlyList<DueItem> Due, IReadOnlyList<DueItem> Overdue, IReadOnlyList<DueItem> Upcoming);
+/// <summary>What is owed now; <see cref="SetAside"/> lists reminders the timer could not handle (logged, no longer retried).</summary>
+public sealed record DueView(DateTimeOffset At, IReadOnlyList<DueItem> Due, IReadOnlyList<DueItem> Overdue, IReadOnlyList<DueItem> Upcoming, IReadOnlyList<SetAsideEntry> SetAside);
 
 /// <summary>How one occurrence owed by a stakeholder went: on-time, late, overdue (still open, past grace), missed (closed unanswered) or open.</summary>
 public sealed record OccurrenceOutcome(string CrisisId, string ExpectedUpdateId, string Topic, int Occurrence, DateTimeOffset DueAt, DateTimeOffset? SatisfiedAt, string Outcome);
@@ -287,6 +288,7 @@ public sealed class ExpectedUpdateAdminFunctions(CrisisService crises, Stakehold
             })
             .OrderBy(i => i.DueAt)
             .ToList();
-        return TypedResults.Ok(new DueView(now, [.. items.Where(i => i.State == "due")], [.. items.Where(i => i.State == "overdue")], [.. items.Where(i => i.State == "upcoming")]));
+        return TypedResults.Ok(new DueView(now, [.. items.Where(i => i.State == "due")], [.. items.Where(i => i.State == "overdue")], [.. items.Where(i => i.State == "upcoming")],
+            await store.SetAsideAsync(id, cancellationToken)));
     }
 }

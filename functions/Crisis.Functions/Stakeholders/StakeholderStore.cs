@@ -9,6 +9,9 @@ using Crisis.Functions.Storage;
 namespace Crisis.Functions.Stakeholders;
 
 /// <summary>A due reminder or escalation, found by time: the timer reads only what is due.</summary>
+/// <summary>A reminder or escalation whose handling failed, kept aside for admins with the reason.</summary>
+public sealed record SetAsideEntry(string ExpectedUpdateId, DueKind Kind, int Occurrence, string Reason, DateTimeOffset SetAsideAt);
+
 public sealed record DueEntry(string RowKey, DateTimeOffset DueAt, DueKind Kind, string CrisisId, string ExpectedUpdateId, int Occurrence);
 
 public enum DueKind
@@ -29,6 +32,7 @@ public sealed class StakeholderStore(CrisisStorage storage)
     public const string DueTable = "dueindex";
     private const string StakeholderPartition = "stakeholders";
     private const string DuePartition = "due";
+    private const string SetAsidePartition = "set-aside";
 
     public static string NewId() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
 
@@ -152,6 +156,39 @@ public sealed class StakeholderStore(CrisisStorage storage)
         }
 
         return due;
+    }
+
+    /// <summary>
+    /// Moves a due entry that failed to be handled out of the due index, with why, so one bad item never blocks the
+    /// rest. Written before the entry is removed: a crash in between leaves it due, and the next run sets it aside again.
+    /// </summary>
+    public async Task SetAsideAsync(DueEntry entry, string reason, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        var table = await storage.TableAsync(DueTable, cancellationToken);
+        await table.UpsertAsync(new TableEntity(SetAsidePartition, entry.RowKey)
+        {
+            ["CrisisId"] = entry.CrisisId,
+            ["ExpectedUpdateId"] = entry.ExpectedUpdateId,
+            ["Reason"] = reason.Length > 1000 ? reason[..1000] : reason,
+            ["At"] = at,
+        }, TableUpdateMode.Replace, cancellationToken);
+        await table.RemoveAsync(DuePartition, entry.RowKey, cancellationToken: cancellationToken);
+    }
+
+    /// <summary>The reminders and escalations of a crisis that were set aside because handling them failed.</summary>
+    public async Task<IReadOnlyList<SetAsideEntry>> SetAsideAsync(string crisisId, CancellationToken cancellationToken)
+    {
+        var table = await storage.TableAsync(DueTable, cancellationToken);
+        var found = new List<SetAsideEntry>();
+        await foreach (var row in table.QueryRowsAsync(TableClient.CreateQueryFilter($"PartitionKey eq {SetAsidePartition} and CrisisId eq {crisisId}"), cancellationToken: cancellationToken))
+        {
+            var parts = row.RowKey.Split('|');
+            found.Add(new SetAsideEntry(row.GetString("ExpectedUpdateId")!, parts[1] == "r" ? DueKind.Remind : DueKind.Escalate,
+                int.Parse(parts[4], CultureInfo.InvariantCulture), row.GetString("Reason") ?? "", row.GetDateTimeOffset("At") ?? default));
+        }
+
+        return found;
     }
 
     public async Task RemoveDueAsync(DueEntry entry, CancellationToken cancellationToken)

@@ -1,0 +1,50 @@
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Azure.Data.Tables;
+using Crisis.Functions.Stakeholders;
+using Crisis.Functions.Storage;
+using Crisis.Functions.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Crisis.Functions.Tests.Stakeholders;
+
+/// <summary>One owed update that cannot be handled never stops the reminders of everyone else.</summary>
+public class ReminderPoisonTests(ReminderApp shared) : IClassFixture<ReminderApp>
+{
+    private readonly ReminderFixture _f = shared.F;
+
+    [Fact]
+    public async Task An_entry_that_fails_is_set_aside_visibly_and_every_other_reminder_still_goes_out_run_after_run()
+    {
+        var crisis = await CrisisFixtures.CreateActiveAsync(_f.Admin, CrisisFixtures.NewCrisis("en"));
+        var bad = await _f.ExpectAsync(await _f.AddStakeholderAsync("poison-owner", "expert"), TimeSpan.Zero, crisisId: crisis);
+        await _f.ExpectAsync(await _f.AddStakeholderAsync("healthy-owner", "expert"), TimeSpan.Zero, crisisId: crisis);
+        await GrowToTheStorageLimitAsync(crisis, bad);
+
+        var run = await _f.RunTimerAsync();
+
+        Assert.True(run.Succeeded, run.ErrorMessage);
+        Assert.Single(_f.DeliveredTo("healthy-owner"));
+        var due = await (await _f.Admin.GetAsync($"/api/admin/crises/{crisis}/expected-updates/due")).ReadJsonAsync();
+        var aside = Assert.Single(due.GetProperty("setAside").EnumerateArray());
+        Assert.Equal(bad, aside.GetProperty("expectedUpdateId").GetString());
+        Assert.Contains("longer than", aside.GetProperty("reason").GetString(), StringComparison.Ordinal);
+
+        _f.Clock.Advance(TimeSpan.FromMinutes(1));
+        Assert.True((await _f.RunTimerAsync()).Succeeded);
+        var again = await (await _f.Admin.GetAsync($"/api/admin/crises/{crisis}/expected-updates/due")).ReadJsonAsync();
+        Assert.Single(again.GetProperty("setAside").EnumerateArray());
+    }
+
+    /// <summary>Pads the stored owed update so that recording the reminder would pass the 32K property limit.</summary>
+    private async Task GrowToTheStorageLimitAsync(string crisis, string id)
+    {
+        var table = await _f.App.Services.GetRequiredService<CrisisStorage>().TableAsync(StakeholderStore.ExpectedUpdateTable, CancellationToken.None);
+        var row = (await table.GetEntityAsync<TableEntity>(crisis, id)).Value;
+        var data = JsonNode.Parse(row.GetString("Data")!)!;
+        var length = row.GetString("Data")!.Length;
+        data["topic"] = data["topic"]!.GetValue<string>() + new string('x', EntityLimits.MaxStringLength - length - 20);
+        row["Data"] = data.ToJsonString();
+        await table.UpdateEntityAsync(row, row.ETag, TableUpdateMode.Replace);
+    }
+}
