@@ -36,7 +36,7 @@ public static class FeedbackApi
 /// <summary>"Was this helpful?" votes and questions the FAQ does not answer: anonymous, rate-limited.</summary>
 [Public(FeedbackApi.WritePolicy)]
 [Tags("Public")]
-public sealed class FeedbackPublicFunctions(PublishedPageCache cache, FeedbackStore feedback)
+public sealed class FeedbackPublicFunctions(PublishedPageCache cache, FeedbackStore feedback, Subscriptions.ContactHasher hasher)
 {
     [Function("VoteFaqEntry")]
     [JsonBody(typeof(VoteRequest))]
@@ -105,7 +105,8 @@ public sealed class FeedbackPublicFunctions(PublishedPageCache cache, FeedbackSt
         }
 
         var language = asked ?? Languages.Negotiate(null, request.Headers.AcceptLanguage.ToString(), manifest.Languages, manifest.DefaultLanguage);
-        await feedback.AddQuestionAsync(id, input.Text.Trim(), language, input.Contact?.Trim(), cancellationToken);
+        var contact = input.Contact?.Trim();
+        await feedback.AddQuestionAsync(id, input.Text.Trim(), language, contact, contact is null ? null : hasher.HashOf(Notifications.OutboxChannel.Email, contact), cancellationToken);
         return TypedResults.Accepted((string?)null, new Received("received"));
     }
 

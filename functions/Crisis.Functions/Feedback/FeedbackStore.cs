@@ -12,7 +12,9 @@ public enum QuestionStatus
     Answered,
 }
 
-public sealed record Question(string Id, DateTimeOffset AskedAt, string Language, string Text, string? Contact, QuestionStatus Status, string? FaqEntryId, DateTimeOffset? AnsweredAt, string? AnsweredBy);
+/// <summary>A question from the public; <see cref="ContactHash"/> (never shown) finds the asker's address when they erase their data.</summary>
+public sealed record Question(string Id, DateTimeOffset AskedAt, string Language, string Text, string? Contact, QuestionStatus Status, string? FaqEntryId, DateTimeOffset? AnsweredAt, string? AnsweredBy,
+    [property: System.Text.Json.Serialization.JsonIgnore] string? ContactHash = null);
 
 public sealed record VoteCount(string EntryId, int Helpful, int NotHelpful);
 
@@ -71,12 +73,12 @@ public sealed class FeedbackStore(CrisisStorage storage, TimeProvider time)
         return views;
     }
 
-    public async Task<Question> AddQuestionAsync(string crisisId, string text, string language, string? contact, CancellationToken cancellationToken)
+    public async Task<Question> AddQuestionAsync(string crisisId, string text, string language, string? contact, string? contactHash, CancellationToken cancellationToken)
     {
         var table = await storage.TableAsync(TableName, cancellationToken);
         var now = time.GetUtcNow();
         var id = (DateTimeOffset.MaxValue.UtcTicks - now.UtcTicks).ToString("D19", CultureInfo.InvariantCulture) + Random();
-        var question = new Question(id, now, language, text, contact, QuestionStatus.Open, null, null, null);
+        var question = new Question(id, now, language, text, contact, QuestionStatus.Open, null, null, null, contactHash);
         await table.InsertAsync(ToRow(crisisId, question), cancellationToken);
         return question;
     }
@@ -113,6 +115,24 @@ public sealed class FeedbackStore(CrisisStorage storage, TimeProvider time)
         await table.UpdateAsync(ToRow(crisisId, question), etag, TableUpdateMode.Replace, cancellationToken);
     }
 
+    /// <summary>
+    /// Erasure: removes the address from every question its owner asked, in any crisis (the question stays, for the
+    /// record, without its asker). Found by the contact's keyed hash, stored beside the address.
+    /// </summary>
+    public async Task<int> ForgetContactAsync(string contactHash, CancellationToken cancellationToken)
+    {
+        var table = await storage.TableAsync(TableName, cancellationToken);
+        var forgotten = 0;
+        await foreach (var row in table.QueryRowsAsync(TableClient.CreateQueryFilter($"ContactHash eq {contactHash}"), cancellationToken: cancellationToken))
+        {
+            var question = FromRow(row) with { Contact = null, ContactHash = null };
+            await table.UpdateAsync(ToRow(row.PartitionKey, question), ETag.All, TableUpdateMode.Replace, cancellationToken);
+            forgotten++;
+        }
+
+        return forgotten;
+    }
+
     private static TableEntity ToRow(string crisisId, Question question)
     {
         var row = new TableEntity(crisisId, "q|" + question.Id)
@@ -121,6 +141,7 @@ public sealed class FeedbackStore(CrisisStorage storage, TimeProvider time)
             ["Language"] = question.Language,
             ["Text"] = question.Text,
             ["Contact"] = question.Contact,
+            ["ContactHash"] = question.ContactHash,
             ["Status"] = question.Status.ToString(),
             ["FaqEntryId"] = question.FaqEntryId,
             ["AnsweredBy"] = question.AnsweredBy,
@@ -142,7 +163,8 @@ public sealed class FeedbackStore(CrisisStorage storage, TimeProvider time)
         Enum.Parse<QuestionStatus>(row.GetString("Status")!),
         row.GetString("FaqEntryId"),
         row.GetDateTimeOffset("AnsweredAt"),
-        row.GetString("AnsweredBy"));
+        row.GetString("AnsweredBy"),
+        row.GetString("ContactHash"));
 
     private static string Random() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4));
 }

@@ -88,6 +88,13 @@ public sealed class SubscriptionOptions
 /// <summary>Finds contacts by a keyed hash (HMAC-SHA256), so neither keys nor logs hold an address.</summary>
 public sealed class ContactHasher(IOptions<SubscriptionOptions> options)
 {
+    /// <summary>The hash of an address as given: emails compare case-insensitively, phone numbers and URLs as they are.</summary>
+    public string HashOf(OutboxChannel channel, string address)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        return Hash(channel, channel == OutboxChannel.Email ? address.ToUpperInvariant().ToLowerInvariant() : address);
+    }
+
     public string Hash(OutboxChannel channel, string normalisedAddress)
     {
         var key = Convert.FromBase64String(options.Value.ContactHashKey);

@@ -55,7 +55,7 @@ public sealed record Erased(string Status, int Subscriptions, int DeliveryRecord
 [Public(Feedback.FeedbackApi.WritePolicy)]
 [Tags("Subscriptions")]
 public sealed partial class SubscriptionsFunctions(
-    SubscriberStore store, CrisisStore crises, ContactHasher hasher, Outbox outbox, OutboxKick kick, SignedTokens tokens, SubscriptionLinks links,
+    SubscriberStore store, CrisisStore crises, Feedback.FeedbackStore questions, ContactHasher hasher, Outbox outbox, OutboxKick kick, SignedTokens tokens, SubscriptionLinks links,
     IOptions<SubscriptionOptions> options, IOptions<WebhookOptions> webhooks, IOptions<SmsOptions> sms, TimeProvider time, ILogger<SubscriptionsFunctions> logger)
 {
     public const string SubscribePolicy = "public-subscribe";
@@ -111,7 +111,7 @@ public sealed partial class SubscriptionsFunctions(
         }
 
         var (channel, address) = contact!.Value;
-        var hash = hasher.Hash(channel, Normalise(channel, address));
+        var hash = hasher.HashOf(channel, address);
         var topics = (input.Topics ?? []).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
         var fingerprint = Fingerprint(hash, scope, language!, topics);
         if (idempotencyKey.Length > 0 && await store.IdempotentRequestAsync(idempotencyKey, cancellationToken) is { } seen)
@@ -351,6 +351,7 @@ public sealed partial class SubscriptionsFunctions(
         var subscriber = found!.Value.Subscriber;
         var ids = (await store.EraseContactAsync(subscriber.ContactHash, cancellationToken)).Append(subscriber.Id).Distinct(StringComparer.Ordinal).ToList();
         await store.DeleteAsync(subscriber, SubscriberEvent.Erased, cancellationToken);
+        await questions.ForgetContactAsync(subscriber.ContactHash, cancellationToken);
         var records = 0;
         foreach (var id in ids)
         {
@@ -557,9 +558,6 @@ public sealed partial class SubscriptionsFunctions(
     }
 
     /// <summary>What the contact hash is taken of: email addresses case-folded, numbers and URLs as given.</summary>
-    private static string Normalise(OutboxChannel channel, string address) =>
-        channel == OutboxChannel.Email ? address.ToUpperInvariant().ToLowerInvariant() : address;
-
     private static string Fingerprint(string hash, string scope, string language, List<string> topics) =>
         Convert.ToHexStringLower(SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(new { hash, scope, language, topics })));
 
