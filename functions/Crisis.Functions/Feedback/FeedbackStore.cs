@@ -12,9 +12,7 @@ public enum QuestionStatus
     Answered,
 }
 
-/// <summary>A question from the public; <see cref="ContactHash"/> (never shown) finds the asker's address when they erase their data.</summary>
-public sealed record Question(string Id, DateTimeOffset AskedAt, string Language, string Text, string? Contact, QuestionStatus Status, string? FaqEntryId, DateTimeOffset? AnsweredAt, string? AnsweredBy,
-    [property: System.Text.Json.Serialization.JsonIgnore] string? ContactHash = null);
+public sealed record Question(string Id, DateTimeOffset AskedAt, string Language, string Text, string? Contact, QuestionStatus Status, string? FaqEntryId, DateTimeOffset? AnsweredAt, string? AnsweredBy);
 
 public sealed record VoteCount(string EntryId, int Helpful, int NotHelpful);
 
@@ -22,6 +20,8 @@ public sealed record VoteCount(string EntryId, int Helpful, int NotHelpful);
 /// Public feedback, partitioned per crisis so a busy crisis never contends with admin data. Votes are appended,
 /// never counted in place, so a surge of votes writes without conflicts.
 /// Row keys: <c>v|{entryId}|{time}|{random}</c> a vote, <c>q|{newest-first time}|{random}</c> a question.
+/// Partition <c>asker|{contact hash}</c> lists the questions of one asker who left an address (row
+/// <c>{crisis}|{question row}</c>), so erasing that contact reads only its own rows.
 /// </summary>
 public sealed class FeedbackStore(CrisisStorage storage, TimeProvider time)
 {
@@ -78,7 +78,14 @@ public sealed class FeedbackStore(CrisisStorage storage, TimeProvider time)
         var table = await storage.TableAsync(TableName, cancellationToken);
         var now = time.GetUtcNow();
         var id = (DateTimeOffset.MaxValue.UtcTicks - now.UtcTicks).ToString("D19", CultureInfo.InvariantCulture) + Random();
-        var question = new Question(id, now, language, text, contact, QuestionStatus.Open, null, null, null, contactHash);
+        var question = new Question(id, now, language, text, contact, QuestionStatus.Open, null, null, null);
+
+        // Indexed first: a crash in between leaves an entry pointing at nothing, never an address erasure cannot find.
+        if (contactHash is not null)
+        {
+            await table.InsertAsync(new TableEntity(AskerPartition(contactHash), crisisId + "|" + QuestionRow(id)), cancellationToken);
+        }
+
         await table.InsertAsync(ToRow(crisisId, question), cancellationToken);
         return question;
     }
@@ -104,7 +111,7 @@ public sealed class FeedbackStore(CrisisStorage storage, TimeProvider time)
     public async Task<(Question Question, ETag ETag)?> GetQuestionAsync(string crisisId, string questionId, CancellationToken cancellationToken)
     {
         var table = await storage.TableAsync(TableName, cancellationToken);
-        var row = await table.FindAsync(crisisId, "q|" + questionId, cancellationToken: cancellationToken);
+        var row = await table.FindAsync(crisisId, QuestionRow(questionId), cancellationToken: cancellationToken);
         return row is null ? null : (FromRow(row), row.ETag);
     }
 
@@ -117,31 +124,40 @@ public sealed class FeedbackStore(CrisisStorage storage, TimeProvider time)
 
     /// <summary>
     /// Erasure: removes the address from every question its owner asked, in any crisis (the question stays, for the
-    /// record, without its asker). Found by the contact's keyed hash, stored beside the address.
+    /// record, without its asker), found through the asker's index rows, which go too.
     /// </summary>
     public async Task<int> ForgetContactAsync(string contactHash, CancellationToken cancellationToken)
     {
         var table = await storage.TableAsync(TableName, cancellationToken);
+        var partition = AskerPartition(contactHash);
         var forgotten = 0;
-        await foreach (var row in table.QueryRowsAsync(TableClient.CreateQueryFilter($"ContactHash eq {contactHash}"), cancellationToken: cancellationToken))
+        await foreach (var entry in table.QueryRowsAsync(TableClient.CreateQueryFilter($"PartitionKey eq {partition}"), ["RowKey"], cancellationToken: cancellationToken))
         {
-            var question = FromRow(row) with { Contact = null, ContactHash = null };
-            await table.UpdateAsync(ToRow(row.PartitionKey, question), ETag.All, TableUpdateMode.Replace, cancellationToken);
-            forgotten++;
+            var (crisisId, questionRow) = (entry.RowKey[..entry.RowKey.IndexOf('|', StringComparison.Ordinal)], entry.RowKey[(entry.RowKey.IndexOf('|', StringComparison.Ordinal) + 1)..]);
+            if (await table.FindAsync(crisisId, questionRow, cancellationToken: cancellationToken) is { } row)
+            {
+                await table.UpdateAsync(ToRow(crisisId, FromRow(row) with { Contact = null }), ETag.All, TableUpdateMode.Replace, cancellationToken);
+                forgotten++;
+            }
+
+            await table.RemoveAsync(partition, entry.RowKey, cancellationToken: cancellationToken);
         }
 
         return forgotten;
     }
 
+    private static string AskerPartition(string contactHash) => "asker|" + contactHash;
+
+    private static string QuestionRow(string questionId) => "q|" + questionId;
+
     private static TableEntity ToRow(string crisisId, Question question)
     {
-        var row = new TableEntity(crisisId, "q|" + question.Id)
+        var row = new TableEntity(crisisId, QuestionRow(question.Id))
         {
             ["AskedAt"] = question.AskedAt,
             ["Language"] = question.Language,
             ["Text"] = question.Text,
             ["Contact"] = question.Contact,
-            ["ContactHash"] = question.ContactHash,
             ["Status"] = question.Status.ToString(),
             ["FaqEntryId"] = question.FaqEntryId,
             ["AnsweredBy"] = question.AnsweredBy,
@@ -163,8 +179,7 @@ public sealed class FeedbackStore(CrisisStorage storage, TimeProvider time)
         Enum.Parse<QuestionStatus>(row.GetString("Status")!),
         row.GetString("FaqEntryId"),
         row.GetDateTimeOffset("AnsweredAt"),
-        row.GetString("AnsweredBy"),
-        row.GetString("ContactHash"));
+        row.GetString("AnsweredBy"));
 
     private static string Random() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4));
 }
