@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 
 namespace Crisis.Functions.Host.Local;
 
@@ -19,6 +17,8 @@ public sealed class EmbeddedAzurite : IAsyncDisposable
     private const string Supervisor = "process.stdin.on('end',()=>process.exit(0)).resume();require(process.argv[1])";
 
     private readonly Process _process;
+    private readonly TaskCompletionSource _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _servicesListening;
 
     private EmbeddedAzurite(Process process, int blobPort, int tablePort)
     {
@@ -116,44 +116,49 @@ public sealed class EmbeddedAzurite : IAsyncDisposable
         }
 
         var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start node.");
+        var azurite = new EmbeddedAzurite(process, blob, table);
+        process.OutputDataReceived += (_, line) => azurite.Observe(line.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        return new EmbeddedAzurite(process, blob, table);
+        return azurite;
+    }
+
+    /// <summary>
+    /// Counts Azurite's own "successfully listening" lines for our blob and table ports. A connection test alone
+    /// is not enough: another process may have taken a port found free, and would answer in Azurite's place.
+    /// </summary>
+    private void Observe(string? line)
+    {
+        if (line is null || !line.Contains("successfully listening", StringComparison.Ordinal))
+        {
+            return;
+        }
+
+        foreach (var port in new[] { BlobPort, TablePort })
+        {
+            if (line.EndsWith(string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{port}"), StringComparison.Ordinal)
+                && Interlocked.Increment(ref _servicesListening) == 2)
+            {
+                _listening.TrySetResult();
+            }
+        }
     }
 
     private async Task WaitUntilListeningAsync(TimeSpan limit, CancellationToken cancellationToken)
     {
-        var stopwatch = Stopwatch.StartNew();
-        while (stopwatch.Elapsed < limit)
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(limit);
+        var exited = _process.WaitForExitAsync(timeout.Token);
+        var first = await Task.WhenAny(_listening.Task, exited, Task.Delay(Timeout.Infinite, timeout.Token));
+        cancellationToken.ThrowIfCancellationRequested();
+        if (first == _listening.Task)
         {
-            if (_process.HasExited)
-            {
-                throw new InvalidOperationException($"Azurite exited with code {_process.ExitCode} while starting.");
-            }
-
-            if (await AcceptsAsync(BlobPort, cancellationToken) && await AcceptsAsync(TablePort, cancellationToken))
-            {
-                return;
-            }
-
-            await Task.Delay(100, cancellationToken);
+            return;
         }
 
-        throw new InvalidOperationException($"Azurite did not listen on ports {BlobPort} and {TablePort} within {limit.TotalSeconds} s.");
-    }
-
-    private static async Task<bool> AcceptsAsync(int port, CancellationToken cancellationToken)
-    {
-        using var client = new TcpClient();
-        try
-        {
-            await client.ConnectAsync(IPAddress.Loopback, port, cancellationToken);
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
+        throw _process.HasExited
+            ? new InvalidOperationException($"Azurite exited with code {_process.ExitCode} while starting.")
+            : new InvalidOperationException($"Azurite did not listen on ports {BlobPort} and {TablePort} within {limit.TotalSeconds} s.");
     }
 
     public async ValueTask DisposeAsync()

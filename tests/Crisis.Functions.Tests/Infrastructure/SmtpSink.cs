@@ -24,35 +24,58 @@ public sealed class SmtpSink : IAsyncDisposable
     public static async Task<SmtpSink> StartAsync()
     {
         var folder = Directory.CreateTempSubdirectory("crisis-smtp-").FullName;
-        var port = LoopbackPorts.Free();
-        var start = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var argument in new[] { "-m", "aiosmtpd", "-n", "-l", $"127.0.0.1:{port}", "-c", "aiosmtpd.handlers.Mailbox", Path.Combine(folder, "mail") })
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start the SMTP sink.");
         var errors = new System.Text.StringBuilder();
-        process.ErrorDataReceived += (_, e) => { lock (errors) { errors.AppendLine(e.Data); } };
-        process.OutputDataReceived += (_, _) => { };
-        process.BeginErrorReadLine();
-        process.BeginOutputReadLine();
-        for (var i = 0; i < 100; i++)
+        for (var attempt = 0; attempt < 3; attempt++)
         {
-            Assert.False(process.HasExited, "aiosmtpd exited (is python3-aiosmtpd installed?): " + errors);
-            try
+            // A port found free can be taken before aiosmtpd binds it, and a connection test would then reach the
+            // other listener: wait for aiosmtpd's own "listening" line (-d), and try a fresh port if it exits.
+            var port = LoopbackPorts.Free();
+            var start = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardError = true, RedirectStandardOutput = true };
+            foreach (var argument in new[] { "-m", "aiosmtpd", "-n", "-d", "-l", $"127.0.0.1:{port}", "-c", "aiosmtpd.handlers.Mailbox", Path.Combine(folder, "mail") })
             {
-                using var probe = new System.Net.Sockets.TcpClient();
-                await probe.ConnectAsync("127.0.0.1", port);
+                start.ArgumentList.Add(argument);
+            }
+
+            var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start the SMTP sink.");
+            var listening = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            process.ErrorDataReceived += (_, e) =>
+            {
+                if (listening.Task.IsCompleted || e.Data is null)
+                {
+                    return;
+                }
+
+                lock (errors)
+                {
+                    errors.AppendLine(e.Data);
+                }
+
+                if (e.Data.EndsWith($"Server is listening on 127.0.0.1:{port}", StringComparison.Ordinal))
+                {
+                    listening.TrySetResult();
+                }
+            };
+            process.OutputDataReceived += (_, _) => { };
+            process.BeginErrorReadLine();
+            process.BeginOutputReadLine();
+            using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+            var exited = process.WaitForExitAsync(limit.Token);
+            if (await Task.WhenAny(listening.Task, exited, Task.Delay(Timeout.Infinite, limit.Token)) == listening.Task)
+            {
                 return new SmtpSink(process, folder, port);
             }
-            catch (System.Net.Sockets.SocketException)
+
+            if (!process.HasExited)
             {
-                await Task.Delay(100);
+                process.Kill(entireProcessTree: true);
+                process.Dispose();
+                throw new InvalidOperationException("aiosmtpd did not listen within 20 s: " + errors);
             }
+
+            process.Dispose();
         }
 
-        throw new InvalidOperationException("The SMTP sink did not listen.");
+        throw new InvalidOperationException("aiosmtpd exited (is python3-aiosmtpd installed?): " + errors);
     }
 
     /// <summary>Every message received so far, raw (headers and MIME body).</summary>

@@ -84,9 +84,13 @@ public sealed class SubscriptionFixture : IAsyncDisposable
         return await (client ?? Client).SendAsync(request);
     }
 
-    /// <summary>Invokes the Notifications timer exactly as the Functions host does.</summary>
-    public Task<Host.TimerRun> RunTimerAsync(HttpClient? client = null) =>
-        (client ?? Client).RunTimerAsync("Notifications");
+    /// <summary>Invokes the Notifications timer exactly as the Functions host does; a failed run fails the test with what the worker logged.</summary>
+    public async Task<Host.TimerRun> RunTimerAsync(HttpClient? client = null)
+    {
+        var run = await (client ?? Client).RunTimerAsync("Notifications");
+        Assert.True(run.Succeeded, $"The Notifications run failed: {run.ErrorMessage}\n{string.Join('\n', run.Logs)}");
+        return run;
+    }
 
     public async Task<string> PublishUpdateAsync(string english, string persian, string? topic = null)
     {
