@@ -63,9 +63,12 @@ public sealed class HttpFunctionMiddleware(IAuthorizationService authorization, 
         if (function.IsLinkPage)
         {
             var headers = http.Response.Headers;
-            headers.ContentSecurityPolicy = "default-src 'none'; form-action 'self'; frame-ancestors 'none'";
+            headers.ContentSecurityPolicy = Pages.HtmlPage.ContentSecurityPolicy;
             headers.XFrameOptions = "DENY";
             headers.CacheControl = "no-store";
+
+            // The token is in the URL: no page it leads to, and no resource it loads, learns it from the referrer.
+            headers["Referrer-Policy"] = "no-referrer";
         }
 
         try

@@ -60,6 +60,18 @@ public static class MessageKeys
 
     /// <summary>The calendar dates are read in: "gregorian", or "persian" (Solar Hijri, with the Gregorian date beside it).</summary>
     public const string FormatCalendar = "Format.Calendar";
+
+    /// <summary>The first link of every HTML page, to its main content.</summary>
+    public const string PageSkipToContent = "Page.SkipToContent";
+
+    // The public HTML pages: crisis page, index, FAQ, forms.
+    // (end of the public HTML pages)
+
+    // The link pages: manage, stakeholder actions.
+    // (end of the link pages)
+
+    // The website banner.
+    // (end of the website banner)
 }
 
 /// <summary>

@@ -9,6 +9,7 @@ using Crisis.Functions.Crises;
 using Crisis.Functions.Hosting;
 using Crisis.Functions.Messages;
 using Crisis.Functions.Notifications;
+using Crisis.Functions.Pages;
 using Crisis.Functions.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Azure.Functions.Worker;
@@ -207,7 +208,7 @@ public sealed partial class SubscriptionsFunctions(
     [Function("GetConfirmSubscriptionPage")]
     [QueryParameter("token", "the signed token from the link")]
     [LinkPage]
-    public ContentHttpResult ConfirmPage(
+    public IResult ConfirmPage(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "subscriptions/confirm")] HttpRequest request)
         => FormPage(request, SubscriptionLinks.ConfirmPurpose, MessageKeys.PageConfirmTitle, MessageKeys.PageConfirmText, MessageKeys.PageConfirmButton, null);
 
@@ -365,12 +366,12 @@ public sealed partial class SubscriptionsFunctions(
     [Function("GetUnsubscribePage")]
     [QueryParameter("token", "the signed token from the link")]
     [LinkPage]
-    public ContentHttpResult UnsubscribePage(
+    public IResult UnsubscribePage(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "subscriptions/unsubscribe")] HttpRequest request)
         => FormPage(request, SubscriptionLinks.UnsubscribePurpose, MessageKeys.PageUnsubscribeTitle, MessageKeys.PageUnsubscribeText, MessageKeys.PageUnsubscribeButton, "List-Unsubscribe=One-Click");
 
     /// <summary>The page behind a link: a form that POSTs back while the link is good (GET changes nothing), else why not, in the reader's language.</summary>
-    private ContentHttpResult FormPage(HttpRequest request, string purpose, string title, string text, string button, string? field)
+    private IResult FormPage(HttpRequest request, string purpose, string title, string text, string button, string? field)
     {
         var check = tokens.Verify(QueryValues.Text(request, "token"), purpose, out _);
         var language = SubscriptionPages.Language(request);
@@ -577,18 +578,18 @@ public static class SubscriptionPages
         return MessageCatalogue.Negotiate(QueryValues.Text(request, "lang"), request.Headers.AcceptLanguage.ToString());
     }
 
-    public static ContentHttpResult Form(string language, string titleKey, string textKey, string buttonKey, string? hiddenField)
+    public static IResult Form(string language, string titleKey, string textKey, string buttonKey, string? hiddenField)
     {
         var hidden = hiddenField is null ? "" : $"<input type=\"hidden\" name=\"{Encode(hiddenField.Split('=')[0])}\" value=\"{Encode(hiddenField.Split('=')[1])}\">";
         var button = MessageCatalogue.Text(buttonKey, language);
         return Page(200, language, titleKey, $"<p>{Encode(MessageCatalogue.Text(textKey, language))}</p><form method=\"post\">{hidden}<button type=\"submit\">{Encode(button)}</button></form>");
     }
 
-    public static ContentHttpResult Message(int status, string language, string titleKey, string textKey) =>
+    public static IResult Message(int status, string language, string titleKey, string textKey) =>
         Page(status, language, titleKey, $"<p>{Encode(MessageCatalogue.Text(textKey, language))}</p>");
 
     /// <summary>The page for a problem answer: what happened to the link, said in the reader's language, with the problem's status.</summary>
-    public static ContentHttpResult ForProblem(ProblemHttpResult problem, string language)
+    public static IResult ForProblem(ProblemHttpResult problem, string language)
     {
         ArgumentNullException.ThrowIfNull(problem);
         var (title, text) = (problem.ProblemDetails.Type, problem.StatusCode) switch
@@ -602,13 +603,11 @@ public static class SubscriptionPages
         return Message(problem.StatusCode, language, title, text);
     }
 
-    private static ContentHttpResult Page(int status, string language, string titleKey, string body)
+    private static IResult Page(int status, string language, string titleKey, string body)
     {
-        var title = Encode(MessageCatalogue.Text(titleKey, language));
-        return TypedResults.Content(
-            $"<!doctype html><html lang=\"{Encode(language)}\" dir=\"{Languages.Direction(language)}\"><head><meta charset=\"utf-8\"><meta name=\"robots\" content=\"noindex\"><meta name=\"viewport\" content=\"width=device-width\"><title>{title}</title></head><body><h1>{title}</h1>{body}</body></html>",
-            "text/html", Encoding.UTF8, status);
+        var title = MessageCatalogue.Text(titleKey, language);
+        return HtmlPage.Result(status, new HtmlPage.Content(language, title, $"<h1>{Encode(title)}</h1>{body}") { NoIndex = true });
     }
 
-    private static string Encode(string text) => WebUtility.HtmlEncode(text);
+    private static string Encode(string text) => HtmlPage.Encode(text);
 }
