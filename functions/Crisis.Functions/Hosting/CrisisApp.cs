@@ -6,6 +6,7 @@ using Crisis.Functions.Demo;
 using Crisis.Functions.Feedback;
 using Crisis.Functions.Health;
 using Crisis.Functions.Notifications;
+using Crisis.Functions.Pages;
 using Crisis.Functions.PublicPages;
 using Crisis.Functions.Review;
 using Crisis.Functions.SourceOfTruth;
@@ -48,6 +49,7 @@ public static class CrisisApp
         services.AddHealth();
         services.AddCrises();
         services.AddPublicPages();
+        services.AddPages();
         services.AddFeedback();
         services.AddCrisisNotifications();
         services.AddStakeholders();
