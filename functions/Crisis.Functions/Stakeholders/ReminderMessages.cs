@@ -38,7 +38,7 @@ public sealed class ReminderNotifications(StakeholderStore store, CrisisStore cr
         var update = (await store.GetExpectedAsync(parts[1], parts[2], cancellationToken))?.Update;
         var recipient = (await store.GetAsync(parts[4], cancellationToken))?.Stakeholder;
         var owner = update is null ? null : (await store.GetAsync(update.OwnerId, cancellationToken))?.Stakeholder;
-        if (crisis is null || update is null || recipient is null || owner is null || update.Occurrences.FirstOrDefault(o => o.Number == number) is not { } occurrence)
+        if (crisis is null || update is null || recipient is null || owner is null || await store.OccurrenceAsync(update, number, cancellationToken) is not { } occurrence)
         {
             return new Rendering(null, "cancelled", "What the reminder was about no longer exists.");
         }

@@ -57,7 +57,8 @@ public sealed class StakeholderActionsFunctions(
         }
 
         var (crisis, update, occurrence, stakeholder) = target!.Value;
-        var owed = update.Occurrences.Single(o => o.Number == occurrence);
+        var owed = await store.OccurrenceAsync(update, occurrence, request.HttpContext.RequestAborted)
+            ?? throw new CrisisNotFoundException($"Occurrence {occurrence} of expected update {update.Id}");
         var answered = owed.SatisfiedAt is not null || update.Status != ExpectedUpdateStatus.Active;
         var language = MessageCatalogue.Resolve(stakeholder.Language, crisis.DefaultLanguage);
         return TypedResults.Ok(new ActionSummary(crisis.Id, crisis.Localised(crisis.Title, language), update.Topic, occurrence,
@@ -191,7 +192,7 @@ public sealed class StakeholderActionsFunctions(
         var crisis = (await crises.GetAsync(parts[0], cancellationToken))?.Crisis;
         var update = (await store.GetExpectedAsync(parts[0], parts[1], cancellationToken))?.Update;
         var stakeholder = (await store.GetAsync(parts[3], cancellationToken))?.Stakeholder;
-        if (crisis is null || update is null || stakeholder is null || update.Occurrences.All(o => o.Number != occurrence))
+        if (crisis is null || update is null || stakeholder is null || occurrence < 1 || occurrence > update.Current.Number)
         {
             return (null, Problems.Create(404, Problems.NotFound, "Not found", "What this link refers to no longer exists."));
         }

@@ -8,10 +8,10 @@ using Crisis.Functions.Storage;
 
 namespace Crisis.Functions.Stakeholders;
 
-/// <summary>A due reminder or escalation, found by time: the timer reads only what is due.</summary>
 /// <summary>A reminder or escalation whose handling failed, kept aside for admins with the reason.</summary>
 public sealed record SetAsideEntry(string ExpectedUpdateId, DueKind Kind, int Occurrence, string Reason, DateTimeOffset SetAsideAt);
 
+/// <summary>A due reminder or escalation, found by time: the timer reads only what is due.</summary>
 public sealed record DueEntry(string RowKey, DateTimeOffset DueAt, DueKind Kind, string CrisisId, string ExpectedUpdateId, int Occurrence);
 
 public enum DueKind
@@ -24,6 +24,10 @@ public enum DueKind
 /// Stakeholders (one partition), expected updates (partitioned by crisis) and the due index: one partition
 /// ordered by due time (<c>{ticks}|{kind}|{crisis}|{expected update}|{occurrence}</c>), whose rows are deleted
 /// once handled, so finding what is due costs what is due, not what exists.
+/// An expected update's row holds only its current occurrence; each past occurrence is a row of its own beside it
+/// (<c>{id}|{number}</c>, same partition), written in the same transaction as the roll that ends it. So the row
+/// the timer and the links read and write stays the same size however long the crisis runs and whatever notes
+/// stakeholders leave, and never reaches the storage's 32K-character property limit.
 /// </summary>
 public sealed class StakeholderStore(CrisisStorage storage)
 {
@@ -33,6 +37,8 @@ public sealed class StakeholderStore(CrisisStorage storage)
     private const string StakeholderPartition = "stakeholders";
     private const string DuePartition = "due";
     private const string SetAsidePartition = "set-aside";
+    private const char HistorySeparator = '|';
+    private const int MaxHistoryPerTransaction = 99;
 
     public static string NewId() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
 
@@ -76,6 +82,7 @@ public sealed class StakeholderStore(CrisisStorage storage)
         return await table.RemoveAsync(StakeholderPartition, id, cancellationToken: cancellationToken);
     }
 
+    /// <summary>The expected update with its current occurrence only (what the timer and the links change); see <see cref="ListExpectedAsync"/> for the history.</summary>
     public async Task<(ExpectedUpdate Update, ETag ETag)?> GetExpectedAsync(string crisisId, string id, CancellationToken cancellationToken)
     {
         var table = await storage.TableAsync(ExpectedUpdateTable, cancellationToken);
@@ -83,29 +90,60 @@ public sealed class StakeholderStore(CrisisStorage storage)
         return row is null ? null : (Read<ExpectedUpdate>(row), row.ETag);
     }
 
+    /// <summary>Occurrence <paramref name="number"/> of <paramref name="update"/>: the current one, or a past one read from its own row; null when there is none.</summary>
+    public async Task<Occurrence?> OccurrenceAsync(ExpectedUpdate update, int number, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(update);
+        if (update.Occurrences.FirstOrDefault(o => o.Number == number) is { } held)
+        {
+            return held;
+        }
+
+        if (number < 1 || number > update.Current.Number)
+        {
+            return null;
+        }
+
+        var table = await storage.TableAsync(ExpectedUpdateTable, cancellationToken);
+        var row = await table.FindAsync(update.CrisisId, HistoryKey(update.Id, number), cancellationToken: cancellationToken);
+        return row is null ? null : Read<Occurrence>(row);
+    }
+
+    /// <summary>Every expected update of the crisis with all its occurrences, oldest first: one query over the crisis' partition.</summary>
     public async Task<IReadOnlyList<ExpectedUpdate>> ListExpectedAsync(string crisisId, CancellationToken cancellationToken)
     {
         var table = await storage.TableAsync(ExpectedUpdateTable, cancellationToken);
-        var list = new List<ExpectedUpdate>();
-        await foreach (var row in table.QueryRowsAsync(TableClient.CreateQueryFilter($"PartitionKey eq {crisisId}"), cancellationToken: cancellationToken))
-        {
-            list.Add(Read<ExpectedUpdate>(row));
-        }
-
-        return list;
+        return await AssembleAsync(table.QueryRowsAsync(TableClient.CreateQueryFilter($"PartitionKey eq {crisisId}"), cancellationToken: cancellationToken));
     }
 
-    /// <summary>Every expected update owned by the stakeholder, across crises (admin views; not on any hot path).</summary>
+    /// <summary>Every expected update owned by the stakeholder, across crises, with all occurrences (admin views; not on any hot path).</summary>
     public async Task<IReadOnlyList<ExpectedUpdate>> ListExpectedByOwnerAsync(string ownerId, CancellationToken cancellationToken)
     {
         var table = await storage.TableAsync(ExpectedUpdateTable, cancellationToken);
-        var list = new List<ExpectedUpdate>();
-        await foreach (var row in table.QueryRowsAsync(TableClient.CreateQueryFilter($"OwnerId eq {ownerId}"), cancellationToken: cancellationToken))
+        return await AssembleAsync(table.QueryRowsAsync(TableClient.CreateQueryFilter($"OwnerId eq {ownerId}"), cancellationToken: cancellationToken));
+    }
+
+    /// <summary>Puts each update's past occurrences (rows <c>{id}|{number}</c>) before its current one.</summary>
+    private static async Task<IReadOnlyList<ExpectedUpdate>> AssembleAsync(IAsyncEnumerable<TableEntity> rows)
+    {
+        var updates = new List<ExpectedUpdate>();
+        var history = new Dictionary<(string Crisis, string Id), List<Occurrence>>();
+        await foreach (var row in rows)
         {
-            list.Add(Read<ExpectedUpdate>(row));
+            if (row.RowKey.Split(HistorySeparator) is [var id, _])
+            {
+                var past = history.TryGetValue((row.PartitionKey, id), out var found) ? found : history[(row.PartitionKey, id)] = [];
+                past.Add(Read<Occurrence>(row));
+            }
+            else
+            {
+                updates.Add(Read<ExpectedUpdate>(row));
+            }
         }
 
-        return list;
+        return [.. updates.Select(u => history.TryGetValue((u.CrisisId, u.Id), out var past)
+            ? u with { Occurrences = [.. past.Where(o => o.Number < u.Current.Number).OrderBy(o => o.Number), u.Current] }
+            : u)];
     }
 
     /// <summary>Creates the expected update; its first reminder is indexed first, so a crash leaves at most an index row pointing at nothing.</summary>
@@ -119,14 +157,43 @@ public sealed class StakeholderStore(CrisisStorage storage)
         await table.InsertAsync(row, cancellationToken);
     }
 
+    /// <summary>
+    /// Replaces the update's row, if unchanged since <paramref name="etag"/>, with its current (last) occurrence; the
+    /// occurrences before it become rows of their own in the same transaction, so a roll is stored whole or not at all.
+    /// </summary>
     public async Task ReplaceExpectedAsync(ExpectedUpdate update, ETag etag, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(update);
         var table = await storage.TableAsync(ExpectedUpdateTable, cancellationToken);
-        var row = Row(update.CrisisId, update.Id, update);
+        var row = Row(update.CrisisId, update.Id, update with { Occurrences = [update.Current] });
         row["OwnerId"] = update.OwnerId;
-        await table.UpdateAsync(row, etag, TableUpdateMode.Replace, cancellationToken);
+        var past = update.Occurrences.SkipLast(1).ToList();
+        if (past.Count == 0)
+        {
+            await table.UpdateAsync(row, etag, TableUpdateMode.Replace, cancellationToken);
+            return;
+        }
+
+        // A row written before history had rows of its own may hold more past occurrences than one transaction
+        // takes: the oldest are written first (each is final, so writing one twice is harmless).
+        foreach (var occurrence in past.SkipLast(MaxHistoryPerTransaction))
+        {
+            await table.UpsertAsync(HistoryRow(update, occurrence), TableUpdateMode.Replace, cancellationToken);
+        }
+
+        List<TableTransactionAction> actions = [new(TableTransactionActionType.UpdateReplace, row, etag)];
+        actions.AddRange(past.TakeLast(MaxHistoryPerTransaction).Select(o => new TableTransactionAction(TableTransactionActionType.UpsertReplace, HistoryRow(update, o))));
+        await table.SubmitAsync(actions, cancellationToken);
     }
+
+    private static TableEntity HistoryRow(ExpectedUpdate update, Occurrence occurrence)
+    {
+        var row = Row(update.CrisisId, HistoryKey(update.Id, occurrence.Number), occurrence);
+        row["OwnerId"] = update.OwnerId;
+        return row;
+    }
+
+    private static string HistoryKey(string id, int number) => string.Create(CultureInfo.InvariantCulture, $"{id}{HistorySeparator}{number:D6}");
 
     /// <summary>Indexes a reminder or an escalation of the update's current occurrence at <paramref name="dueAt"/> (idempotent).</summary>
     public async Task IndexAsync(ExpectedUpdate update, DueKind kind, DateTimeOffset dueAt, CancellationToken cancellationToken)

@@ -36,6 +36,40 @@ public class ReminderPoisonTests(ReminderApp shared) : IClassFixture<ReminderApp
         Assert.Single(again.GetProperty("setAside").EnumerateArray());
     }
 
+    [Fact]
+    public async Task An_update_answered_with_the_longest_note_every_quarter_hour_for_ten_hours_keeps_reminding_and_keeps_every_note()
+    {
+        const int Rolls = 40;
+        var crisis = await CrisisFixtures.CreateActiveAsync(_f.Admin, CrisisFixtures.NewCrisis("en"));
+        var owner = await _f.AddStakeholderAsync("chatty-owner", "expert");
+        var id = await _f.ExpectAsync(owner, TimeSpan.Zero, cadence: "00:15:00", crisisId: crisis);
+        var table = await _f.App.Services.GetRequiredService<CrisisStorage>().TableAsync(StakeholderStore.ExpectedUpdateTable, CancellationToken.None);
+        var rowSizes = new List<int>();
+
+        for (var roll = 1; roll <= Rolls; roll++)
+        {
+            Assert.True((await _f.RunTimerAsync()).Succeeded);
+            var reminders = _f.DeliveredTo("chatty-owner");
+            Assert.Equal(roll, reminders.Count);
+            var note = $"{roll:D2} " + new string('n', AcknowledgeRequest.MaxNote - 3);
+            var ack = await _f.Client.PostAsJsonAsync("/api/stakeholder-actions/acknowledge", new { token = ReminderFixture.ActionToken(reminders[^1]), note });
+            Assert.Equal(System.Net.HttpStatusCode.OK, ack.StatusCode);
+            rowSizes.Add((await table.GetEntityAsync<TableEntity>(crisis, id)).Value.GetString("Data")!.Length);
+            _f.Clock.Advance(TimeSpan.FromMinutes(15));
+        }
+
+        Assert.True(rowSizes.Max() < 2 * rowSizes.Min(), $"The update's row grew from {rowSizes.Min()} to {rowSizes.Max()} characters.");
+        var list = await (await _f.Admin.GetAsync($"/api/admin/crises/{crisis}/expected-updates")).ReadJsonAsync();
+        var occurrences = list.GetProperty("expectedUpdates").EnumerateArray().Single(u => u.GetProperty("id").GetString() == id).GetProperty("occurrences");
+        Assert.Equal(Rolls + 1, occurrences.GetArrayLength());
+        Assert.Equal(Enumerable.Range(1, Rolls + 1), occurrences.EnumerateArray().Select(o => o.GetProperty("number").GetInt32()));
+        Assert.All(Enumerable.Range(1, Rolls), n => Assert.StartsWith($"{n:D2} ", occurrences[n - 1].GetProperty("note").GetString(), StringComparison.Ordinal));
+        var record = await (await _f.Admin.GetAsync($"/api/admin/stakeholders/{owner}/record")).ReadJsonAsync();
+        Assert.Equal(Rolls, record.GetProperty("onTime").GetInt32());
+        var due = await (await _f.Admin.GetAsync($"/api/admin/crises/{crisis}/expected-updates/due")).ReadJsonAsync();
+        Assert.Empty(due.GetProperty("setAside").EnumerateArray());
+    }
+
     /// <summary>Pads the stored owed update so that recording the reminder would pass the 32K property limit.</summary>
     private async Task GrowToTheStorageLimitAsync(string crisis, string id)
     {
