@@ -2,6 +2,7 @@ using System.ComponentModel.DataAnnotations;
 using System.Globalization;
 using Crisis.Functions.Crises;
 using Crisis.Functions.Hosting;
+using Crisis.Functions.Storage;
 using Microsoft.Extensions.Options;
 using Microsoft.Azure.Functions.Worker;
 
@@ -89,6 +90,9 @@ public sealed class ExpiryTimer(
 {
     public const string Actor = "expiry-timer";
 
+    /// <summary>The audit action that says why a crisis' expiry could not finish.</summary>
+    public const string SetAsideAction = "expiry.set-aside";
+
     public const string FunctionName = "CrisisExpiry";
 
     public string Name => FunctionName;
@@ -102,27 +106,49 @@ public sealed class ExpiryTimer(
         var due = (await crises.ListAsync(cancellationToken))
             .Where(c => c.Status == CrisisStatus.Ended && c.EndedAt + options.Value.GracePeriod <= time.GetUtcNow())
             .ToList();
-        int restored = 0, archived = 0;
+        int restored = 0, archived = 0, setAside = 0;
         foreach (var crisis in due)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            restored += await restorer.RestoreCrisisAsync(crisis.Id, Actor, cancellationToken);
-            var responsesArchived = await responses.ArchiveAllAsync(crisis.Id, Actor, cancellationToken);
-            if (responsesArchived > 0)
-            {
-                await crises.AuditAsync(crisis.Id, Actor, "canned-response.archive", null, $"{responsesArchived} canned responses archived with the crisis", cancellationToken);
-            }
             try
             {
-                await crisisService.MoveAsync(crisis.Id, CrisisStatus.Archived, crisis.Version, Actor, cancellationToken);
-                archived++;
+                var (touchpoints, done) = await ExpireAsync(crisis, cancellationToken);
+                restored += touchpoints;
+                archived += done ? 1 : 0;
             }
-            catch (Exception e) when (e is IllegalTransitionException or VersionMismatchException or CrisisReadOnlyException)
+            catch (Exception e) when (e is not (StorageUnavailableException or OperationCanceledException))
             {
-                logger.LogInformation("Crisis {CrisisId} was archived or changed by another run", crisis.Id);
+                // One crisis that cannot be expired must not keep every other ended crisis on its touchpoints. It is
+                // tried again each run (what failed may be fixed meanwhile); admins see why in its audit, once.
+                logger.LogError(e, "Set aside the expiry of crisis {CrisisId}", crisis.Id);
+                var dueAt = (crisis.EndedAt ?? time.GetUtcNow()) + options.Value.GracePeriod;
+                await crises.AuditOnceAsync(crisis.Id, "expiry-set-aside", dueAt, Actor, SetAsideAction, $"Expiry could not finish: {e.Message}", cancellationToken);
+                setAside++;
             }
         }
 
-        return string.Create(CultureInfo.InvariantCulture, $"{due.Count} expired crises, {restored} touchpoints restored, {archived} archived");
+        return string.Create(CultureInfo.InvariantCulture, $"{due.Count} expired crises, {restored} touchpoints restored, {archived} archived, {setAside} set aside");
+    }
+
+    /// <summary>Restores the crisis' touchpoints, archives its canned responses, then the crisis; true when this run archived it.</summary>
+    private async Task<(int Restored, bool Archived)> ExpireAsync(CrisisRecord crisis, CancellationToken cancellationToken)
+    {
+        var restored = await restorer.RestoreCrisisAsync(crisis.Id, Actor, cancellationToken);
+        var responsesArchived = await responses.ArchiveAllAsync(crisis.Id, Actor, cancellationToken);
+        if (responsesArchived > 0)
+        {
+            await crises.AuditAsync(crisis.Id, Actor, "canned-response.archive", null, $"{responsesArchived} canned responses archived with the crisis", cancellationToken);
+        }
+
+        try
+        {
+            await crisisService.MoveAsync(crisis.Id, CrisisStatus.Archived, crisis.Version, Actor, cancellationToken);
+            return (restored, true);
+        }
+        catch (Exception e) when (e is IllegalTransitionException or VersionMismatchException or CrisisReadOnlyException)
+        {
+            logger.LogInformation("Crisis {CrisisId} was archived or changed by another run", crisis.Id);
+            return (restored, false);
+        }
     }
 }
