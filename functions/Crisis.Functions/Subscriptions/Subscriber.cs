@@ -76,9 +76,13 @@ public sealed class SubscriptionOptions
     [Range(typeof(TimeSpan), "1.00:00:00", "400.00:00:00")]
     public TimeSpan ManageLinkLifetime { get; set; } = TimeSpan.FromDays(90);
 
-    /// <summary>Confirmation messages one contact can be sent per UTC day, whoever asks.</summary>
+    /// <summary>Confirmation messages one mailbox (whatever its <c>+tag</c>) can be sent per UTC day, whoever asks.</summary>
     [Range(1, 100)]
     public int MaxConfirmationsPerContactPerDay { get; set; } = 3;
+
+    /// <summary>How often a subscribed contact can be sent its manage link again by asking to subscribe; the confirmation cap never stops it.</summary>
+    [Range(typeof(TimeSpan), "00:01:00", "1.00:00:00")]
+    public TimeSpan ManageLinkInterval { get; set; } = TimeSpan.FromMinutes(10);
 
     /// <summary>Failed attempts in a row after which a subscriber is quarantined.</summary>
     [Range(1, 1000)]
@@ -93,6 +97,23 @@ public sealed class ContactHasher(IOptions<SubscriptionOptions> options)
     {
         ArgumentNullException.ThrowIfNull(address);
         return Hash(channel, channel == OutboxChannel.Email ? address.ToUpperInvariant().ToLowerInvariant() : address);
+    }
+
+    /// <summary>
+    /// The hash message limits count under: one mailbox whatever its subaddress (RFC 5233: <c>name+tag@</c> is
+    /// delivered to <c>name@</c>), so a limit cannot be dodged by adding tags to a victim's address.
+    /// </summary>
+    public string MailboxHashOf(OutboxChannel channel, string address)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        if (channel != OutboxChannel.Email)
+        {
+            return HashOf(channel, address);
+        }
+
+        var at = address.LastIndexOf('@');
+        var plus = address.IndexOf('+', StringComparison.Ordinal);
+        return HashOf(channel, plus > 0 && plus < at ? address[..plus] + address[at..] : address);
     }
 
     public string Hash(OutboxChannel channel, string normalisedAddress)

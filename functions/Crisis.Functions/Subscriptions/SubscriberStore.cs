@@ -325,22 +325,42 @@ public sealed class SubscriberStore(CrisisStorage storage, CrisisStore crises, T
     }
 
     /// <summary>
-    /// Counts one confirmation message for the contact today unless <paramref name="max"/> were already sent;
-    /// returns when the next one is allowed, or null when this one is. Counts of earlier days are dropped.
+    /// Counts one confirmation message for the mailbox today unless <paramref name="max"/> were already sent; true
+    /// when this one may go. Counts of earlier days are dropped.
     /// </summary>
-    public async Task<DateTimeOffset?> CountConfirmationAsync(string contactHash, int max, CancellationToken cancellationToken)
+    public Task<bool> CountConfirmationAsync(string mailboxHash, int max, CancellationToken cancellationToken) =>
+        CountInWindowAsync(mailboxHash, "d|", time.GetUtcNow().UtcDateTime.Date.ToString("yyyyMMdd", CultureInfo.InvariantCulture), max, cancellationToken);
+
+    /// <summary>Counts the manage link sent again to a subscribed mailbox: true when none went in the current <paramref name="interval"/>.</summary>
+    public Task<bool> CountManageLinkAsync(string mailboxHash, TimeSpan interval, CancellationToken cancellationToken)
+    {
+        var window = time.GetUtcNow().UtcTicks / interval.Ticks * interval.Ticks;
+        return CountInWindowAsync(mailboxHash, "m|", window.ToString("D19", CultureInfo.InvariantCulture), 1, cancellationToken);
+    }
+
+    /// <summary>Forgets the message limits of a mailbox (erasure).</summary>
+    public async Task EraseLimitsAsync(string mailboxHash, CancellationToken cancellationToken)
     {
         var table = await storage.TableAsync(TableName, cancellationToken);
-        var day = time.GetUtcNow().UtcDateTime.Date;
-        var partition = ContactPartition(contactHash);
-        var today = "d|" + day.ToString("yyyyMMdd", CultureInfo.InvariantCulture);
-        await foreach (var earlier in table.QueryRowsAsync(TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey ge {"d|"} and RowKey lt {today}"), ["RowKey"], cancellationToken: cancellationToken))
+        var partition = LimitPartition(mailboxHash);
+        await foreach (var row in table.QueryRowsAsync(TableClient.CreateQueryFilter($"PartitionKey eq {partition}"), ["RowKey"], cancellationToken: cancellationToken))
+        {
+            await table.RemoveAsync(partition, row.RowKey, cancellationToken: cancellationToken);
+        }
+    }
+
+    /// <summary>Adds one to the counter of window <paramref name="window"/> (rows <c>{prefix}{window}</c>, earlier windows deleted) unless it holds <paramref name="max"/>.</summary>
+    private async Task<bool> CountInWindowAsync(string mailboxHash, string prefix, string window, int max, CancellationToken cancellationToken)
+    {
+        var table = await storage.TableAsync(TableName, cancellationToken);
+        var partition = LimitPartition(mailboxHash);
+        var current = prefix + window;
+        await foreach (var earlier in table.QueryRowsAsync(TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey ge {prefix} and RowKey lt {current}"), ["RowKey"], cancellationToken: cancellationToken))
         {
             await table.RemoveAsync(partition, earlier.RowKey, cancellationToken: cancellationToken);
         }
 
-        var counted = await table.TryAddAsync(partition, today, "Count", 1, max, time, cancellationToken);
-        return counted is null ? new DateTimeOffset(day.AddDays(1), TimeSpan.Zero) : null;
+        return await table.TryAddAsync(partition, current, "Count", 1, max, time, cancellationToken) is not null;
     }
 
     /// <summary>The fingerprint of the request an Idempotency-Key was used with, by any contact, within the last day.</summary>
@@ -485,6 +505,8 @@ public sealed class SubscriberStore(CrisisStorage storage, CrisisStore crises, T
     private const string IdempotencyNote = "i|";
 
     private static string ContactPartition(string contactHash) => "c|" + contactHash;
+
+    private static string LimitPartition(string mailboxHash) => "l|" + mailboxHash;
 
     private static string KeyHash(string key) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
 

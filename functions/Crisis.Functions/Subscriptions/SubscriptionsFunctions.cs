@@ -122,11 +122,17 @@ public sealed partial class SubscriptionsFunctions(
                 : Problems.Create(422, Problems.IdempotencyKeyReused, "Idempotency-Key reused", "This Idempotency-Key was used with a different request.");
         }
 
-        if (await store.CountConfirmationAsync(hash, options.Value.MaxConfirmationsPerContactPerDay, cancellationToken) is { } next)
+        // Limits count per mailbox, so tags do not multiply them. Past a limit the answer is the same 202 and nothing
+        // changes or is sent: a stranger can neither learn whether the contact is subscribed, nor lock its owner out
+        // (the latest link sent still works), and a subscribed contact asking again always gets its manage link back.
+        var mailbox = hasher.MailboxHashOf(channel, address);
+        var allowed = (await store.FindAsync(hash, scope, cancellationToken))?.Subscriber.Status == SubscriberStatus.Confirmed
+            ? await store.CountManageLinkAsync(mailbox, options.Value.ManageLinkInterval, cancellationToken)
+            : await store.CountConfirmationAsync(mailbox, options.Value.MaxConfirmationsPerContactPerDay, cancellationToken);
+        if (!allowed)
         {
-            var wait = (int)Math.Ceiling((next - time.GetUtcNow()).TotalSeconds);
-            request.HttpContext.Response.Headers.RetryAfter = wait.ToString(CultureInfo.InvariantCulture);
-            return Problems.Create(429, Problems.RateLimited, "Too many requests", $"Too many confirmation messages for this contact today; try again in {wait} s.");
+            logger.LogInformation("Subscription request for contact {ContactHash}… (scope {Scope}): its message limit is reached, nothing sent", hash[..8], scope);
+            return TypedResults.Accepted((string?)null, new SubscribeAccepted("accepted", Accepted));
         }
 
         var subscriber = await SaveRequestAsync(hash, channel, address, scope, language!, topics, time.GetUtcNow(), cancellationToken);
@@ -351,6 +357,7 @@ public sealed partial class SubscriptionsFunctions(
 
         var subscriber = found!.Value.Subscriber;
         var ids = (await store.EraseContactAsync(subscriber.ContactHash, cancellationToken)).Append(subscriber.Id).Distinct(StringComparer.Ordinal).ToList();
+        await store.EraseLimitsAsync(hasher.MailboxHashOf(subscriber.Channel, subscriber.Address), cancellationToken);
         await store.DeleteAsync(subscriber, SubscriberEvent.Erased, cancellationToken);
         await questions.ForgetContactAsync(subscriber.ContactHash, cancellationToken);
         var records = 0;

@@ -407,24 +407,68 @@ public sealed class SubscriptionTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_contact_gets_at_most_three_confirmations_a_day_then_429_with_retry_after()
+    public async Task A_mailbox_gets_at_most_three_confirmations_a_day_whatever_its_tags_and_later_requests_answer_the_same_and_change_nothing()
     {
-        for (var i = 0; i < 3; i++)
+        foreach (var email in new[] { "flood@example.org", "Flood+1@example.org", "flood+news@example.org" })
         {
-            Assert.Equal(HttpStatusCode.Accepted, (await _f.SubscribeAsync(new { email = "flood@example.org" })).StatusCode);
+            Assert.Equal(HttpStatusCode.Accepted, (await _f.SubscribeAsync(new { email })).StatusCode);
         }
 
-        var refused = await _f.SubscribeAsync(new { email = "FLOOD@example.org" });
-        await refused.AssertProblemAsync(HttpStatusCode.TooManyRequests, Problems.RateLimited);
+        var first = await _f.SubscribeAsync(new { email = "other@example.org" });
+        await _f.RunTimerAsync();
+        Assert.Equal(4, _f.Smtp.Messages().Count);
+        var before = await StorageDump.TextAsync(_f.App);
+
+        var refused = await _f.SubscribeAsync(new { email = "FLOOD+2@example.org" });
+        var again = await _f.SubscribeAsync(new { email = "flood@example.org" });
+
+        foreach (var answer in new[] { refused, again })
+        {
+            Assert.Equal(HttpStatusCode.Accepted, answer.StatusCode);
+            Assert.Equal(await first.Content.ReadAsStringAsync(), await answer.Content.ReadAsStringAsync());
+        }
+
+        Assert.Equal(before, await StorageDump.TextAsync(_f.App));
+        await _f.RunTimerAsync();
+        Assert.Equal(4, _f.Smtp.Messages().Count);
+        var latest = _f.Smtp.Messages().Where(m => m.Contains("flood+news@", StringComparison.OrdinalIgnoreCase)).Single();
+        Assert.Equal("confirmed", (await (await _f.Client.PostAsync(SubscriptionFixture.LinkIn(Mime.Decode(latest), "confirm"), null)).ReadJsonAsync()).GetProperty("status").GetString());
+
         var midnight = _f.Clock.Now.UtcDateTime.Date.AddDays(1);
-        Assert.Equal(midnight - _f.Clock.Now.UtcDateTime, refused.Headers.RetryAfter!.Delta);
+        _f.Clock.Set(new DateTimeOffset(midnight, TimeSpan.Zero));
+        Assert.Equal(HttpStatusCode.Accepted, (await _f.SubscribeAsync(new { email = "flood@example.org" })).StatusCode);
+        await _f.RunTimerAsync();
+        Assert.Equal(5, _f.Smtp.Messages().Count);
+        var counters = (await StorageDump.TextAsync(_f.App)).Split('\n').Where(l => l.StartsWith("l|", StringComparison.Ordinal) && l.Contains(" d|", StringComparison.Ordinal)).ToList();
+        Assert.Equal($"d|{midnight:yyyyMMdd}", Assert.Single(counters, l => l.StartsWith(counters[0].Split(' ')[0], StringComparison.Ordinal)).Split(' ')[1]);
+    }
+
+    [Fact]
+    public async Task A_subscribed_contact_asking_again_gets_its_manage_link_even_when_strangers_used_up_its_confirmations_at_most_once_per_interval()
+    {
+        (await _f.SubscribeAsync(new { email = "owner@example.org" })).EnsureSuccessStatusCode();
+        await _f.RunTimerAsync();
+        (await _f.Client.PostAsync(SubscriptionFixture.LinkIn(Mime.Decode(_f.Smtp.Messages().Single()), "confirm"), null)).EnsureSuccessStatusCode();
+        foreach (var email in new[] { "owner+a@example.org", "owner+b@example.org", "owner+c@example.org" })
+        {
+            (await _f.SubscribeAsync(new { email })).EnsureSuccessStatusCode();
+        }
+
         await _f.RunTimerAsync();
         Assert.Equal(3, _f.Smtp.Messages().Count);
 
-        _f.Clock.Set(new DateTimeOffset(midnight, TimeSpan.Zero));
-        Assert.Equal(HttpStatusCode.Accepted, (await _f.SubscribeAsync(new { email = "flood@example.org" })).StatusCode);
-        var counters = (await StorageDump.TextAsync(_f.App)).Split('\n').Where(l => l.StartsWith("c|", StringComparison.Ordinal) && l.Contains(" d|", StringComparison.Ordinal)).ToList();
-        Assert.Equal($"d|{midnight:yyyyMMdd}", Assert.Single(counters).Split(' ')[1]);
+        (await _f.SubscribeAsync(new { email = "owner@example.org" })).EnsureSuccessStatusCode();
+        (await _f.SubscribeAsync(new { email = "OWNER@example.org" })).EnsureSuccessStatusCode();
+        await _f.RunTimerAsync();
+        var mails = _f.Smtp.Messages();
+        Assert.Equal(4, mails.Count);
+        Assert.Contains("/api/subscriptions/manage?token=", Mime.Decode(mails[^1]), StringComparison.Ordinal);
+        Assert.DoesNotContain("/api/subscriptions/confirm?token=", Mime.Decode(mails[^1]), StringComparison.Ordinal);
+
+        _f.Clock.Advance(TimeSpan.FromMinutes(10));
+        (await _f.SubscribeAsync(new { email = "owner@example.org" })).EnsureSuccessStatusCode();
+        await _f.RunTimerAsync();
+        Assert.Equal(5, _f.Smtp.Messages().Count);
     }
 
     private async Task<List<string>> PendingUpdateMailsAsync()
