@@ -83,13 +83,13 @@ public sealed class CannedResponseStore(CrisisStorage storage, TimeProvider time
         return (int)await table.AddAsync(crisisId, id, "Uses", 1, time, cancellationToken);
     }
 
-    private static TableEntity ToRow(CannedResponse response) => new(response.CrisisId, response.Id)
+    private static TableEntity ToRow(CannedResponse response)
     {
-        ["Data"] = JsonSerializer.Serialize(response with { Uses = 0 }, JsonBody.Options),
-        ["Status"] = response.Status.ToString(),
-        ["Uses"] = response.Uses,
-    };
+        var row = new TableEntity(response.CrisisId, response.Id) { ["Status"] = response.Status.ToString(), ["Uses"] = response.Uses };
+        TableJson.Put(row, "Data", TableJson.Serialize(response with { Uses = 0 }));
+        return row;
+    }
 
     private static CannedResponse FromRow(TableEntity row) =>
-        JsonSerializer.Deserialize<CannedResponse>(row.GetString("Data")!, JsonBody.Options)! with { Uses = (int)(row.GetCount("Uses") ?? 0) };
+        TableJson.Read<CannedResponse>(row, "Data") with { Uses = (int)(row.GetCount("Uses") ?? 0) };
 }

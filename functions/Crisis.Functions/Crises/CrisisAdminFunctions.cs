@@ -16,7 +16,11 @@ public sealed record UpdateList(IReadOnlyList<CrisisUpdate> Updates);
 [Tags("Admin: crises")]
 public sealed class CrisisAdminFunctions(CrisisService crises, CrisisStore store, ContentStore contents, TimeProvider time)
 {
-    private const int MaxCrisisBody = 64 * 1024;
+    /// <summary>
+    /// Room for the longest valid crisis or update (ten languages of text at each limit: 25,000 characters) even
+    /// when a client writes every character as a \u escape, six bytes each.
+    /// </summary>
+    private const int MaxCrisisBody = 256 * 1024;
     private const int MaxContentBody = 1024 * 1024;
 
     [Function("ListCrises")]

@@ -219,7 +219,12 @@ public sealed class CrisisStore(CrisisStorage storage, TimeProvider time)
 
     private static string UpdateKey(string crisisId, string updateId) => $"u|{crisisId}|{updateId}";
 
-    private static TableEntity Row<T>(string rowKey, T value) => new(Partition, rowKey) { ["Data"] = Json(value) };
+    private static TableEntity Row<T>(string rowKey, T value)
+    {
+        var row = new TableEntity(Partition, rowKey);
+        TableJson.Put(row, "Data", TableJson.Serialize(value));
+        return row;
+    }
 
     private TableEntity AuditRow(string crisisId, string actor, string action, string? before, string? after) =>
         AuditRow(crisisId, time.GetUtcNow(), Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4)), actor, action, before, after);
@@ -243,6 +248,5 @@ public sealed class CrisisStore(CrisisStorage storage, TimeProvider time)
 
     internal static string Json<T>(T value) => JsonSerializer.Serialize(value, JsonBody.Options);
 
-    private static T Deserialize<T>(TableEntity row) =>
-        JsonSerializer.Deserialize<T>(row.GetString("Data")!, JsonBody.Options)!;
+    private static T Deserialize<T>(TableEntity row) => TableJson.Read<T>(row, "Data");
 }

@@ -89,6 +89,12 @@ public sealed class HttpFunctionMiddleware(IAuthorizationService authorization, 
             return refused;
         }
 
+        if (cause is DocumentTooLargeException tooLarge)
+        {
+            // Checked before anything is written: the input was too big in total, though each field was within its limit.
+            return Problems.Create(413, Problems.PayloadTooLarge, "Too large to store", $"{tooLarge.Message} Send shorter texts or fewer languages.");
+        }
+
         if (cause is StorageUnavailableException unavailable)
         {
             logger.LogWarning(unavailable, "Storage unavailable while serving {Method} {Path}", http.Request.Method, http.Request.Path);

@@ -265,7 +265,12 @@ public sealed class StakeholderStore(CrisisStorage storage)
         await table.RemoveAsync(DuePartition, entry.RowKey, cancellationToken: cancellationToken);
     }
 
-    private static TableEntity Row<T>(string partition, string rowKey, T value) => new(partition, rowKey) { ["Data"] = JsonSerializer.Serialize(value, JsonBody.Options) };
+    private static TableEntity Row<T>(string partition, string rowKey, T value)
+    {
+        var row = new TableEntity(partition, rowKey);
+        TableJson.Put(row, "Data", TableJson.Serialize(value));
+        return row;
+    }
 
-    private static T Read<T>(TableEntity row) => JsonSerializer.Deserialize<T>(row.GetString("Data")!, JsonBody.Options)!;
+    private static T Read<T>(TableEntity row) => TableJson.Read<T>(row, "Data");
 }

@@ -204,7 +204,7 @@ public class CrisisLifecycleTests : IAsyncLifetime
             ("""{"title":{"en":"line\nbreak"},"summary":{"en":"s"},"severity":"major","defaultLanguage":"en","languages":["en"]}""", HttpStatusCode.BadRequest, Problems.ValidationFailed),
             ("""{"title":{"en":"t"},"summary":{"en":"s"},"severity":"major","defaultLanguage":"en","languages":["en"],"publicPageUrl":"javascript:alert(1)"}""", HttpStatusCode.BadRequest, Problems.ValidationFailed),
             ($$"""{"title":{"en":"{{new string('x', 201)}}"},"summary":{"en":"s"},"severity":"major","defaultLanguage":"en","languages":["en"]}""", HttpStatusCode.BadRequest, Problems.ValidationFailed),
-            ($$"""{"title":{"en":"t"},"summary":{"en":"{{new string('x', 70_000)}}"},"severity":"major","defaultLanguage":"en","languages":["en"]}""", HttpStatusCode.RequestEntityTooLarge, Problems.PayloadTooLarge),
+            ($$"""{"title":{"en":"t"},"summary":{"en":"{{new string('x', 300_000)}}"},"severity":"major","defaultLanguage":"en","languages":["en"]}""", HttpStatusCode.RequestEntityTooLarge, Problems.PayloadTooLarge),
         };
 
         foreach (var (body, status, type) in cases)
