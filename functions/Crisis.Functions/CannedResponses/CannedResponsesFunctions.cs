@@ -279,7 +279,9 @@ public sealed class CannedResponsesAgentFunctions(CrisisService crises, CannedRe
             return Problems.Create(404, Problems.NotFound, "Not found", $"Crisis {id} has no approved response '{responseId}'.");
         }
 
-        var language = Languages.Negotiate(requested, request.Headers.AcceptLanguage, [.. response.Snippets.Keys], crisis.DefaultLanguage);
+        // The crisis' default language can change after a response was approved: it then falls back to its own first language.
+        var fallback = response.Snippets.ContainsKey(crisis.DefaultLanguage) ? crisis.DefaultLanguage : response.Snippets.Keys.First();
+        var language = Languages.Negotiate(requested, request.Headers.AcceptLanguage, [.. response.Snippets.Keys], fallback);
         var link = publisher.Links(id, language, crisis.PublicPageUrl).Preferred;
         var text = string.Join("\n\n", response.Snippets[language].Select(s => s.Trim())) + "\n\n" + link;
         // An admin rendering a response is checking it, not answering a customer: only agents' renders are uses.

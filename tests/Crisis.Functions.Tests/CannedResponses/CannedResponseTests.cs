@@ -96,6 +96,27 @@ public sealed class CannedResponseTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_response_without_the_crisis_new_default_language_renders_in_its_own_language_instead_of_failing()
+    {
+        var expert = await _f.AddStakeholderAsync("ines", "expert");
+        var created = await _f.Admin.PostAsJsonAsync(Base, new { name = "English only", snippets = new Dictionary<string, string[]> { ["en"] = ["We are on it."] } });
+        var id = (await created.ReadJsonAsync()).GetProperty("id").GetString()!;
+        await _f.Admin.PostAsync($"{Base}/{id}/submit", null);
+        (await _f.Admin.PostAsJsonAsync($"{Base}/{id}/approve", new { checklist = CannedResponseFixtures.AllChecked, stakeholderId = expert })).EnsureSuccessStatusCode();
+        var crisis = await _f.Admin.GetAsync($"/api/admin/crises/{_f.CrisisId}");
+        using var change = new HttpRequestMessage(HttpMethod.Patch, $"/api/admin/crises/{_f.CrisisId}") { Content = JsonContent.Create(new { defaultLanguage = "fa" }) };
+        change.Headers.IfMatch.Add(crisis.Headers.ETag!);
+        (await _f.Admin.SendAsync(change)).EnsureSuccessStatusCode();
+
+        var rendered = await (await _agent.GetAsync($"{AgentBase}/{id}")).ReadJsonAsync();
+        var asked = await (await _agent.GetAsync($"{AgentBase}/{id}?lang=fa")).ReadJsonAsync();
+
+        Assert.Equal("en", rendered.GetProperty("language").GetString());
+        Assert.StartsWith("We are on it.", rendered.GetProperty("text").GetString(), StringComparison.Ordinal);
+        Assert.Equal("en", asked.GetProperty("language").GetString());
+    }
+
+    [Fact]
     public async Task Every_agent_render_counts_as_a_use_and_an_admin_preview_does_not()
     {
         var id = await CreateAsync();
