@@ -217,3 +217,31 @@ public class JsonBodyProblemTests(JsonBodyFixture f) : IClassFixture<JsonBodyFix
         Assert.True(problem.GetProperty("errors").TryGetProperty("summary", out _), problem.ToString());
     }
 }
+
+/// <summary>Bodies that never arrive whole, sent on a raw connection as a failing or hostile client would.</summary>
+public class IncompleteBodyTests(JsonBodyFixture f) : IClassFixture<JsonBodyFixture>
+{
+    [Fact]
+    public async Task A_body_cut_short_is_never_answered_with_a_server_error_and_changes_nothing()
+    {
+        var before = await StorageDump.TextAsync(f.App);
+        var address = f.Public.BaseAddress!;
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(address.Host, address.Port);
+        var stream = tcp.GetStream();
+        var head = $"POST /api/crises/{f.Crisis}/questions HTTP/1.1\r\nHost: {address.Authority}\r\nContent-Type: application/json\r\nContent-Length: 500\r\nConnection: close\r\n\r\n{{\"text\":\"Will my";
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(head));
+        tcp.Client.Shutdown(System.Net.Sockets.SocketShutdown.Send);
+
+        using var reader = new StreamReader(stream, Encoding.ASCII);
+        var statusLine = await reader.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30));
+
+        // The server may close a connection whose body can never complete without answering it: never a 5xx.
+        if (statusLine is not null)
+        {
+            Assert.InRange(int.Parse(statusLine.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture), 400, 499);
+        }
+
+        Assert.Equal(before, await StorageDump.TextAsync(f.App));
+    }
+}
