@@ -178,7 +178,7 @@ public sealed partial class SubscriptionsFunctions
 
         main.Append(FieldStart("topics", T(MessageKeys.LinksManageTopics), errorsOf))
             .Append("<p class=\"hint\" id=\"topics-hint\">").Append(T(MessageKeys.LinksManageTopicsHint)).Append("</p>")
-            .Append("<input id=\"topics\" name=\"topics\" dir=\"ltr\" autocomplete=\"off\" value=\"").Append(Encode(string.Join(' ', subscriber.Topics))).Append('"')
+            .Append("<input type=\"text\" id=\"topics\" name=\"topics\" dir=\"ltr\" autocomplete=\"off\" value=\"").Append(Encode(string.Join(' ', subscriber.Topics))).Append('"')
             .Append(Described("topics", errorsOf, "topics-hint")).Append("></div>");
 
         main.Append(FieldStart("scope", T(MessageKeys.LinksManageScope), errorsOf)).Append("<select id=\"scope\" name=\"scope\"").Append(Described("scope", errorsOf)).Append('>')

@@ -167,6 +167,19 @@ public class ManagePageTests(ManagePageApp shared) : IClassFixture<ManagePageApp
         Assert.Equal(MessageCatalogue.Text(MessageKeys.PageLinkUnusableTitle, language), Heading(page.Html));
     }
 
+    [Fact]
+    public void The_host_and_the_worker_keep_request_urls_whose_query_holds_a_link_token_out_of_their_logs_and_telemetry()
+    {
+        // The ASP.NET Core request logs (host and worker) write the whole URL, query and token included; the host's
+        // dependency telemetry records its call to the worker with the URL too. Both stay off.
+        using var host = JsonDocument.Parse(File.ReadAllText(Path.Combine(RepositoryPaths.Root, "host.json")));
+        var logging = host.RootElement.GetProperty("logging");
+        Assert.Equal("Warning", logging.GetProperty("logLevel").GetProperty("Microsoft.AspNetCore").GetString());
+        Assert.False(logging.GetProperty("applicationInsights").GetProperty("enableDependencyTracking").GetBoolean());
+        using var worker = JsonDocument.Parse(File.ReadAllText(Path.Combine(RepositoryPaths.AppProject, "appsettings.json")));
+        Assert.Equal("Warning", worker.RootElement.GetProperty("Logging").GetProperty("LogLevel").GetProperty("Microsoft.AspNetCore").GetString());
+    }
+
     private async Task<string> ManageLinkAsync(string path, string language)
     {
         var confirmed = await _f.SubscribeWebhookAsync(path, language);
