@@ -185,6 +185,26 @@ public sealed class OpenApiDocuments
             });
         }
 
+        if (body is PageFormAttribute page)
+        {
+            operation.RequestBody = new OpenApiRequestBody
+            {
+                Required = true,
+                Content = new Dictionary<string, OpenApiMediaType>
+                {
+                    [FormBodyAttribute.ContentType] = new()
+                    {
+                        Schema = new OpenApiSchema
+                        {
+                            Type = JsonSchemaType.Object,
+                            Required = new HashSet<string> { PageFormAttribute.GuardField },
+                            Properties = page.Fields.Prepend(PageFormAttribute.GuardField).ToDictionary(f => f, IOpenApiSchema (_) => new OpenApiSchema { Type = JsonSchemaType.String }),
+                        },
+                    },
+                },
+            };
+        }
+
         if (body is FormBodyAttribute form)
         {
             operation.RequestBody = new OpenApiRequestBody

@@ -50,6 +50,20 @@ public sealed class FormBodyAttribute(string field, string value, params int[] p
     public override bool HasBody => true;
 }
 
+/// <summary>
+/// The function reads an HTML page's form (<c>application/x-www-form-urlencoded</c>): the form guard's hidden field
+/// (<c>form</c>, refused with 403 when missing, forged, expired or sent from another site) and <see cref="Fields"/>.
+/// </summary>
+public sealed class PageFormAttribute(params string[] fields) : RequestBodyAttribute([403])
+{
+    /// <summary>The form guard's hidden field (Pages.FormGuard.FieldName).</summary>
+    public const string GuardField = "form";
+
+    public IReadOnlyList<string> Fields { get; } = fields;
+
+    public override bool HasBody => true;
+}
+
 /// <summary>The function reads no body: everything it needs is in its route, query or headers.</summary>
 public sealed class NoBodyAttribute(params int[] problems) : RequestBodyAttribute(problems)
 {

@@ -68,6 +68,54 @@ public static class MessageKeys
     // (end of the public HTML pages)
 
     // The link pages: manage, stakeholder actions.
+    public const string LinksLanguageName = "Links.LanguageName";
+    public const string LinksManageTitle = "Links.Manage.Title";
+    public const string LinksManageContact = "Links.Manage.Contact";
+    public const string LinksManageScope = "Links.Manage.Scope";
+    public const string LinksManageLanguage = "Links.Manage.Language";
+    public const string LinksManageTopics = "Links.Manage.Topics";
+    public const string LinksManageTopicsAll = "Links.Manage.TopicsAll";
+    public const string LinksManageTopicsHint = "Links.Manage.TopicsHint";
+    public const string LinksManageChangeHeading = "Links.Manage.ChangeHeading";
+    public const string LinksManageSave = "Links.Manage.Save";
+    public const string LinksManageSaved = "Links.Manage.Saved";
+    public const string LinksFormInvalid = "Links.Form.Invalid";
+    public const string LinksManageUnsubscribeHeading = "Links.Manage.UnsubscribeHeading";
+    public const string LinksManageEraseHeading = "Links.Manage.EraseHeading";
+    public const string LinksManageEraseText = "Links.Manage.EraseText";
+    public const string LinksManageEraseLink = "Links.Manage.EraseLink";
+    public const string LinksEraseTitle = "Links.Erase.Title";
+    public const string LinksEraseText = "Links.Erase.Text";
+    public const string LinksEraseButton = "Links.Erase.Button";
+    public const string LinksEraseCancel = "Links.Erase.Cancel";
+    public const string LinksErasedTitle = "Links.Erased.Title";
+    public const string LinksErasedText = "Links.Erased.Text";
+    public const string LinksFormRefusedTitle = "Links.FormRefused.Title";
+    public const string LinksFormRefusedText = "Links.FormRefused.Text";
+    public const string LinksActionTitle = "Links.Action.Title";
+    public const string LinksActionCrisis = "Links.Action.Crisis";
+    public const string LinksActionDue = "Links.Action.Due";
+    public const string LinksActionAcknowledgeHeading = "Links.Action.AcknowledgeHeading";
+    public const string LinksActionNewEta = "Links.Action.NewEta";
+    public const string LinksActionNote = "Links.Action.Note";
+    public const string LinksActionAcknowledgeButton = "Links.Action.AcknowledgeButton";
+    public const string LinksActionPostHeading = "Links.Action.PostHeading";
+    public const string LinksActionText = "Links.Action.Text";
+    public const string LinksActionNextUpdate = "Links.Action.NextUpdate";
+    public const string LinksActionReview = "Links.Action.Review";
+    public const string LinksActionPostButton = "Links.Action.PostButton";
+    public const string LinksAcknowledgedTitle = "Links.Acknowledged.Title";
+    public const string LinksPostedTitle = "Links.Posted.Title";
+    public const string LinksPostedPublished = "Links.Posted.Published";
+    public const string LinksPostedDraft = "Links.Posted.Draft";
+    public const string LinksNextDue = "Links.NextDue";
+    public const string LinksNothingMoreDue = "Links.NothingMoreDue";
+    public const string LinksAnsweredTitle = "Links.Answered.Title";
+    public const string LinksAnsweredText = "Links.Answered.Text";
+    public const string LinksArchivedTitle = "Links.Archived.Title";
+    public const string LinksArchivedText = "Links.Archived.Text";
+    public const string LinksActionExpiredText = "Links.ActionExpired.Text";
+    public const string LinksActionGoneText = "Links.ActionGone.Text";
     // (end of the link pages)
 
     // The website banner.

@@ -13,7 +13,7 @@ namespace Crisis.Functions.Pages;
 /// </summary>
 public sealed class FormGuard(SignedTokens tokens)
 {
-    public const string FieldName = "form";
+    public const string FieldName = PageFormAttribute.GuardField;
     public const string Purpose = "form";
 
     /// <summary>Long enough to read a page and fill a form under stress; a stale page only needs a reload.</summary>

@@ -58,10 +58,12 @@ public static class HtmlPage
     }
 
     /// <summary>An HTML response: the document with its status, its language and the page headers.</summary>
-    public static IResult Result(int status, Content content) => new HtmlResult(status, content.Language, Render(content));
+    public static HtmlResult Result(int status, Content content) => new(status, content.Language, Render(content));
 
-    private sealed class HtmlResult(int status, string language, string document) : IResult
+    /// <summary>A rendered page; a typed result, so an operation that answers browsers with a page and API clients with JSON keeps its declared JSON responses.</summary>
+    public sealed class HtmlResult(int status, string language, string document) : IResult
     {
+
         public Task ExecuteAsync(HttpContext httpContext)
         {
             ArgumentNullException.ThrowIfNull(httpContext);

@@ -5,6 +5,7 @@ using Crisis.Functions.Feedback;
 using Crisis.Functions.Hosting;
 using Crisis.Functions.Messages;
 using Crisis.Functions.Notifications;
+using Crisis.Functions.Pages;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Azure.Functions.Worker;
 
@@ -39,18 +40,26 @@ public sealed record ActionResult(string Status, int Occurrence, DateTimeOffset?
 /// </summary>
 [Public(FeedbackApi.WritePolicy)]
 [Tags("Stakeholder actions")]
-public sealed class StakeholderActionsFunctions(
-    SignedTokens tokens, StakeholderStore store, CrisisStore crises, CrisisService crisisService, ExpectedUpdateService updates, TimeProvider time)
+public sealed partial class StakeholderActionsFunctions(
+    SignedTokens tokens, StakeholderStore store, CrisisStore crises, CrisisService crisisService, ExpectedUpdateService updates, FormGuard forms, TimeProvider time)
 {
     private const int MaxBody = 32 * 1024;
     private const string ExpiredAdvice = "This link has expired; ask the crisis coordinator for a new one.";
 
+    /// <summary>What is owed, as JSON, or for a browser (Accept: text/html) the action page with its forms.</summary>
     [Function("GetStakeholderAction")]
     [QueryParameter("token", "the signed token from the link")]
-    public async Task<Results<Ok<ActionSummary>, ProblemHttpResult>> Show(
+    [QueryParameter("lang", "the page's language (browsers only); else the stakeholder's")]
+    [LinkPage]
+    public async Task<Results<Ok<ActionSummary>, ProblemHttpResult, HtmlPage.HtmlResult>> Show(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "stakeholder-actions")] HttpRequest request)
     {
         var (target, problem) = await ResolveAsync(QueryValues.Text(request, "token"), tokens, store, crises, request.HttpContext.RequestAborted);
+        if (WantsHtml(request))
+        {
+            return problem is null ? ActionPage(request, target!.Value, 200, null) : ProblemPage(request, problem, null);
+        }
+
         if (problem is not null)
         {
             return problem;
@@ -72,14 +81,24 @@ public sealed class StakeholderActionsFunctions(
     {
         var cancellationToken = request.HttpContext.RequestAborted;
         var body = await JsonBody.ReadAsync<AcknowledgeRequest>(request, MaxBody, cancellationToken);
-        if (!body.IsValid)
+        return body.IsValid ? await AcknowledgeAsync(body.Value!, [], cancellationToken) : body.Problem!;
+    }
+
+    /// <summary>
+    /// An acknowledgement (from the JSON API or the action page's form): validated, then the occurrence is answered.
+    /// <paramref name="unreadable"/> holds what the caller could not read (a form's time that is no time).
+    /// </summary>
+    private async Task<Results<Ok<ActionResult>, ValidationProblem, ProblemHttpResult>> AcknowledgeAsync(
+        AcknowledgeRequest input, IReadOnlyList<(string Field, string Message)> unreadable, CancellationToken cancellationToken)
+    {
+        var validation = new Validation();
+        foreach (var (field, message) in unreadable)
         {
-            return body.Problem!;
+            validation.Add(field, message);
         }
 
-        var validation = new Validation();
-        validation.Text("note", body.Value!.Note, AcknowledgeRequest.MaxNote, required: false);
-        if (body.Value.NewEta is { } eta && (eta <= time.GetUtcNow() || eta > time.GetUtcNow().AddDays(31)))
+        validation.Text("note", input.Note, AcknowledgeRequest.MaxNote, required: false);
+        if (input.NewEta is { } eta && (eta <= time.GetUtcNow() || eta > time.GetUtcNow().AddDays(31)))
         {
             validation.Add("newEta", "must be in the future, within 31 days.");
         }
@@ -89,7 +108,7 @@ public sealed class StakeholderActionsFunctions(
             return validation.ToProblem();
         }
 
-        var (target, problem) = await ResolveAsync(body.Value.Token, tokens, store, crises, cancellationToken);
+        var (target, problem) = await ResolveAsync(input.Token, tokens, store, crises, cancellationToken);
         if (problem is not null)
         {
             return problem;
@@ -97,7 +116,7 @@ public sealed class StakeholderActionsFunctions(
 
         var (crisis, update, occurrence, stakeholder) = target!.Value;
         RequireEditable(crisis);
-        var satisfied = await SatisfyAsync(updates, crisis.Id, update.Id, occurrence, Satisfaction.Acknowledged, body.Value.NewEta, body.Value.Note, stakeholder, cancellationToken);
+        var satisfied = await SatisfyAsync(updates, crisis.Id, update.Id, occurrence, Satisfaction.Acknowledged, input.NewEta, input.Note, stakeholder, cancellationToken);
         if (satisfied.Problem is not null)
         {
             return satisfied.Problem;
@@ -113,12 +132,14 @@ public sealed class StakeholderActionsFunctions(
     {
         var cancellationToken = request.HttpContext.RequestAborted;
         var body = await JsonBody.ReadAsync<PostUpdateRequest>(request, MaxBody, cancellationToken);
-        if (!body.IsValid)
-        {
-            return body.Problem!;
-        }
+        return body.IsValid ? await PostUpdateAsync(body.Value!, [], cancellationToken) : body.Problem!;
+    }
 
-        var (target, problem) = await ResolveAsync(body.Value!.Token, tokens, store, crises, cancellationToken);
+    /// <summary>An update posted from the link (the JSON API or the action page's form): validated as any update of the crisis, then the occurrence is answered.</summary>
+    private async Task<Results<Ok<ActionResult>, ValidationProblem, ProblemHttpResult>> PostUpdateAsync(
+        PostUpdateRequest input, IReadOnlyList<(string Field, string Message)> unreadable, CancellationToken cancellationToken)
+    {
+        var (target, problem) = await ResolveAsync(input.Token, tokens, store, crises, cancellationToken);
         if (problem is not null)
         {
             return problem;
@@ -126,8 +147,13 @@ public sealed class StakeholderActionsFunctions(
 
         var (crisis, update, occurrence, stakeholder) = target!.Value;
         RequireEditable(crisis);
-        var validation = CrisisValidation.ValidateUpdate(new CreateUpdateRequest(body.Value.Text, body.Value.NextUpdateExpectedAt), crisis, time.GetUtcNow());
-        if (body.Value.NextUpdateExpectedAt is not null && !stakeholder.CanPublish)
+        var validation = CrisisValidation.ValidateUpdate(new CreateUpdateRequest(input.Text, input.NextUpdateExpectedAt), crisis, time.GetUtcNow());
+        foreach (var (field, message) in unreadable)
+        {
+            validation.Add(field, message);
+        }
+
+        if (input.NextUpdateExpectedAt is not null && !stakeholder.CanPublish)
         {
             validation.Add("nextUpdateExpectedAt", "can be set only by a stakeholder allowed to publish; leave it out and an admin will decide.");
         }
@@ -144,7 +170,7 @@ public sealed class StakeholderActionsFunctions(
         }
 
         var nextDue = NextDue(satisfied.Update!);
-        var posted = await crisisService.AddUpdateAsync(crisis.Id, body.Value.Text, body.Value.NextUpdateExpectedAt, null, stakeholder.CanPublish, "stakeholder:" + stakeholder.Id, cancellationToken);
+        var posted = await crisisService.AddUpdateAsync(crisis.Id, input.Text, input.NextUpdateExpectedAt, null, stakeholder.CanPublish, "stakeholder:" + stakeholder.Id, cancellationToken);
         return TypedResults.Ok(new ActionResult("posted", occurrence, nextDue, posted.Id, posted.PublishedAt is not null));
     }
 

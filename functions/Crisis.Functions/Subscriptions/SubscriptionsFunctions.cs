@@ -57,7 +57,7 @@ public sealed record Erased(string Status, int Subscriptions, int DeliveryRecord
 [Tags("Subscriptions")]
 public sealed partial class SubscriptionsFunctions(
     SubscriberStore store, CrisisStore crises, Feedback.FeedbackStore questions, ContactHasher hasher, Outbox outbox, OutboxKick kick, SignedTokens tokens, SubscriptionLinks links,
-    IOptions<SubscriptionOptions> options, IOptions<WebhookOptions> webhooks, IOptions<SmsOptions> sms, TimeProvider time, ILogger<SubscriptionsFunctions> logger)
+    FormGuard forms, IOptions<SubscriptionOptions> options, IOptions<WebhookOptions> webhooks, IOptions<SmsOptions> sms, TimeProvider time, ILogger<SubscriptionsFunctions> logger)
 {
     public const string SubscribePolicy = "public-subscribe";
     private const int MaxBody = 4 * 1024;
@@ -260,16 +260,25 @@ public sealed partial class SubscriptionsFunctions(
             : TypedResults.Ok(new { status = "confirmed", subscription = SubscriptionView.Of(confirmed), links = new { manage = links.Manage(confirmed.Id), unsubscribe = links.Unsubscribe(confirmed.Id) } });
     }
 
+    /// <summary>The manage link: the subscription as JSON, or for a browser (Accept: text/html) the manage page with its forms.</summary>
     [Function("GetSubscription")]
     [QueryParameter("token", "the signed token from the link")]
+    [QueryParameter("lang", "the page's language (browsers only); else the subscriber's")]
     [LinkPage]
-    public async Task<Results<Ok<SubscriptionView>, ProblemHttpResult>> Get(
+    public async Task<Results<Ok<SubscriptionView>, ProblemHttpResult, HtmlPage.HtmlResult>> Get(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "subscriptions/manage")] HttpRequest request)
     {
         var token = QueryValues.Text(request, "token");
         var cancellationToken = request.HttpContext.RequestAborted;
         var (found, problem) = await ResolveAsync(token, SubscriptionLinks.ManagePurpose, cancellationToken);
-        return problem ?? (Results<Ok<SubscriptionView>, ProblemHttpResult>)TypedResults.Ok(SubscriptionView.Of(found!.Value.Subscriber));
+        if (WantsHtml(request))
+        {
+            return problem is null
+                ? await ManagePageAsync(request, found!.Value.Subscriber, 200, null, null, cancellationToken)
+                : SubscriptionPages.ForProblem(problem, SubscriptionPages.Language(request));
+        }
+
+        return problem ?? (Results<Ok<SubscriptionView>, ProblemHttpResult, HtmlPage.HtmlResult>)TypedResults.Ok(SubscriptionView.Of(found!.Value.Subscriber));
     }
 
     [Function("UpdateSubscription")]
@@ -288,12 +297,13 @@ public sealed partial class SubscriptionsFunctions(
         }
 
         var (found, problem) = await ResolveAsync(token, SubscriptionLinks.ManagePurpose, cancellationToken);
-        if (problem is not null)
-        {
-            return problem;
-        }
+        return problem ?? await ApplyChangeAsync(found!.Value, body.Value!, cancellationToken);
+    }
 
-        var input = body.Value!;
+    /// <summary>A change from the manage link (the JSON API or the manage page's form): validated, then stored; a new scope moves the subscription.</summary>
+    private async Task<Results<Ok<SubscriptionView>, ValidationProblem, ProblemHttpResult>> ApplyChangeAsync(
+        (Subscriber Subscriber, Azure.ETag ETag) found, ManageRequest input, CancellationToken cancellationToken)
+    {
         var validation = new Validation();
         var language = validation.Language("language", input.Language);
 
@@ -309,7 +319,7 @@ public sealed partial class SubscriptionsFunctions(
             return Problems.Create(404, Problems.NotFound, "Not found", $"There is no public crisis '{scope}'.");
         }
 
-        var (before, etag) = found!.Value;
+        var (before, etag) = found;
         var after = before with
         {
             Language = language ?? before.Language,
@@ -355,7 +365,11 @@ public sealed partial class SubscriptionsFunctions(
             return problem;
         }
 
-        var subscriber = found!.Value.Subscriber;
+        return TypedResults.Ok(await EraseAsync(found!.Value.Subscriber, cancellationToken));
+    }
+
+    private async Task<Erased> EraseAsync(Subscriber subscriber, CancellationToken cancellationToken)
+    {
         var ids = (await store.EraseContactAsync(subscriber.ContactHash, cancellationToken)).Append(subscriber.Id).Distinct(StringComparer.Ordinal).ToList();
         await store.EraseLimitsAsync(hasher.MailboxHashOf(subscriber.Channel, subscriber.Address), cancellationToken);
         await store.DeleteAsync(subscriber, SubscriberEvent.Erased, cancellationToken);
@@ -367,7 +381,7 @@ public sealed partial class SubscriptionsFunctions(
         }
 
         logger.LogInformation("Contact {ContactHash}… erased: {Subscriptions} subscriptions, {Records} delivery records", subscriber.ContactHash[..8], ids.Count, records);
-        return TypedResults.Ok(new Erased("erased", ids.Count, records));
+        return new Erased("erased", ids.Count, records);
     }
 
     [Function("GetUnsubscribePage")]
@@ -378,7 +392,7 @@ public sealed partial class SubscriptionsFunctions(
         => FormPage(request, SubscriptionLinks.UnsubscribePurpose, MessageKeys.PageUnsubscribeTitle, MessageKeys.PageUnsubscribeText, MessageKeys.PageUnsubscribeButton, "List-Unsubscribe=One-Click");
 
     /// <summary>The page behind a link: a form that POSTs back while the link is good (GET changes nothing), else why not, in the reader's language.</summary>
-    private IResult FormPage(HttpRequest request, string purpose, string title, string text, string button, string? field)
+    private HtmlPage.HtmlResult FormPage(HttpRequest request, string purpose, string title, string text, string button, string? field)
     {
         var check = tokens.Verify(QueryValues.Text(request, "token"), purpose, out _);
         var language = SubscriptionPages.Language(request);
@@ -428,14 +442,19 @@ public sealed partial class SubscriptionsFunctions(
             return Answer(request, problem);
         }
 
-        var subscriber = found!.Value.Subscriber;
+        await EndAsync(found!.Value.Subscriber, cancellationToken);
+        return WantsHtml(request)
+            ? SubscriptionPages.Message(200, SubscriptionPages.Language(request), MessageKeys.PageUnsubscribedTitle, MessageKeys.PageUnsubscribedText)
+            : TypedResults.Ok(new { status = "unsubscribed" });
+    }
+
+    /// <summary>Ends the subscription and queues the message that says so.</summary>
+    private async Task EndAsync(Subscriber subscriber, CancellationToken cancellationToken)
+    {
         await store.DeleteAsync(subscriber, SubscriberEvent.Unsubscribed, cancellationToken);
         await outbox.EnqueueAsync(await FarewellAsync(subscriber, cancellationToken), cancellationToken);
         kick.Dispatch();
         logger.LogInformation("Subscriber {SubscriberId} unsubscribed", subscriber.Id);
-        return WantsHtml(request)
-            ? SubscriptionPages.Message(200, SubscriptionPages.Language(request), MessageKeys.PageUnsubscribedTitle, MessageKeys.PageUnsubscribedText)
-            : TypedResults.Ok(new { status = "unsubscribed" });
     }
 
     /// <summary>
@@ -585,18 +604,18 @@ public static class SubscriptionPages
         return MessageCatalogue.Negotiate(QueryValues.Text(request, "lang"), request.Headers.AcceptLanguage.ToString());
     }
 
-    public static IResult Form(string language, string titleKey, string textKey, string buttonKey, string? hiddenField)
+    public static HtmlPage.HtmlResult Form(string language, string titleKey, string textKey, string buttonKey, string? hiddenField)
     {
         var hidden = hiddenField is null ? "" : $"<input type=\"hidden\" name=\"{Encode(hiddenField.Split('=')[0])}\" value=\"{Encode(hiddenField.Split('=')[1])}\">";
         var button = MessageCatalogue.Text(buttonKey, language);
         return Page(200, language, titleKey, $"<p>{Encode(MessageCatalogue.Text(textKey, language))}</p><form method=\"post\">{hidden}<button type=\"submit\">{Encode(button)}</button></form>");
     }
 
-    public static IResult Message(int status, string language, string titleKey, string textKey) =>
+    public static HtmlPage.HtmlResult Message(int status, string language, string titleKey, string textKey) =>
         Page(status, language, titleKey, $"<p>{Encode(MessageCatalogue.Text(textKey, language))}</p>");
 
     /// <summary>The page for a problem answer: what happened to the link, said in the reader's language, with the problem's status.</summary>
-    public static IResult ForProblem(ProblemHttpResult problem, string language)
+    public static HtmlPage.HtmlResult ForProblem(ProblemHttpResult problem, string language)
     {
         ArgumentNullException.ThrowIfNull(problem);
         var (title, text) = (problem.ProblemDetails.Type, problem.StatusCode) switch
@@ -605,12 +624,13 @@ public static class SubscriptionPages
             (Problems.InvalidToken, _) => (MessageKeys.PageLinkUnusableTitle, MessageKeys.PageLinkInvalidText),
             (Problems.TokenUsed, _) => (MessageKeys.PageLinkUsedTitle, MessageKeys.PageLinkUsedText),
             (Problems.NotFound, 410) => (MessageKeys.PageGoneTitle, MessageKeys.PageGoneText),
+            (Problems.Forbidden, 403) => (MessageKeys.LinksFormRefusedTitle, MessageKeys.LinksFormRefusedText),
             _ => (MessageKeys.PageErrorTitle, MessageKeys.PageErrorText),
         };
         return Message(problem.StatusCode, language, title, text);
     }
 
-    private static IResult Page(int status, string language, string titleKey, string body)
+    private static HtmlPage.HtmlResult Page(int status, string language, string titleKey, string body)
     {
         var title = MessageCatalogue.Text(titleKey, language);
         return HtmlPage.Result(status, new HtmlPage.Content(language, title, $"<h1>{Encode(title)}</h1>{body}") { NoIndex = true });

@@ -75,7 +75,7 @@ public class OpenApiDocumentTests(OpenApiDocumentFixture fixture) : IClassFixtur
     public void Every_write_operation_declares_its_json_body_or_is_marked_as_reading_none()
     {
         var writes = WriteFunctions.ToList();
-        Assert.Equal(38, writes.Count);
+        Assert.Equal(43, writes.Count);
         foreach (var function in writes)
         {
             var operation = Operation(function.Name);
@@ -92,6 +92,11 @@ public class OpenApiDocumentTests(OpenApiDocumentFixture fixture) : IClassFixtur
                 case FormBodyAttribute form:
                     var fields = operation.GetProperty("requestBody").GetProperty("content").GetProperty(FormBodyAttribute.ContentType).GetProperty("schema");
                     Assert.Equal(form.Value, fields.GetProperty("properties").GetProperty(form.Field).GetProperty("enum")[0].GetString());
+                    break;
+                case PageFormAttribute page:
+                    var pageFields = operation.GetProperty("requestBody").GetProperty("content").GetProperty(FormBodyAttribute.ContentType).GetProperty("schema");
+                    Assert.Equal([PageFormAttribute.GuardField], pageFields.GetProperty("required").EnumerateArray().Select(r => r.GetString()));
+                    Assert.Equal(page.Fields.Prepend(PageFormAttribute.GuardField), pageFields.GetProperty("properties").EnumerateObject().Select(p => p.Name));
                     break;
                 case NoBodyAttribute:
                     Assert.False(operation.TryGetProperty("requestBody", out _), $"{function.Name} is marked as reading no body but declares one");
