@@ -66,8 +66,7 @@ public sealed partial class StakeholderActionsFunctions(
         }
 
         var (crisis, update, occurrence, stakeholder) = target!.Value;
-        var owed = await store.OccurrenceAsync(update, occurrence, request.HttpContext.RequestAborted)
-            ?? throw new CrisisNotFoundException($"Occurrence {occurrence} of expected update {update.Id}");
+        var owed = update.Occurrences.Single(o => o.Number == occurrence);
         var answered = owed.SatisfiedAt is not null || update.Status != ExpectedUpdateStatus.Active;
         var language = MessageCatalogue.Resolve(stakeholder.Language, crisis.DefaultLanguage);
         return TypedResults.Ok(new ActionSummary(crisis.Id, crisis.Localised(crisis.Title, language), update.Topic, occurrence,
@@ -218,11 +217,14 @@ public sealed partial class StakeholderActionsFunctions(
         var crisis = (await crises.GetAsync(parts[0], cancellationToken))?.Crisis;
         var update = (await store.GetExpectedAsync(parts[0], parts[1], cancellationToken))?.Update;
         var stakeholder = (await store.GetAsync(parts[3], cancellationToken))?.Stakeholder;
-        if (crisis is null || update is null || stakeholder is null || occurrence < 1 || occurrence > update.Current.Number)
+        var owed = update is null ? null : await store.OccurrenceAsync(update, occurrence, cancellationToken);
+        if (crisis is null || update is null || stakeholder is null || owed is null)
         {
             return (null, Problems.Create(404, Problems.NotFound, "Not found", "What this link refers to no longer exists."));
         }
 
-        return ((crisis, update, occurrence, stakeholder), null);
+        // The link's occurrence may have rolled into the history: it travels with the update, before the current one.
+        var withOwed = owed.Number == update.Current.Number ? update : update with { Occurrences = [owed, update.Current] };
+        return ((crisis, withOwed, occurrence, stakeholder), null);
     }
 }

@@ -1,5 +1,4 @@
 using System.Net.Http.Json;
-using System.Text.Json.Nodes;
 using Azure.Data.Tables;
 using Crisis.Functions.Stakeholders;
 using Crisis.Functions.Storage;
@@ -17,9 +16,10 @@ public class ReminderPoisonTests(ReminderApp shared) : IClassFixture<ReminderApp
     public async Task An_entry_that_fails_is_set_aside_visibly_and_every_other_reminder_still_goes_out_run_after_run()
     {
         var crisis = await CrisisFixtures.CreateActiveAsync(_f.Admin, CrisisFixtures.NewCrisis("en"));
-        var bad = await _f.ExpectAsync(await _f.AddStakeholderAsync("poison-owner", "expert"), TimeSpan.Zero, crisisId: crisis);
+        var poisonOwner = await _f.AddStakeholderAsync("poison-owner", "expert");
+        var bad = await _f.ExpectAsync(poisonOwner, TimeSpan.Zero, crisisId: crisis);
         await _f.ExpectAsync(await _f.AddStakeholderAsync("healthy-owner", "expert"), TimeSpan.Zero, crisisId: crisis);
-        await GrowToTheStorageLimitAsync(crisis, bad);
+        await BreakAsync(poisonOwner);
 
         var run = await _f.RunTimerAsync();
 
@@ -28,7 +28,7 @@ public class ReminderPoisonTests(ReminderApp shared) : IClassFixture<ReminderApp
         var due = await (await _f.Admin.GetAsync($"/api/admin/crises/{crisis}/expected-updates/due")).ReadJsonAsync();
         var aside = Assert.Single(due.GetProperty("setAside").EnumerateArray());
         Assert.Equal(bad, aside.GetProperty("expectedUpdateId").GetString());
-        Assert.Contains("longer than", aside.GetProperty("reason").GetString(), StringComparison.Ordinal);
+        Assert.False(string.IsNullOrWhiteSpace(aside.GetProperty("reason").GetString()));
 
         _f.Clock.Advance(TimeSpan.FromMinutes(1));
         Assert.True((await _f.RunTimerAsync()).Succeeded);
@@ -70,15 +70,12 @@ public class ReminderPoisonTests(ReminderApp shared) : IClassFixture<ReminderApp
         Assert.Empty(due.GetProperty("setAside").EnumerateArray());
     }
 
-    /// <summary>Pads the stored owed update so that recording the reminder would pass the 32K property limit.</summary>
-    private async Task GrowToTheStorageLimitAsync(string crisis, string id)
+    /// <summary>Breaks the stored owner of an owed update, as a defect or a hand edit could: reminding it fails.</summary>
+    private async Task BreakAsync(string stakeholderId)
     {
-        var table = await _f.App.Services.GetRequiredService<CrisisStorage>().TableAsync(StakeholderStore.ExpectedUpdateTable, CancellationToken.None);
-        var row = (await table.GetEntityAsync<TableEntity>(crisis, id)).Value;
-        var data = JsonNode.Parse(row.GetString("Data")!)!;
-        var length = row.GetString("Data")!.Length;
-        data["topic"] = data["topic"]!.GetValue<string>() + new string('x', EntityLimits.MaxStringLength - length - 20);
-        row["Data"] = data.ToJsonString();
+        var table = await _f.App.Services.GetRequiredService<CrisisStorage>().TableAsync(StakeholderStore.StakeholderTable, CancellationToken.None);
+        var row = (await table.GetEntityAsync<TableEntity>("stakeholders", stakeholderId)).Value;
+        row["Data"] = row.GetString("Data")![..^10];
         await table.UpdateEntityAsync(row, row.ETag, TableUpdateMode.Replace);
     }
 }
