@@ -60,6 +60,60 @@ public sealed class TouchpointPublicFunctions(TouchpointPublisher publisher, IOp
         var language = view.Negotiate(requested, request.Headers.AcceptLanguage.ToString());
         return new CachedDocumentResult(view.Json(language), language, pages.Value.MaxAgeSeconds, publisher.IsStale(touchpointId));
     }
+
+    /// <summary>
+    /// The banner script for an organisation's site: <c>&lt;script async src=".../api/embed.js" data-touchpoint="home-banner"&gt;</c>.
+    /// It reads the touchpoint in the visitor's language and shows its text while a crisis overrides it.
+    /// </summary>
+    [Function("GetTouchpointEmbedScript")]
+    [ProducesResponseType(typeof(void), 200, "text/javascript")]
+    [ProducesResponseType(304)]
+    public IResult GetEmbedScript(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "embed.js")] HttpRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        request.HttpContext.Response.Headers.AccessControlAllowOrigin = "*";
+        request.HttpContext.Response.Headers.XContentTypeOptions = "nosniff";
+        return new CachedDocumentResult(TouchpointEmbed.Script, null, pages.Value.MaxAgeSeconds, varyByLanguage: false);
+    }
+
+    /// <summary>
+    /// The banner as a page to frame, for visitors without script (<c>&lt;iframe src=".../embed.html"&gt;</c>): the
+    /// touchpoint's crisis text in the visitor's language with a link to the public page, or an empty page when no
+    /// crisis overrides it.
+    /// </summary>
+    [Function("GetTouchpointEmbedPage")]
+    [QueryParameter("lang", "the language to read, e.g. en, cy or fa")]
+    [ProducesResponseType(typeof(void), 200, "text/html")]
+    [ProducesResponseType(304)]
+    [ProducesResponseType<ProblemDetails>(400, "application/problem+json")]
+    [ProducesResponseType<ProblemDetails>(404, "application/problem+json")]
+    public async Task<IResult> GetEmbedPage(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "touchpoints/{touchpointId}/embed.html")] HttpRequest request, string touchpointId)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (!TouchpointValidation.IsWellFormedId(touchpointId))
+        {
+            return Problems.Create(400, Problems.InvalidId, "Invalid id", "'touchpointId' is not a well-formed id.");
+        }
+
+        if (!PublicApi.TryReadLanguage(QueryValues.Text(request, "lang"), out var requested, out var problem))
+        {
+            return problem!;
+        }
+
+        var view = await publisher.GetAsync(touchpointId, request.HttpContext.RequestAborted);
+        if (view is null)
+        {
+            return Problems.Create(404, Problems.NotFound, "Not found", $"There is no touchpoint '{touchpointId}'.");
+        }
+
+        var headers = request.HttpContext.Response.Headers;
+        headers.ContentSecurityPolicy = TouchpointEmbed.FrameContentSecurityPolicy;
+        headers.XContentTypeOptions = "nosniff";
+        var language = view.Negotiate(requested, request.Headers.AcceptLanguage.ToString());
+        return new CachedDocumentResult(view.Frame(language), language, pages.Value.MaxAgeSeconds, publisher.IsStale(touchpointId));
+    }
 }
 
 /// <summary>Touchpoints as admins manage them: normal content, a crisis's overrides, and restoring normal content after a crisis.</summary>

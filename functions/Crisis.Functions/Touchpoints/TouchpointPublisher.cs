@@ -31,6 +31,7 @@ public sealed record PublicTouchpoint(string TouchpointId, TouchpointKind Kind, 
 public sealed class TouchpointView
 {
     private readonly Dictionary<string, CachedDocument> _json;
+    private readonly Dictionary<string, CachedDocument> _frames;
 
     public TouchpointView(PublishedTouchpoint published, string version)
     {
@@ -39,6 +40,7 @@ public sealed class TouchpointView
         Version = version;
         Languages = [.. published.Texts.Keys.Order(StringComparer.Ordinal)];
         _json = Languages.ToDictionary(l => l, l => new CachedDocument(JsonSerializer.SerializeToUtf8Bytes(Answer(l), JsonBody.Options), "application/json; charset=utf-8"), StringComparer.Ordinal);
+        _frames = Languages.ToDictionary(l => l, l => TouchpointEmbed.Frame(this, l), StringComparer.Ordinal);
     }
 
     public PublishedTouchpoint Published { get; }
@@ -56,6 +58,9 @@ public sealed class TouchpointView
         Common.Languages.Negotiate(requested, acceptLanguage, Languages, Published.Fallback);
 
     public CachedDocument Json(string language) => _json[language];
+
+    /// <summary>The banner page to frame, for visitors without script.</summary>
+    public CachedDocument Frame(string language) => _frames[language];
 
     public PublicTouchpoint Answer(string language) =>
         new(Published.TouchpointId, Published.Kind, language, Common.Languages.Direction(language), Published.Texts[language], Published.Source, Published.CrisisId,

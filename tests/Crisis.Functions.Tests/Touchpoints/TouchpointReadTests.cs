@@ -196,6 +196,104 @@ public class TouchpointReadTests(TouchpointInstances f) : IClassFixture<Touchpoi
     }
 }
 
+public class TouchpointEmbedTests(TouchpointInstances f) : IClassFixture<TouchpointInstances>
+{
+    private async Task<(string Crisis, string Touchpoint)> ActiveOverrideAsync()
+    {
+        var touchpoint = "banner-" + Guid.NewGuid().ToString("N")[..8];
+        await (await f.Admin.PutAsJsonAsync($"/api/admin/touchpoints/{touchpoint}", new { kind = "website-banner", name = "Home banner", defaultLanguage = "en", normal = new { en = "Welcome to our shop." } })).ReadJsonAsync();
+        var crisis = await CrisisFixtures.CreateActiveAsync(f.Admin, CrisisFixtures.NewCrisis("en", "fa"));
+        await (await f.Admin.PutAsJsonAsync($"/api/admin/crises/{crisis}/touchpoints/{touchpoint}", new { text = new { en = "Flooding: <deliveries> are late.", fa = "سیل: تحویل‌ها دیر است." } })).ReadJsonAsync();
+        return (crisis, touchpoint);
+    }
+
+    private async Task<HttpResponseMessage> FrameAsync(string touchpoint, string acceptLanguage)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/touchpoints/{touchpoint}/embed.html");
+        request.Headers.AcceptLanguage.Add(new StringWithQualityHeaderValue(acceptLanguage));
+        return await f.Client.SendAsync(request);
+    }
+
+    [Fact]
+    public async Task The_banner_script_is_served_to_any_site_as_javascript_with_a_strong_etag_and_the_words_of_every_catalogue_language()
+    {
+        var script = await f.Client.GetAsync("/api/embed.js");
+        Assert.Equal(HttpStatusCode.OK, script.StatusCode);
+        Assert.Equal("text/javascript", script.Content.Headers.ContentType!.MediaType);
+        Assert.Equal("*", script.Headers.GetValues("Access-Control-Allow-Origin").Single());
+        Assert.False(script.Headers.ETag!.IsWeak);
+        var cacheControl = script.Headers.CacheControl!;
+        Assert.True(cacheControl.Public && cacheControl.MaxAge > TimeSpan.Zero, cacheControl.ToString());
+        Assert.Contains("stale-while-revalidate", cacheControl.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("Accept-Language", script.Headers.Vary);
+
+        var body = await script.Content.ReadAsStringAsync();
+        Assert.Contains("data-touchpoint", body, StringComparison.Ordinal);
+        Assert.DoesNotContain("eval(", body, StringComparison.Ordinal);
+        Assert.DoesNotContain("innerHTML", body, StringComparison.Ordinal);
+        Assert.DoesNotContain("/*LABELS*/", body, StringComparison.Ordinal);
+        foreach (var language in Functions.Messages.MessageCatalogue.Languages)
+        {
+            Assert.Contains(JsonSerializer.Serialize(Functions.Messages.MessageCatalogue.Text(Functions.Messages.MessageKeys.BannerDismiss, language)), body, StringComparison.Ordinal);
+        }
+
+        using var conditional = new HttpRequestMessage(HttpMethod.Get, "/api/embed.js");
+        conditional.Headers.IfNoneMatch.Add(script.Headers.ETag);
+        Assert.Equal(HttpStatusCode.NotModified, (await f.Client.SendAsync(conditional)).StatusCode);
+    }
+
+    [Fact]
+    public async Task The_frame_page_shows_the_crisis_text_in_the_visitors_language_in_a_named_region_with_a_link_to_the_public_page()
+    {
+        var (crisis, touchpoint) = await ActiveOverrideAsync();
+        var persian = await FrameAsync(touchpoint, "fa");
+        Assert.Equal(HttpStatusCode.OK, persian.StatusCode);
+        Assert.Equal("text/html", persian.Content.Headers.ContentType!.MediaType);
+        Assert.Equal("fa", persian.Content.Headers.ContentLanguage.Single());
+        var csp = persian.Headers.GetValues("Content-Security-Policy").Single();
+        Assert.Contains("frame-ancestors *", csp, StringComparison.Ordinal);
+        Assert.Contains("default-src 'none'", csp, StringComparison.Ordinal);
+        Assert.DoesNotContain("unsafe-inline", csp, StringComparison.Ordinal);
+        var html = await persian.Content.ReadAsStringAsync();
+        Assert.StartsWith("<!doctype html><html lang=\"fa\" dir=\"rtl\">", html, StringComparison.Ordinal);
+        Assert.Contains($"role=\"region\" aria-label=\"{Functions.Messages.MessageCatalogue.Text(Functions.Messages.MessageKeys.BannerLabel, "fa")}\" lang=\"fa\" dir=\"rtl\"", html, StringComparison.Ordinal);
+        Assert.Contains("سیل: تحویل‌ها دیر است.", html, StringComparison.Ordinal);
+        Assert.Contains($"/api/crises/{crisis}?lang=fa\" target=\"_top\">{Functions.Messages.MessageCatalogue.Text(Functions.Messages.MessageKeys.BannerLink, "fa")}</a>", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("<script", html, StringComparison.Ordinal);
+
+        var english = await (await FrameAsync(touchpoint, "de")).Content.ReadAsStringAsync();
+        Assert.Contains("lang=\"en\" dir=\"ltr\"", english, StringComparison.Ordinal);
+        Assert.Contains("Flooding: &lt;deliveries&gt; are late.", english, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_restored_touchpoint_shows_nothing_in_the_frame_page_and_tells_the_script_it_is_normal_content()
+    {
+        var (_, touchpoint) = await ActiveOverrideAsync();
+        var before = await FrameAsync(touchpoint, "en");
+        Assert.Contains("role=\"region\"", await before.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        await (await f.Admin.PostAsync($"/api/admin/touchpoints/{touchpoint}/restore", null)).ReadJsonAsync();
+        var after = await FrameAsync(touchpoint, "en");
+        Assert.Equal(HttpStatusCode.OK, after.StatusCode);
+        Assert.NotEqual(before.Headers.ETag, after.Headers.ETag);
+        var html = await after.Content.ReadAsStringAsync();
+        Assert.DoesNotContain("role=\"region\"", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("Welcome to our shop.", html, StringComparison.Ordinal);
+        Assert.EndsWith("<body></body></html>", html, StringComparison.Ordinal);
+        Assert.Equal("normal", (await (await f.Client.GetAsync($"/api/touchpoints/{touchpoint}")).ReadJsonAsync()).GetProperty("source").GetString());
+    }
+
+    [Fact]
+    public async Task The_frame_page_of_an_unknown_or_malformed_touchpoint_is_a_problem()
+    {
+        await (await f.Client.GetAsync("/api/touchpoints/no-such-banner/embed.html")).AssertProblemAsync(HttpStatusCode.NotFound, Problems.NotFound);
+        await (await f.Client.GetAsync("/api/touchpoints/Bad_Id/embed.html")).AssertProblemAsync(HttpStatusCode.BadRequest, Problems.InvalidId);
+        var (_, touchpoint) = await ActiveOverrideAsync();
+        await (await f.Client.GetAsync($"/api/touchpoints/{touchpoint}/embed.html?lang=en_GB")).AssertProblemAsync(HttpStatusCode.BadRequest, Problems.InvalidQuery);
+    }
+}
+
 public class TouchpointOutageTests
 {
     [Fact]
