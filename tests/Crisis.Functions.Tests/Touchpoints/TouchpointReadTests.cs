@@ -242,6 +242,42 @@ public class TouchpointEmbedTests(TouchpointInstances f) : IClassFixture<Touchpo
         Assert.Equal(HttpStatusCode.NotModified, (await f.Client.SendAsync(conditional)).StatusCode);
     }
 
+    private async Task<JsonElement> RunBannerAsync(string touchpoint, string language, string? stored = null, bool dismiss = false)
+    {
+        var run = await NodeScript.RunAsync("run-banner.mjs", [f.Client.BaseAddress!.AbsoluteUri, touchpoint, language, stored ?? "", dismiss ? "dismiss" : "keep"]);
+        Assert.True(run.ExitCode == 0, run.Error);
+        return JsonDocument.Parse(run.Output).RootElement.Clone();
+    }
+
+    [Fact]
+    public async Task The_banner_script_shows_the_crisis_text_in_a_named_region_and_once_dismissed_hides_it_until_the_text_changes()
+    {
+        var (crisis, touchpoint) = await ActiveOverrideAsync();
+        var shown = await RunBannerAsync(touchpoint, "fa-IR", dismiss: true);
+        var region = shown.GetProperty("region");
+        Assert.Equal("region", region.GetProperty("role").GetString());
+        Assert.Equal(Functions.Messages.MessageCatalogue.Text(Functions.Messages.MessageKeys.BannerLabel, "fa"), region.GetProperty("label").GetString());
+        Assert.Equal(("fa", "rtl"), (region.GetProperty("lang").GetString(), region.GetProperty("dir").GetString()));
+        Assert.StartsWith("سیل: تحویل‌ها دیر است.", region.GetProperty("text").GetString(), StringComparison.Ordinal);
+        Assert.EndsWith($"/api/crises/{crisis}?lang=fa", region.GetProperty("link").GetString(), StringComparison.Ordinal);
+        Assert.Equal(Functions.Messages.MessageCatalogue.Text(Functions.Messages.MessageKeys.BannerLink, "fa"), region.GetProperty("linkText").GetString());
+        Assert.Equal(Functions.Messages.MessageCatalogue.Text(Functions.Messages.MessageKeys.BannerDismiss, "fa"), region.GetProperty("button").GetString());
+        Assert.True(region.GetProperty("before").GetBoolean());
+
+        Assert.False(shown.GetProperty("shown").GetBoolean());
+        var dismissed = shown.GetProperty("stored").GetString()!;
+        Assert.Equal((await (await f.Client.GetAsync($"/api/touchpoints/{touchpoint}")).ReadJsonAsync()).GetProperty("version").GetString(), dismissed);
+        Assert.False((await RunBannerAsync(touchpoint, "fa-IR", dismissed)).GetProperty("shown").GetBoolean());
+
+        await (await f.Admin.PutAsJsonAsync($"/api/admin/crises/{crisis}/touchpoints/{touchpoint}", new { text = new { en = "Flooding: deliveries resume tomorrow." } })).ReadJsonAsync();
+        var changed = await RunBannerAsync(touchpoint, "fa-IR", dismissed);
+        Assert.True(changed.GetProperty("shown").GetBoolean());
+        Assert.Equal("en", changed.GetProperty("region").GetProperty("lang").GetString());
+
+        await (await f.Admin.PostAsync($"/api/admin/touchpoints/{touchpoint}/restore", null)).ReadJsonAsync();
+        Assert.False((await RunBannerAsync(touchpoint, "en-GB")).GetProperty("shown").GetBoolean());
+    }
+
     [Fact]
     public async Task The_frame_page_shows_the_crisis_text_in_the_visitors_language_in_a_named_region_with_a_link_to_the_public_page()
     {
