@@ -127,17 +127,15 @@ public sealed class PublishedPageCache(CrisisStorage storage, IOptions<PublicPag
 
     private async Task<Snapshot> GetFreshAsync(string key, string containerName, string blobName, Func<byte[], object?> parse, Func<Task<bool>>? publishWhenMissing, CancellationToken cancellationToken)
     {
-        if (_blobs.Count > MaxRememberedCrises)
-        {
-            foreach (var unknown in _blobs.Where(b => b.Value.IsCompletedSuccessfully && b.Value.Result.Value is null))
-            {
-                _blobs.TryRemove(unknown);
-            }
-        }
-
         while (true)
         {
-            var current = _blobs.GetOrAdd(key, _ => LoadAsync(containerName, blobName, null, parse, publishWhenMissing));
+            var current = _blobs.GetOrAdd(key, _ =>
+            {
+                // Only a key not held yet can grow the map, so only its first reader pays for counting it (a
+                // ConcurrentDictionary counts under all of its locks, which every request would contend for).
+                ForgetUnknownsWhenFull();
+                return LoadAsync(containerName, blobName, null, parse, publishWhenMissing);
+            });
             Snapshot snapshot;
             try
             {
@@ -181,6 +179,17 @@ public sealed class PublishedPageCache(CrisisStorage storage, IOptions<PublicPag
             }
 
             return await refresh.Task;
+        }
+    }
+
+    private void ForgetUnknownsWhenFull()
+    {
+        if (_blobs.Count > MaxRememberedCrises)
+        {
+            foreach (var unknown in _blobs.Where(b => b.Value.IsCompletedSuccessfully && b.Value.Result.Value is null))
+            {
+                _blobs.TryRemove(unknown);
+            }
         }
     }
 
