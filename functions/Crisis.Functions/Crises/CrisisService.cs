@@ -18,7 +18,7 @@ public sealed class VersionMismatchException(string message) : Exception(message
 /// What admins do to crises, in one place for the HTTP API and the demo content: every change is validated by
 /// the caller, written with its audit entry, and republished when the public can see it.
 /// </summary>
-public sealed class CrisisService(CrisisStore store, ContentStore contents, PagePublisher publisher, Notifications.OutboxKick notify, TimeProvider time, ILogger<CrisisService> logger)
+public sealed class CrisisService(CrisisStore store, ContentStore contents, PagePublisher publisher, Touchpoints.TouchpointPublisher touchpoints, Notifications.OutboxKick notify, TimeProvider time, ILogger<CrisisService> logger)
 {
     private const int MaxConcurrencyRetries = 5;
 
@@ -73,6 +73,7 @@ public sealed class CrisisService(CrisisStore store, ContentStore contents, Page
             if (after.Status != CrisisStatus.Draft || before.Status != CrisisStatus.Draft)
             {
                 await publisher.PublishAsync(id, cancellationToken);
+                await touchpoints.PublishCrisisAsync(id, cancellationToken);
             }
 
             if (after.Status == CrisisStatus.Ended && before.Status != CrisisStatus.Ended)

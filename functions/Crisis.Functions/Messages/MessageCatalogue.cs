@@ -55,6 +55,11 @@ public static class MessageKeys
     public const string EscalationBody = "Escalation.Body";
     public const string TimeAt = "Time.At";
 
+    /// <summary>The embeddable website banner: the name of its region, its link to the public page, its dismiss button.</summary>
+    public const string BannerLabel = "Banner.Label";
+    public const string BannerLink = "Banner.Link";
+    public const string BannerDismiss = "Banner.Dismiss";
+
     /// <summary>The ten digits the language writes numbers with, 0 to 9.</summary>
     public const string FormatDigits = "Format.Digits";
 

@@ -5,9 +5,10 @@ namespace Crisis.Functions.PublicPages;
 
 /// <summary>
 /// Writes a cached document with its strong ETag and cache headers, or 304 Not Modified when the client's
-/// If-None-Match already names it. Content-Language says which language the answer is in.
+/// If-None-Match already names it. Content-Language says which language the answer is in; a document that is the
+/// same in every language (a script) is not marked as varying with Accept-Language.
 /// </summary>
-public sealed class CachedDocumentResult(CachedDocument document, string? language, int maxAgeSeconds, bool stale = false) : IResult
+public sealed class CachedDocumentResult(CachedDocument document, string? language, int maxAgeSeconds, bool stale = false, bool varyByLanguage = true) : IResult
 {
     public const string StaleCacheStatus = "crisis-functions; hit; detail=storage-unavailable";
 
@@ -19,7 +20,11 @@ public sealed class CachedDocumentResult(CachedDocument document, string? langua
         var response = httpContext.Response;
         response.Headers.ETag = Document.ETag;
         response.Headers.CacheControl = string.Create(CultureInfo.InvariantCulture, $"public, max-age={maxAgeSeconds}, stale-while-revalidate={maxAgeSeconds * 4}");
-        response.Headers.Vary = "Accept-Language";
+        if (varyByLanguage)
+        {
+            response.Headers.Vary = "Accept-Language";
+        }
+
         if (stale)
         {
             // RFC 9211: this answer is the last good copy, held while storage is unreachable.

@@ -67,10 +67,25 @@ public sealed class PublishedPageCache(CrisisStorage storage, IOptions<PublicPag
     private readonly ConcurrentDictionary<string, Lazy<Task<CachedDocument?>>> _documents = new(StringComparer.Ordinal);
 
     public async Task<PageManifest?> GetManifestAsync(string crisisId, CancellationToken cancellationToken) =>
-        (PageManifest?)(await GetFreshAsync(crisisId, PagePublisher.ManifestName(crisisId), ParseManifest, cancellationToken)).Value;
+        (PageManifest?)(await GetFreshAsync(crisisId, PagePublisher.ContainerName, PagePublisher.ManifestName(crisisId), ParseManifest, null, cancellationToken)).Value;
 
     public async Task<PublicIndex> GetIndexAsync(CancellationToken cancellationToken) =>
-        (PublicIndex?)(await GetFreshAsync(IndexKey, PagePublisher.IndexName, ParseIndex, cancellationToken)).Value ?? new PublicIndex([]);
+        (PublicIndex?)(await GetFreshAsync(IndexKey, PagePublisher.ContainerName, PagePublisher.IndexName, ParseIndex, null, cancellationToken)).Value ?? new PublicIndex([]);
+
+    /// <summary>
+    /// A document another feature publishes as one blob (a touchpoint's current content), held and revalidated like
+    /// a manifest: <paramref name="parse"/> runs once per change, not per request. When the blob does not exist,
+    /// <paramref name="publishWhenMissing"/> may publish it (true when it did) before the absence is remembered.
+    /// </summary>
+    public async Task<T?> GetPublishedAsync<T>(string containerName, string blobName, Func<byte[], T?> parse, Func<Task<bool>>? publishWhenMissing, CancellationToken cancellationToken)
+        where T : class =>
+        (T?)(await GetFreshAsync(PublishedKey(containerName, blobName), containerName, blobName, parse, publishWhenMissing, cancellationToken)).Value;
+
+    /// <summary>Whether a document read with <see cref="GetPublishedAsync"/> is a last good copy held while storage was unreachable.</summary>
+    public bool IsStale(string containerName, string blobName) => IsStaleKey(PublishedKey(containerName, blobName));
+
+    /// <summary>Forgets a document read with <see cref="GetPublishedAsync"/>, so the next read sees what this instance just wrote.</summary>
+    public void Invalidate(string containerName, string blobName) => _blobs.TryRemove(PublishedKey(containerName, blobName), out _);
 
     /// <summary>A versioned document of a published crisis; versions never change, so this reads storage once per instance.</summary>
     public Task<CachedDocument?> GetDocumentAsync(PageManifest manifest, string language, string document, CancellationToken cancellationToken)
@@ -83,8 +98,7 @@ public sealed class PublishedPageCache(CrisisStorage storage, IOptions<PublicPag
     }
 
     /// <summary>Whether the crisis' manifest (or the index, for null) is a last good copy held while storage was unreachable.</summary>
-    public bool IsStale(string? crisisId) =>
-        _blobs.TryGetValue(crisisId ?? IndexKey, out var held) && held.IsCompletedSuccessfully && held.Result.Stale;
+    public bool IsStale(string? crisisId) => IsStaleKey(crisisId ?? IndexKey);
 
     /// <summary>Forgets the manifest, so the next read sees a publish made by this instance at once.</summary>
     public void Invalidate(string crisisId) => _blobs.TryRemove(crisisId, out _);
@@ -103,21 +117,25 @@ public sealed class PublishedPageCache(CrisisStorage storage, IOptions<PublicPag
         return manifest;
     }
 
+    // Crisis ids never start with a NUL, so these keys cannot meet a manifest's.
+    private static string PublishedKey(string containerName, string blobName) => "\0" + containerName + "/" + blobName;
+
+    private bool IsStaleKey(string key) =>
+        _blobs.TryGetValue(key, out var held) && held.IsCompletedSuccessfully && held.Result.Stale;
+
     private static object? ParseIndex(byte[] body) => JsonSerializer.Deserialize<PublicIndex>(body, JsonBody.Options);
 
-    private async Task<Snapshot> GetFreshAsync(string key, string blobName, Func<byte[], object?> parse, CancellationToken cancellationToken)
+    private async Task<Snapshot> GetFreshAsync(string key, string containerName, string blobName, Func<byte[], object?> parse, Func<Task<bool>>? publishWhenMissing, CancellationToken cancellationToken)
     {
-        if (_blobs.Count > MaxRememberedCrises)
-        {
-            foreach (var unknown in _blobs.Where(b => b.Value.IsCompletedSuccessfully && b.Value.Result.Value is null))
-            {
-                _blobs.TryRemove(unknown);
-            }
-        }
-
         while (true)
         {
-            var current = _blobs.GetOrAdd(key, _ => LoadAsync(blobName, null, parse));
+            var current = _blobs.GetOrAdd(key, _ =>
+            {
+                // Only a key not held yet can grow the map, so only its first reader pays for counting it (a
+                // ConcurrentDictionary counts under all of its locks, which every request would contend for).
+                ForgetUnknownsWhenFull();
+                return LoadAsync(containerName, blobName, null, parse, publishWhenMissing);
+            });
             Snapshot snapshot;
             try
             {
@@ -147,7 +165,7 @@ public sealed class PublishedPageCache(CrisisStorage storage, IOptions<PublicPag
 
             try
             {
-                refresh.SetResult(await LoadAsync(blobName, snapshot, parse));
+                refresh.SetResult(await LoadAsync(containerName, blobName, snapshot, parse, publishWhenMissing));
             }
             catch (StorageUnavailableException) when (snapshot.Value is not null)
             {
@@ -164,12 +182,28 @@ public sealed class PublishedPageCache(CrisisStorage storage, IOptions<PublicPag
         }
     }
 
-    /// <summary>Reads the blob, or only asks whether it changed when a copy is held. Shared by concurrent readers, so never cancelled by one.</summary>
-    private async Task<Snapshot> LoadAsync(string blobName, Snapshot? previous, Func<byte[], object?> parse)
+    private void ForgetUnknownsWhenFull()
     {
-        var container = await storage.ContainerAsync(PagePublisher.ContainerName, CancellationToken.None);
+        if (_blobs.Count > MaxRememberedCrises)
+        {
+            foreach (var unknown in _blobs.Where(b => b.Value.IsCompletedSuccessfully && b.Value.Result.Value is null))
+            {
+                _blobs.TryRemove(unknown);
+            }
+        }
+    }
+
+    /// <summary>Reads the blob, or only asks whether it changed when a copy is held. Shared by concurrent readers, so never cancelled by one.</summary>
+    private async Task<Snapshot> LoadAsync(string containerName, string blobName, Snapshot? previous, Func<byte[], object?> parse, Func<Task<bool>>? publishWhenMissing)
+    {
+        var container = await storage.ContainerAsync(containerName, CancellationToken.None);
         var conditions = previous is { ETag: var etag } && etag != default ? new BlobRequestConditions { IfNoneMatch = etag } : null;
         var result = await container.GetBlobClient(blobName).ReadIfExistsAsync(conditions, CancellationToken.None);
+        if (result is null && publishWhenMissing is not null && await publishWhenMissing())
+        {
+            result = await container.GetBlobClient(blobName).ReadIfExistsAsync(cancellationToken: CancellationToken.None);
+        }
+
         var now = time.GetUtcNow();
         return result switch
         {

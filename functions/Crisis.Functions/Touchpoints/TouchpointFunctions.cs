@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Crisis.Functions.Access;
 using Crisis.Functions.Common;
 using Crisis.Functions.Crises;
@@ -6,6 +5,7 @@ using Crisis.Functions.Hosting;
 using Crisis.Functions.PublicPages;
 using Crisis.Functions.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Extensions.Options;
 
@@ -24,36 +24,102 @@ public sealed record RestoreResult(string TouchpointId, int Changed);
 /// <summary>What a website or email system shows at a touchpoint now: its normal content, or a crisis's override.</summary>
 [Public(PublicApi.ReadPolicy)]
 [Tags("Public")]
-public sealed class TouchpointPublicFunctions(TouchpointStore store, CrisisStore crises, IOptions<PublicPagesOptions> pages)
+public sealed class TouchpointPublicFunctions(TouchpointPublisher publisher, IOptions<PublicPagesOptions> pages)
 {
-    /// <summary>What a website or email system renders now, with an ETag for cheap polling.</summary>
+    /// <summary>
+    /// What a website or email system renders now, from memory, with a strong ETag for cheap polling. Readable from
+    /// any site (CORS, no credentials): the embeddable banner reads it from the organisation's own pages.
+    /// </summary>
     [Function("GetTouchpoint")]
     [QueryParameter("lang", "the language to read, e.g. en, cy or fa")]
+    [ProducesResponseType<PublicTouchpoint>(200, "application/json")]
+    [ProducesResponseType(304)]
+    [ProducesResponseType<ProblemDetails>(400, "application/problem+json")]
+    [ProducesResponseType<ProblemDetails>(404, "application/problem+json")]
     public async Task<IResult> GetCurrent(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "touchpoints/{touchpointId}")] HttpRequest request, string touchpointId)
     {
-        var cancellationToken = request.HttpContext.RequestAborted;
+        ArgumentNullException.ThrowIfNull(request);
+        request.HttpContext.Response.Headers.AccessControlAllowOrigin = "*";
         if (!TouchpointValidation.IsWellFormedId(touchpointId))
         {
             return Problems.Create(400, Problems.InvalidId, "Invalid id", "'touchpointId' is not a well-formed id.");
         }
 
-        if (!PublicApi.TryReadLanguage(QueryValues.Text(request, "lang"), out var language, out var problem))
+        if (!PublicApi.TryReadLanguage(QueryValues.Text(request, "lang"), out var requested, out var problem))
         {
             return problem!;
         }
 
-        var current = await store.CurrentAsync(touchpointId, language, await crises.ListAsync(cancellationToken), cancellationToken);
-        return current is null
-            ? Problems.Create(404, Problems.NotFound, "Not found", $"There is no touchpoint '{touchpointId}'.")
-            : new CachedDocumentResult(new CachedDocument(JsonSerializer.SerializeToUtf8Bytes(current, JsonBody.Options), "application/json; charset=utf-8"), current.Language, pages.Value.MaxAgeSeconds);
+        var view = await publisher.GetAsync(touchpointId, request.HttpContext.RequestAborted);
+        if (view is null)
+        {
+            return Problems.Create(404, Problems.NotFound, "Not found", $"There is no touchpoint '{touchpointId}'.");
+        }
+
+        var language = view.Negotiate(requested, request.Headers.AcceptLanguage.ToString());
+        return new CachedDocumentResult(view.Json(language), language, pages.Value.MaxAgeSeconds, publisher.IsStale(touchpointId));
+    }
+
+    /// <summary>
+    /// The banner script for an organisation's site: <c>&lt;script async src=".../api/embed.js" data-touchpoint="home-banner"&gt;</c>.
+    /// It reads the touchpoint in the visitor's language and shows its text while a crisis overrides it.
+    /// </summary>
+    [Function("GetTouchpointEmbedScript")]
+    [ProducesResponseType(typeof(void), 200, "text/javascript")]
+    [ProducesResponseType(304)]
+    public IResult GetEmbedScript(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "embed.js")] HttpRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        request.HttpContext.Response.Headers.AccessControlAllowOrigin = "*";
+        request.HttpContext.Response.Headers.XContentTypeOptions = "nosniff";
+        return new CachedDocumentResult(TouchpointEmbed.Script, null, pages.Value.MaxAgeSeconds, varyByLanguage: false);
+    }
+
+    /// <summary>
+    /// The banner as a page to frame, for visitors without script (<c>&lt;iframe src=".../embed.html"&gt;</c>): the
+    /// touchpoint's crisis text in the visitor's language with a link to the public page, or an empty page when no
+    /// crisis overrides it.
+    /// </summary>
+    [Function("GetTouchpointEmbedPage")]
+    [QueryParameter("lang", "the language to read, e.g. en, cy or fa")]
+    [ProducesResponseType(typeof(void), 200, "text/html")]
+    [ProducesResponseType(304)]
+    [ProducesResponseType<ProblemDetails>(400, "application/problem+json")]
+    [ProducesResponseType<ProblemDetails>(404, "application/problem+json")]
+    public async Task<IResult> GetEmbedPage(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "touchpoints/{touchpointId}/embed.html")] HttpRequest request, string touchpointId)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (!TouchpointValidation.IsWellFormedId(touchpointId))
+        {
+            return Problems.Create(400, Problems.InvalidId, "Invalid id", "'touchpointId' is not a well-formed id.");
+        }
+
+        if (!PublicApi.TryReadLanguage(QueryValues.Text(request, "lang"), out var requested, out var problem))
+        {
+            return problem!;
+        }
+
+        var view = await publisher.GetAsync(touchpointId, request.HttpContext.RequestAborted);
+        if (view is null)
+        {
+            return Problems.Create(404, Problems.NotFound, "Not found", $"There is no touchpoint '{touchpointId}'.");
+        }
+
+        var headers = request.HttpContext.Response.Headers;
+        headers.ContentSecurityPolicy = TouchpointEmbed.FrameContentSecurityPolicy;
+        headers.XContentTypeOptions = "nosniff";
+        var language = view.Negotiate(requested, request.Headers.AcceptLanguage.ToString());
+        return new CachedDocumentResult(view.Frame(language), language, pages.Value.MaxAgeSeconds, publisher.IsStale(touchpointId));
     }
 }
 
 /// <summary>Touchpoints as admins manage them: normal content, a crisis's overrides, and restoring normal content after a crisis.</summary>
 [RequiresPolicy(Policies.Admin)]
 [Tags("Admin: touchpoints")]
-public sealed class TouchpointAdminFunctions(TouchpointStore store, CrisisStore crises, CrisisService crisisService, TouchpointRestorer restorer)
+public sealed class TouchpointAdminFunctions(TouchpointStore store, CrisisStore crises, CrisisService crisisService, TouchpointRestorer restorer, TouchpointPublisher publisher)
 {
     private const int MaxBody = 64 * 1024;
 
@@ -111,7 +177,9 @@ public sealed class TouchpointAdminFunctions(TouchpointStore store, CrisisStore 
         }
 
         var input = body.Value!;
-        return TypedResults.Ok(await store.SaveAsync(new Touchpoint(touchpointId, input.Kind, input.Name.Trim(), input.DefaultLanguage, input.Normal), request.HttpContext.User.Actor(), cancellationToken));
+        var saved = await store.SaveAsync(new Touchpoint(touchpointId, input.Kind, input.Name.Trim(), input.DefaultLanguage, input.Normal), request.HttpContext.User.Actor(), cancellationToken);
+        await publisher.PublishAsync(touchpointId, cancellationToken);
+        return TypedResults.Ok(saved);
     }
 
     [Function("SaveTouchpointOverride")]
@@ -146,6 +214,7 @@ public sealed class TouchpointAdminFunctions(TouchpointStore store, CrisisStore 
         }
 
         var saved = await store.SaveOverrideAsync(touchpointId, id, body.Value.Text, user.Actor(), cancellationToken);
+        await publisher.PublishAsync(touchpointId, cancellationToken);
         await crises.AuditAsync(id, user.Actor(), "touchpoint.override", null, $"{touchpointId}: override version {saved.Version}", cancellationToken);
         return TypedResults.Ok(saved);
     }

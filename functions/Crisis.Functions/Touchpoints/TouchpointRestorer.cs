@@ -18,7 +18,7 @@ public sealed class ExpiryOptions
 }
 
 /// <summary>Puts touchpoints back to normal: by hand (restore, undo) or when an ended crisis expires. Every flip is audited on its crisis.</summary>
-public sealed class TouchpointRestorer(TouchpointStore touchpoints, CrisisStore crises, ILogger<TouchpointRestorer> logger)
+public sealed class TouchpointRestorer(TouchpointStore touchpoints, TouchpointPublisher publisher, CrisisStore crises, ILogger<TouchpointRestorer> logger)
 {
     /// <summary>Takes every override of the touchpoint out of force; returns how many it restored.</summary>
     public async Task<int> RestoreAsync(string touchpointId, string actor, CancellationToken cancellationToken)
@@ -69,6 +69,7 @@ public sealed class TouchpointRestorer(TouchpointStore touchpoints, CrisisStore 
         await crises.AuditAsync(state.CrisisId, actor, active ? "touchpoint.undo-restore" : "touchpoint.restore",
             $"{state.TouchpointId}: {(active ? "normal content" : "crisis override")}", $"{state.TouchpointId}: {(active ? "crisis override" : "normal content")}", cancellationToken);
         logger.LogInformation("Touchpoint {TouchpointId}: override of crisis {CrisisId} {Change} by {Actor}", state.TouchpointId, state.CrisisId, active ? "back in force" : "restored", actor);
+        await publisher.PublishAsync(state.TouchpointId, cancellationToken);
         return true;
     }
 }
@@ -76,7 +77,7 @@ public sealed class TouchpointRestorer(TouchpointStore touchpoints, CrisisStore 
 /// <summary>
 /// The expiry timer: for every crisis ended longer ago than the grace period, restores the touchpoints it
 /// overrides, archives its canned responses (kept, hidden from agents) and archives it (archived crises leave the
-/// public pages and FAQ). Each step checks the state it
+/// public pages and FAQ); then republishes every touchpoint whose publication is behind. Each step checks the state it
 /// changes, so replays and concurrent runs change nothing more, and a crashed run is finished by the next.
 /// </summary>
 public sealed class ExpiryTimer(
@@ -84,6 +85,7 @@ public sealed class ExpiryTimer(
     CrisisService crisisService,
     TouchpointRestorer restorer,
     CannedResponses.CannedResponseStore responses,
+    TouchpointPublisher publisher,
     IOptions<ExpiryOptions> options,
     TimeProvider time,
     ILogger<ExpiryTimer> logger, TimerRuns runs) : ITimerFunction
@@ -127,7 +129,9 @@ public sealed class ExpiryTimer(
             }
         }
 
-        return string.Create(CultureInfo.InvariantCulture, $"{due.Count} expired crises, {restored} touchpoints restored, {archived} archived, {setAside} set aside");
+        // Repairs a publication left behind when storage went away between a change and its publish.
+        var republished = await publisher.PublishAllAsync(cancellationToken);
+        return string.Create(CultureInfo.InvariantCulture, $"{due.Count} expired crises, {restored} touchpoints restored, {archived} archived, {setAside} set aside, {republished} touchpoints republished");
     }
 
     /// <summary>Restores the crisis' touchpoints, archives its canned responses, then the crisis; true when this run archived it.</summary>

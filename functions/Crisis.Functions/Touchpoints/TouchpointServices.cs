@@ -9,6 +9,7 @@ public static class TouchpointServices
     {
         services.AddOptions<ExpiryOptions>().BindConfiguration(ExpiryOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<TouchpointStore>();
+        services.AddSingleton<TouchpointPublisher>();
         services.AddSingleton<TouchpointRestorer>();
         services.AddTimerFunction<ExpiryTimer>();
         return services;

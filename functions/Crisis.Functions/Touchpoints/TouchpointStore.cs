@@ -9,6 +9,29 @@ namespace Crisis.Functions.Touchpoints;
 /// <summary>A crisis override of a touchpoint; its storage ETag guards the restore and is never shown.</summary>
 public sealed record OverrideState(string TouchpointId, string CrisisId, bool Active, DateTimeOffset? RestoredAt, string? RestoredBy, [property: System.Text.Json.Serialization.JsonIgnore] ETag ETag);
 
+/// <summary>Why a touchpoint shows what it shows.</summary>
+public static class TouchpointSource
+{
+    public const string Normal = "normal";
+    public const string CrisisOverride = "crisis-override";
+}
+
+/// <summary>What a touchpoint shows now in every language it has, and the active crisis whose override it is (null for normal content).</summary>
+public sealed record ResolvedContent(Touchpoint Touchpoint, CrisisRecord? Crisis, Dictionary<string, string> Texts)
+{
+    /// <summary>The language shown when the reader's is not among the texts: the crisis' default, else the touchpoint's.</summary>
+    public string Fallback
+    {
+        get
+        {
+            var preferred = Crisis?.DefaultLanguage ?? Touchpoint.DefaultLanguage;
+            return Texts.ContainsKey(preferred) ? preferred : Texts.Keys.First();
+        }
+    }
+
+    public string Source => Crisis is null ? TouchpointSource.Normal : TouchpointSource.CrisisOverride;
+}
+
 /// <summary>What a touchpoint shows now, and why.</summary>
 public sealed record CurrentContent(string TouchpointId, TouchpointKind Kind, string Language, string Dir, string Text, string Source, string? CrisisId);
 
@@ -93,11 +116,23 @@ public sealed class TouchpointStore(CrisisStorage storage, TimeProvider time)
         }
     }
 
+    /// <summary>What the touchpoint shows now in <paramref name="language"/> (negotiated among its texts), or null when there is no such touchpoint.</summary>
+    public async Task<CurrentContent?> CurrentAsync(string touchpointId, string? language, IReadOnlyList<CrisisRecord> crises, CancellationToken cancellationToken)
+    {
+        if (await ResolveAsync(touchpointId, crises, cancellationToken) is not { } resolved)
+        {
+            return null;
+        }
+
+        var chosen = Common.Languages.Negotiate(language, null, [.. resolved.Texts.Keys], resolved.Fallback);
+        return new CurrentContent(touchpointId, resolved.Touchpoint.Kind, chosen, Common.Languages.Direction(chosen), resolved.Texts[chosen], resolved.Source, resolved.Crisis?.Id);
+    }
+
     /// <summary>
     /// What the touchpoint shows now: the override of the active crisis that comes first by precedence (most
-    /// severe, then most recently activated), else the normal content. Texts fall back to the default language.
+    /// severe, then most recently activated), else the normal content.
     /// </summary>
-    public async Task<CurrentContent?> CurrentAsync(string touchpointId, string? language, IReadOnlyList<CrisisRecord> crises, CancellationToken cancellationToken)
+    public async Task<ResolvedContent?> ResolveAsync(string touchpointId, IReadOnlyList<CrisisRecord> crises, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(crises);
         var touchpoint = await GetAsync(touchpointId, cancellationToken);
@@ -113,12 +148,8 @@ public sealed class TouchpointStore(CrisisStorage storage, TimeProvider time)
             .OrderByDescending(c => c.Severity)
             .ThenByDescending(c => c.ActivatedAt)
             .FirstOrDefault();
-        var texts = winner is null ? touchpoint.Normal : await GetOverrideTextAsync(touchpointId, winner.Id, cancellationToken) ?? touchpoint.Normal;
-        var fallback = winner?.DefaultLanguage ?? touchpoint.DefaultLanguage;
-        var offered = texts.Keys.ToList();
-        var chosen = Common.Languages.Negotiate(language, null, offered, texts.ContainsKey(fallback) ? fallback : offered[0]);
-        return new CurrentContent(touchpointId, touchpoint.Kind, chosen, Common.Languages.Direction(chosen), texts[chosen],
-            winner is null ? "normal" : "crisis-override", winner?.Id);
+        var texts = winner is null ? null : await GetOverrideTextAsync(touchpointId, winner.Id, cancellationToken);
+        return texts is null ? new ResolvedContent(touchpoint, null, touchpoint.Normal) : new ResolvedContent(touchpoint, winner, texts);
     }
 
     private async Task<IReadOnlyList<OverrideState>> QueryOverridesAsync(string filter, CancellationToken cancellationToken)
