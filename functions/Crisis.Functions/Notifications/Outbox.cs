@@ -57,15 +57,20 @@ public interface IDeferredMessages
     Task<bool> AfterAttemptAsync(string reference, Rendering rendering, string? failure, CancellationToken cancellationToken);
 }
 
-public sealed record DispatchResult(int Sent, int Retried, int Failed, int Skipped);
+public sealed record DispatchResult(int Sent, int Retried, int Failed, int Skipped, int SetAside = 0);
 
 /// <summary>One message's delivery state: queued, sending, retry (pending) or sent, failed, cancelled, quarantined (final).</summary>
 public sealed record Delivery(string Key, string? Recipient, string? Channel, string Status, int Attempts, string? LastError, DateTimeOffset? NextAttemptAt, DateTimeOffset? CompletedAt);
 
 /// <summary>How many messages of a group ended each way, and how many are still to be sent.</summary>
-public sealed record DeliveryCounts(int Sent, int Failed, int Quarantined, int Cancelled, int Pending);
+public sealed record DeliveryCounts(int Sent, int Failed, int Quarantined, int Cancelled, int Pending, int SetAside = 0);
 
 public sealed record DeliveryPage(IReadOnlyList<Delivery> Deliveries, string? ContinuationToken);
+
+/// <summary>A message set aside because making or sending it threw something unexpected: not retried, kept for an admin to look into.</summary>
+public sealed record SetAsideMessage(string Key, string? Kind, string? Channel, int Attempts, string Reason, DateTimeOffset? SetAsideAt);
+
+public sealed record SetAsideList(IReadOnlyList<SetAsideMessage> Messages, string? ContinuationToken);
 
 public sealed class OutboxOptions
 {
@@ -99,8 +104,13 @@ public sealed class Outbox(
     public const int MaxAttempts = 8;
     public static readonly TimeSpan ClaimTimeout = TimeSpan.FromMinutes(2);
     private static readonly string[] RowStates = ["p|", "r|"];
+    /// <summary>The outcome of a message whose rendering or sending threw something unexpected (see <see cref="SetAsideAsync"/>).</summary>
+    public const string SetAside = "set-aside";
+
     /// <summary>The final outcomes counted per group, in the order <see cref="DeliveryCounts"/> holds them.</summary>
-    private static readonly string[] Outcomes = ["sent", "failed", "quarantined", "cancelled"];
+    private static readonly string[] Outcomes = ["sent", "failed", "quarantined", "cancelled", SetAside];
+    private const int MaxReasonLength = 1000;
+    private static readonly string[] SetAsideColumns = ["Key", "Kind", "Channel", "Attempts", "Reason", "SetAsideAt"];
     private const int MaxCounterAttempts = 10;
     private static readonly string[] DeliveryColumns = ["Key", "Recipient", "Channel", "Status", "Attempts", "LastError", "NextAttemptAt", "CompletedAt"];
 
@@ -211,7 +221,7 @@ public sealed class Outbox(
     public async Task<DispatchResult> DispatchAsync(int max, CancellationToken cancellationToken)
     {
         var table = await storage.TableAsync(TableName, cancellationToken);
-        int sent = 0, retried = 0, failed = 0, skipped = 0, started = 0;
+        int sent = 0, retried = 0, failed = 0, skipped = 0, setAside = 0, started = 0;
         var now = time.GetUtcNow();
         await Parallel.ForEachAsync(Enumerable.Range(0, Shards), new ParallelOptions { MaxDegreeOfParallelism = options.Value.Parallelism, CancellationToken = cancellationToken }, async (shard, token) =>
         {
@@ -229,17 +239,18 @@ public sealed class Outbox(
                     case "sent": Interlocked.Increment(ref sent); break;
                     case "retry": Interlocked.Increment(ref retried); break;
                     case "skipped" or "cancelled": Interlocked.Increment(ref skipped); break;
+                    case SetAside: Interlocked.Increment(ref setAside); break;
                     default: Interlocked.Increment(ref failed); break;
                 }
             }
         });
 
-        if (sent + retried + failed > 0)
+        if (sent + retried + failed + setAside > 0)
         {
-            logger.LogInformation("Outbox: {Sent} sent, {Retried} to retry, {Failed} not delivered, {Skipped} skipped", sent, retried, failed, skipped);
+            logger.LogInformation("Outbox: {Sent} sent, {Retried} to retry, {Failed} not delivered, {Skipped} skipped, {SetAside} set aside", sent, retried, failed, skipped, setAside);
         }
 
-        return new DispatchResult(sent, retried, failed, skipped);
+        return new DispatchResult(sent, retried, failed, skipped, setAside);
     }
 
     private async Task<string> DeliverAsync(TableClient table, TableEntity marker)
@@ -268,9 +279,19 @@ public sealed class Outbox(
         // stops a run between messages, so it never leaves a message delivered but unrecorded.
         var recordKey = "r|" + marker.RowKey[2..];
         var source = marker.GetString("Kind") is { } kind ? deferred.FirstOrDefault(d => d.Kind == kind) : null;
-        var rendering = source is null
-            ? new Rendering(JsonSerializer.Deserialize<OutboxMessage>(marker.GetString("Data")!, JsonBody.Options)!)
-            : await source.RenderAsync(marker.GetString("Ref")!, CancellationToken.None);
+        Rendering rendering;
+        try
+        {
+            rendering = source is null
+                ? new Rendering(JsonSerializer.Deserialize<OutboxMessage>(marker.GetString("Data")!, JsonBody.Options)!)
+                : await source.RenderAsync(marker.GetString("Ref")!, CancellationToken.None);
+        }
+        catch (Exception e) when (IsPoison(e))
+        {
+            await SetAsideAsync(table, marker, claim, recordKey, attempts, null, "Rendering failed: " + e.Message);
+            return SetAside;
+        }
+
         if (rendering.Message is not { } message)
         {
             await CompleteAsync(table, marker, claim, recordKey, rendering.Outcome ?? "cancelled", attempts - 1, rendering.Reason, null);
@@ -285,6 +306,11 @@ public sealed class Outbox(
         catch (OperationCanceledException)
         {
             error = "timed out";
+        }
+        catch (Exception e) when (IsPoison(e))
+        {
+            await SetAsideAsync(table, marker, claim, recordKey, attempts, message.Channel, "Sending failed: " + e.Message.Replace(message.Address, "[recipient]", StringComparison.OrdinalIgnoreCase));
+            return SetAside;
         }
 
         if (source is not null && await source.AfterAttemptAsync(marker.GetString("Ref")!, rendering, error, CancellationToken.None))
@@ -321,7 +347,7 @@ public sealed class Outbox(
     /// writes nothing), and stays when erasure later deletes the record. Counters are rows <c>n|{tally}</c> of each
     /// shard (see <see cref="CountsAsync"/>); a counter changed by a concurrent completion in the shard is read again.
     /// </summary>
-    private async Task CompleteAsync(TableClient table, TableEntity marker, ETag claim, string recordKey, string status, int attempts, string? error, OutboxChannel? channel)
+    private async Task CompleteAsync(TableClient table, TableEntity marker, ETag claim, string recordKey, string status, int attempts, string? error, OutboxChannel? channel, TableEntity? listing = null)
     {
         var record = new TableEntity(marker.PartitionKey, recordKey)
         {
@@ -342,6 +368,11 @@ public sealed class Outbox(
             new(TableTransactionActionType.UpsertMerge, record),
             new(TableTransactionActionType.Delete, new TableEntity(marker.PartitionKey, marker.RowKey), claim),
         ];
+        if (listing is not null)
+        {
+            actions.Add(new(TableTransactionActionType.UpsertReplace, listing));
+        }
+
         if (marker.GetString("Tally") is not { } tally)
         {
             await IgnoreLostClaimAsync(() => table.SubmitAsync(actions, CancellationToken.None));
@@ -414,11 +445,47 @@ public sealed class Outbox(
         return ended.Keys.Union(pending.Keys).ToDictionary(t => t, t =>
         {
             var sums = ended.GetValueOrDefault(t) ?? new long[Outcomes.Length];
-            return new DeliveryCounts((int)sums[0], (int)sums[1], (int)sums[2], (int)sums[3], pending.GetValueOrDefault(t));
+            return new DeliveryCounts((int)sums[0], (int)sums[1], (int)sums[2], (int)sums[3], pending.GetValueOrDefault(t), (int)sums[4]);
         }, StringComparer.Ordinal);
     }
 
-    private static string CounterProperty(string outcome) => string.Concat(char.ToUpperInvariant(outcome[0]).ToString(), outcome[1..]);
+    private static string CounterProperty(string outcome) => string.Concat(outcome.Split('-').Select(word => char.ToUpperInvariant(word[0]).ToString() + word[1..]));
+
+    /// <summary>
+    /// Ends a message whose rendering or sending threw something unexpected (a corrupted document, a bug): it is
+    /// recorded as set aside with the reason, counted, logged with its key and listed for admins (row <c>s|{key}</c>),
+    /// and never tried again, so it cannot hold back the other messages of a run, nor come back every run.
+    /// </summary>
+    private async Task SetAsideAsync(TableClient table, TableEntity marker, ETag claim, string recordKey, int attempts, OutboxChannel? channel, string reason)
+    {
+        var key = marker.GetString("Key") ?? marker.RowKey[2..];
+        var shortened = reason.Length > MaxReasonLength ? reason[..MaxReasonLength] : reason;
+        logger.LogError("Outbox: {Key} set aside after {Attempts} attempts: {Reason}", key, attempts, shortened);
+        var listing = new TableEntity(marker.PartitionKey, "s|" + marker.RowKey[2..])
+        {
+            ["Key"] = key,
+            ["Kind"] = marker.GetString("Kind"),
+            ["Recipient"] = marker.GetString("Recipient"),
+            ["Channel"] = channel?.ToString().ToLowerInvariant(),
+            ["Attempts"] = attempts,
+            ["Reason"] = shortened,
+            ["SetAsideAt"] = time.GetUtcNow(),
+        };
+        await CompleteAsync(table, marker, claim, recordKey, SetAside, attempts, shortened, channel, listing);
+    }
+
+    /// <summary>What makes a message poison: anything but storage being away or a cancellation, which end the run and are retried.</summary>
+    private static bool IsPoison(Exception e) => e is not (StorageUnavailableException or OperationCanceledException or OutOfMemoryException);
+
+    /// <summary>One page of the messages set aside, shard by shard (see <see cref="SetAsideAsync"/>).</summary>
+    public async Task<SetAsideList> SetAsidePageAsync(int pageSize, string? continuationToken, CancellationToken cancellationToken)
+    {
+        var table = await storage.TableAsync(TableName, cancellationToken);
+        var filters = Enumerable.Range(0, Shards).Select(shard => Tables.RowKeyPrefixFilter(ShardName(shard), "s|")).ToList();
+        var page = await table.QueryPageAsync(filters, SetAsideColumns, pageSize, continuationToken, cancellationToken);
+        return new SetAsideList([.. page.Entities.Select(row => new SetAsideMessage(
+            row.GetString("Key") ?? row.RowKey[2..], row.GetString("Kind"), row.GetString("Channel"), row.GetInt32("Attempts") ?? 0, row.GetString("Reason") ?? "", row.GetDateTimeOffset("SetAsideAt")))], page.ContinuationToken);
+    }
 
     /// <summary>A claim that expired and was taken over, or a message forgotten meanwhile: nothing more to record.</summary>
     private static async Task IgnoreLostClaimAsync(Func<Task> write)

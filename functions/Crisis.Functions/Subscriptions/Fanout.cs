@@ -22,6 +22,7 @@ public sealed record NotificationStatus(
     int Failed,
     int Quarantined,
     int Cancelled,
+    int SetAside,
     DateTimeOffset? StartedAt,
     DateTimeOffset? EstimatedFinishAt);
 
@@ -240,7 +241,7 @@ public sealed class FanoutService(CrisisStore crises, SubscriberStore subscriber
         var queuing = await crises.IsFanoutPendingAsync(crisisId, updateId, cancellationToken);
         var recipients = checkpoints.Sum(c => c?.GetInt32("Queued") ?? 0);
         var pending = counts.GetValueOrDefault("queued") + counts.GetValueOrDefault("sending") + counts.GetValueOrDefault("retry");
-        var done = ended.Sent + ended.Failed + ended.Quarantined + ended.Cancelled;
+        var done = ended.Sent + ended.Failed + ended.Quarantined + ended.Cancelled + ended.SetAside;
         DateTimeOffset? estimate = null;
         if (started is { } start && pending > 0 && done > 0)
         {
@@ -250,7 +251,7 @@ public sealed class FanoutService(CrisisStore crises, SubscriberStore subscriber
 
         return new NotificationStatus(crisisId, updateId, queuing, recipients,
             counts.GetValueOrDefault("queued"), counts.GetValueOrDefault("sending"), counts.GetValueOrDefault("retry"),
-            ended.Sent, ended.Failed, ended.Quarantined, ended.Cancelled,
+            ended.Sent, ended.Failed, ended.Quarantined, ended.Cancelled, ended.SetAside,
             started, estimate);
     }
 
