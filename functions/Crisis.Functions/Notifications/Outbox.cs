@@ -69,8 +69,8 @@ public sealed record DispatchResult(int Sent, int Retried, int Failed, int Skipp
 /// <summary>One message's delivery state: queued, sending, retry (pending) or sent, failed, cancelled, quarantined (final).</summary>
 public sealed record Delivery(string Key, string? Recipient, string? Channel, string Status, int Attempts, string? LastError, DateTimeOffset? NextAttemptAt, DateTimeOffset? CompletedAt);
 
-/// <summary>How many messages of a group ended each way, how many are still to be sent, and of those how many are being sent or wait for a retry.</summary>
-public sealed record DeliveryCounts(int Sent, int Failed, int Quarantined, int Cancelled, int Pending, int SetAside = 0, int Sending = 0, int Retrying = 0);
+/// <summary>How many messages of a group ended each way, how many are still to be sent (of those, how many are being sent or wait for a retry), and how many were queued in all, first when.</summary>
+public sealed record DeliveryCounts(int Sent, int Failed, int Quarantined, int Cancelled, int Pending, int SetAside = 0, int Sending = 0, int Retrying = 0, int Queued = 0, DateTimeOffset? FirstQueuedAt = null);
 
 public sealed record DeliveryPage(IReadOnlyList<Delivery> Deliveries, string? ContinuationToken);
 
@@ -108,8 +108,8 @@ public sealed class OutboxOptions
 /// The durable outbox, in 16 shards (partitions). Each message has a pending marker <c>p|{key}</c> while
 /// undelivered and a permanent record <c>r|{key}</c> once it is done; a message with a recipient also has an index
 /// row <c>x|{recipient}|{key}</c>, so erasure finds the recipient's records by key. A tally's counters are rows
-/// <c>n|{tally}</c> (how its messages ended, and how many are being sent or wait for a retry) and <c>q|{tally}</c>
-/// (how many were queued) of each shard. Every change to markers is an entity-group transaction per shard that
+/// <c>n|{tally}</c> (how its messages ended, and how many are being sent or wait for a retry) and <c>n|{tally}queued</c>
+/// (how many were queued, written by the queuer, so the two never contend) of each shard, read with one query. Every change to markers is an entity-group transaction per shard that
 /// carries the counters it changes, so the counts move exactly with the messages.
 /// Senders read the due markers of a shard a window at a time, claim up to 99 in one ETag-guarded transaction (two
 /// instances never send the same message at once), send them in parallel within per-channel limits, and record
@@ -139,7 +139,7 @@ public sealed class Outbox : IDisposable
     private const string IndexPrefix = "x|";
     private const string ListingPrefix = "s|";
     private const string CounterPrefix = "n|";
-    private const string QueuedPrefix = "q|";
+    private const string QueuedSuffix = "queued";
     private static readonly string[] RowStates = [PendingPrefix, RecordPrefix];
 
     /// <summary>The final outcomes counted per tally, in the order <see cref="DeliveryCounts"/> holds them.</summary>
@@ -148,6 +148,7 @@ public sealed class Outbox : IDisposable
     private const string RetryingCount = "Retrying";
     private const string ForgottenCount = "Forgotten";
     private const string QueuedCount = "Queued";
+    private const string FirstQueuedAt = "FirstQueuedAt";
 
     /// <summary>Markers claimed per transaction (one more action carries the counters).</summary>
     private const int ClaimBatch = 99;
@@ -210,7 +211,7 @@ public sealed class Outbox : IDisposable
 
     /// <summary>
     /// Queues up to 98 deferred messages of one tally (or none) in shard <paramref name="shard"/> and, in the same
-    /// transaction, counts them in the tally's <c>q|</c> row and merges <paramref name="checkpoint"/> (a row of the
+    /// transaction, counts them in the tally's queued row and merges <paramref name="checkpoint"/> (a row of the
     /// same shard) if it still has <paramref name="checkpointETag"/>: the progress of whoever queues them is recorded
     /// with the messages and their count, all or nothing. Returns the checkpoint's new ETag.
     /// </summary>
@@ -239,9 +240,14 @@ public sealed class Outbox : IDisposable
         if (tallies is [{ } tally])
         {
             // Only the holder of the checkpoint writes this count (the checkpoint's ETag guards the transaction).
-            var key = QueuedPrefix + RowKeyOf(tally);
+            var key = CounterPrefix + RowKeyOf(tally) + QueuedSuffix;
             var counted = await table.FindAsync(partition, key, [QueuedCount], cancellationToken);
             var next = new TableEntity(partition, key) { ["Tally"] = tally, [QueuedCount] = (counted?.GetCount(QueuedCount) ?? 0) + messages.Count };
+            if (counted is null)
+            {
+                next[FirstQueuedAt] = _time.GetUtcNow();
+            }
+
             actions.Add(counted is null ? new(TableTransactionActionType.Add, next) : new(TableTransactionActionType.UpdateMerge, next, counted.ETag));
         }
 
@@ -789,7 +795,7 @@ public sealed class Outbox : IDisposable
     /// <summary>
     /// How the messages of each tally starting with <paramref name="tallyPrefix"/> ended, how many are being sent or
     /// wait for a retry, and how many are still to be sent, keyed by tally: from the counters alone (which erasure
-    /// does not lower; an erased recipient's unsent messages are no longer pending), two key-range queries per shard
+    /// does not lower; an erased recipient's unsent messages are no longer pending), one key-range query per shard
     /// whatever the number of messages or tallies.
     /// </summary>
     public async Task<IReadOnlyDictionary<string, DeliveryCounts>> CountsAsync(string tallyPrefix, CancellationToken cancellationToken)
@@ -798,15 +804,13 @@ public sealed class Outbox : IDisposable
         var table = await _storage.TableAsync(TableName, cancellationToken);
         string[] names = [.. Outcomes.Select(CounterProperty), SendingCount, RetryingCount, ForgottenCount, QueuedCount];
         var sums = new Dictionary<string, long[]>(StringComparer.Ordinal);
+        var firsts = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
         var shards = await Task.WhenAll(Enumerable.Range(0, Shards).Select(async shard =>
         {
             var rows = new List<TableEntity>();
-            foreach (var prefix in new[] { CounterPrefix, QueuedPrefix })
+            await foreach (var row in table.QueryRowsAsync(Tables.RowKeyPrefixFilter(ShardName(shard), CounterPrefix + RowKeyOf(tallyPrefix)), ["Tally", FirstQueuedAt, .. names], cancellationToken: cancellationToken))
             {
-                await foreach (var row in table.QueryRowsAsync(Tables.RowKeyPrefixFilter(ShardName(shard), prefix + RowKeyOf(tallyPrefix)), ["Tally", .. names], cancellationToken: cancellationToken))
-                {
-                    rows.Add(row);
-                }
+                rows.Add(row);
             }
 
             return rows;
@@ -819,6 +823,11 @@ public sealed class Outbox : IDisposable
             {
                 sum[i] += row.GetCount(names[i]) ?? 0;
             }
+
+            if (row.GetDateTimeOffset(FirstQueuedAt) is { } at && (!firsts.TryGetValue(tally, out var earlier) || at < earlier))
+            {
+                firsts[tally] = at;
+            }
         }
 
         return sums.ToDictionary(s => s.Key, s =>
@@ -826,7 +835,7 @@ public sealed class Outbox : IDisposable
             var c = s.Value;
             var ended = c[0] + c[1] + c[2] + c[3] + c[4];
             var pending = Math.Max(0, c[8] - ended - c[7]);
-            return new DeliveryCounts((int)c[0], (int)c[1], (int)c[2], (int)c[3], (int)pending, (int)c[4], (int)Math.Max(0, c[5]), (int)Math.Max(0, c[6]));
+            return new DeliveryCounts((int)c[0], (int)c[1], (int)c[2], (int)c[3], (int)pending, (int)c[4], (int)Math.Max(0, c[5]), (int)Math.Max(0, c[6]), (int)c[8], firsts.TryGetValue(s.Key, out var first) ? first : null);
         }, StringComparer.Ordinal);
     }
 

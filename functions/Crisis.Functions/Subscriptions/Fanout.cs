@@ -222,32 +222,27 @@ public sealed class FanoutService(CrisisStore crises, SubscriberStore subscriber
     }
 
     /// <summary>
-    /// Totals of one update's notifications, from the checkpoints and the outbox's counters of the update (how
-    /// messages ended, which erasure does not lower, and how many are being sent or wait for a retry): a fixed number
-    /// of reads whatever the number of recipients, with a finish estimate while messages remain.
+    /// Totals of one update's notifications, from the outbox's counters of the update (how many were queued, how
+    /// they ended, which erasure does not lower, and how many are being sent or wait for a retry): a fixed number of
+    /// reads whatever the number of recipients, with a finish estimate while messages remain.
     /// </summary>
     public async Task<NotificationStatus> StatusAsync(string crisisId, string updateId, CancellationToken cancellationToken)
     {
-        var table = await storage.TableAsync(Outbox.TableName, cancellationToken);
-        var checkpoints = await Task.WhenAll(Enumerable.Range(0, Outbox.Shards).Select(shard =>
-            table.FindAsync(Outbox.ShardName(shard), CheckpointKey(crisisId, updateId), ["Queued", "StartedAt"], cancellationToken)));
         var tally = UpdateNotifications.KeyPrefix(crisisId, updateId);
         var counts = (await outbox.CountsAsync(tally, cancellationToken)).GetValueOrDefault(tally) ?? new DeliveryCounts(0, 0, 0, 0, 0);
-        var started = checkpoints.Where(c => c is not null).Select(c => c!.GetDateTimeOffset("StartedAt")).Min();
         var queuing = await crises.IsFanoutPendingAsync(crisisId, updateId, cancellationToken);
-        var recipients = checkpoints.Sum(c => c?.GetInt32("Queued") ?? 0);
         var done = counts.Sent + counts.Failed + counts.Quarantined + counts.Cancelled + counts.SetAside;
         DateTimeOffset? estimate = null;
-        if (started is { } start && counts.Pending > 0 && done > 0)
+        if (counts.FirstQueuedAt is { } start && counts.Pending > 0 && done > 0)
         {
             var now = time.GetUtcNow();
             estimate = now + (now - start) * counts.Pending / done;
         }
 
-        return new NotificationStatus(crisisId, updateId, queuing, recipients,
+        return new NotificationStatus(crisisId, updateId, queuing, counts.Queued,
             Math.Max(0, counts.Pending - counts.Sending - counts.Retrying), counts.Sending, counts.Retrying,
             counts.Sent, counts.Failed, counts.Quarantined, counts.Cancelled, counts.SetAside,
-            started, estimate);
+            counts.FirstQueuedAt, estimate);
     }
 
     private static string CheckpointKey(string crisisId, string updateId) => string.Create(CultureInfo.InvariantCulture, $"f|{crisisId}|{updateId}");
