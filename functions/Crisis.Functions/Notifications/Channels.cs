@@ -2,6 +2,28 @@ using System.Text;
 
 namespace Crisis.Functions.Notifications;
 
+/// <summary>
+/// A provider asked us to slow down (HTTP 429, or 503 with Retry-After): not a failure of the message, which waits
+/// <see cref="RetryAfter"/> (the provider's figure, else a default) without using up an attempt, and the channel
+/// pauses for as long.
+/// </summary>
+public sealed class ProviderBusyException(string message, TimeSpan? retryAfter) : Exception(message)
+{
+    public TimeSpan? RetryAfter { get; } = retryAfter;
+
+    /// <summary>Throws when <paramref name="response"/> is a provider's request to slow down.</summary>
+    public static void ThrowIfBusy(HttpResponseMessage response, TimeProvider time, string provider)
+    {
+        ArgumentNullException.ThrowIfNull(response);
+        ArgumentNullException.ThrowIfNull(time);
+        var retryAfter = response.Headers.RetryAfter is { } header ? header.Delta ?? header.Date - time.GetUtcNow() : null;
+        if (response.StatusCode == System.Net.HttpStatusCode.TooManyRequests || response.StatusCode == System.Net.HttpStatusCode.ServiceUnavailable && retryAfter is not null)
+        {
+            throw new ProviderBusyException($"{provider} answered HTTP {(int)response.StatusCode}: slow down", retryAfter);
+        }
+    }
+}
+
 /// <summary>One way of reaching a recipient. Each sends one message and says why it was not delivered (null when it was).</summary>
 public interface INotificationChannel
 {

@@ -75,6 +75,7 @@ public sealed class AcsSmsSender(IOptions<SmsOptions> options, TimeProvider time
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(sms.Timeout);
         using var response = await _client.SendAsync(request, timeout.Token);
+        ProviderBusyException.ThrowIfBusy(response, time, "The SMS provider");
         if (!response.IsSuccessStatusCode)
         {
             return $"SMS provider answered HTTP {(int)response.StatusCode}";

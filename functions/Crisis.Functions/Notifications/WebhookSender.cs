@@ -74,6 +74,8 @@ public sealed class WebhookSender : IDisposable
         {
             AllowAutoRedirect = false,
             UseProxy = false,
+            // Connections are reused between messages (the pool is keyed by scheme, host and port, and whether a
+            // private address is allowed depends on those alone); each new connection goes through ConnectSafelyAsync.
             PooledConnectionLifetime = TimeSpan.FromMinutes(2),
             ConnectCallback = ConnectSafelyAsync,
         };
@@ -111,7 +113,10 @@ public sealed class WebhookSender : IDisposable
         return null;
     }
 
-    /// <summary>Sends and returns the status; throws <see cref="UnsafeWebhookException"/> for a refused destination.</summary>
+    /// <summary>
+    /// Sends and returns the status; throws <see cref="UnsafeWebhookException"/> for a refused destination and
+    /// <see cref="ProviderBusyException"/> when the receiver asks to slow down.
+    /// </summary>
     public async Task<int> SendAsync(Uri url, string messageId, byte[] body, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(url);
@@ -133,6 +138,7 @@ public sealed class WebhookSender : IDisposable
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(options.Timeout);
         using var response = await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+        ProviderBusyException.ThrowIfBusy(response, _time, "The webhook receiver");
         return (int)response.StatusCode;
     }
 

@@ -22,6 +22,7 @@ public sealed record NotificationStatus(
     int Failed,
     int Quarantined,
     int Cancelled,
+    int SetAside,
     DateTimeOffset? StartedAt,
     DateTimeOffset? EstimatedFinishAt);
 
@@ -29,7 +30,7 @@ public sealed record NotificationStatus(
 /// Queues one message per subscriber for each published update, and one "this crisis is over" message per
 /// subscriber when a crisis ends (its job is named <see cref="CrisisStore.EndedFanoutId"/>). Subscribers and
 /// outbox share 16 shards; each shard of a job has a checkpoint row in its outbox partition (<c>f|{crisis}|{update}</c>) naming the last
-/// subscriber queued. Every batch of up to 99 messages is written in one transaction with the checkpoint's
+/// subscriber queued. Every batch of up to 98 messages is written in one transaction with the checkpoint's
 /// advance, guarded by the checkpoint's ETag: a batch is queued with its progress or not at all, and a worker
 /// whose claim was taken over writes nothing more. So a crash, a restart or a second worker neither skips nor
 /// repeats a subscriber. Claims expire after <see cref="ClaimTimeout"/>; a worker that stops cleanly releases its claims.
@@ -38,7 +39,8 @@ public sealed class FanoutService(CrisisStore crises, SubscriberStore subscriber
     : IOutboxFeeder
 {
     public static readonly TimeSpan ClaimTimeout = TimeSpan.FromMinutes(1);
-    private const int BatchSize = 99;
+    /// <summary>Messages per transaction: with the checkpoint and the outbox's count of the tally, 100 actions.</summary>
+    private const int BatchSize = 98;
 
     public Task FeedAsync(CancellationToken cancellationToken) => RunAsync(int.MaxValue, cancellationToken);
 
@@ -220,38 +222,27 @@ public sealed class FanoutService(CrisisStore crises, SubscriberStore subscriber
     }
 
     /// <summary>
-    /// Totals of one update's notifications, from the checkpoints and the outbox (how messages ended from its
-    /// counters, which erasure does not lower), with a finish estimate while messages remain.
+    /// Totals of one update's notifications, from the outbox's counters of the update (how many were queued, how
+    /// they ended, which erasure does not lower, and how many are being sent or wait for a retry): a fixed number of
+    /// reads whatever the number of recipients, with a finish estimate while messages remain.
     /// </summary>
     public async Task<NotificationStatus> StatusAsync(string crisisId, string updateId, CancellationToken cancellationToken)
     {
-        var table = await storage.TableAsync(Outbox.TableName, cancellationToken);
-        var checkpoints = await Task.WhenAll(Enumerable.Range(0, Outbox.Shards).Select(shard =>
-            table.FindAsync(Outbox.ShardName(shard), CheckpointKey(crisisId, updateId), cancellationToken: cancellationToken)));
         var tally = UpdateNotifications.KeyPrefix(crisisId, updateId);
-        var ended = (await outbox.CountsAsync(tally, cancellationToken)).GetValueOrDefault(tally) ?? new DeliveryCounts(0, 0, 0, 0, 0);
-        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
-        await foreach (var delivery in outbox.DeliveriesAsync(tally, cancellationToken))
-        {
-            counts[delivery.Status] = counts.GetValueOrDefault(delivery.Status) + 1;
-        }
-
-        var started = checkpoints.Where(c => c is not null).Select(c => c!.GetDateTimeOffset("StartedAt")).Min();
+        var counts = (await outbox.CountsAsync(tally, cancellationToken)).GetValueOrDefault(tally) ?? new DeliveryCounts(0, 0, 0, 0, 0);
         var queuing = await crises.IsFanoutPendingAsync(crisisId, updateId, cancellationToken);
-        var recipients = checkpoints.Sum(c => c?.GetInt32("Queued") ?? 0);
-        var pending = counts.GetValueOrDefault("queued") + counts.GetValueOrDefault("sending") + counts.GetValueOrDefault("retry");
-        var done = ended.Sent + ended.Failed + ended.Quarantined + ended.Cancelled;
+        var done = counts.Sent + counts.Failed + counts.Quarantined + counts.Cancelled + counts.SetAside;
         DateTimeOffset? estimate = null;
-        if (started is { } start && pending > 0 && done > 0)
+        if (counts.FirstQueuedAt is { } start && counts.Pending > 0 && done > 0)
         {
             var now = time.GetUtcNow();
-            estimate = now + (now - start) * pending / done;
+            estimate = now + (now - start) * counts.Pending / done;
         }
 
-        return new NotificationStatus(crisisId, updateId, queuing, recipients,
-            counts.GetValueOrDefault("queued"), counts.GetValueOrDefault("sending"), counts.GetValueOrDefault("retry"),
-            ended.Sent, ended.Failed, ended.Quarantined, ended.Cancelled,
-            started, estimate);
+        return new NotificationStatus(crisisId, updateId, queuing, counts.Queued,
+            Math.Max(0, counts.Pending - counts.Sending - counts.Retrying), counts.Sending, counts.Retrying,
+            counts.Sent, counts.Failed, counts.Quarantined, counts.Cancelled, counts.SetAside,
+            counts.FirstQueuedAt, estimate);
     }
 
     private static string CheckpointKey(string crisisId, string updateId) => string.Create(CultureInfo.InvariantCulture, $"f|{crisisId}|{updateId}");

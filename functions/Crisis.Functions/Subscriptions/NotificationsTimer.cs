@@ -29,6 +29,6 @@ public sealed class NotificationsTimer(FanoutService fanout, Outbox outbox, Subs
         var sent = await outbox.DispatchAsync(MaxSendsPerRun, cancellationToken);
         var purged = await subscribers.PurgeUnconfirmedAsync(time.GetUtcNow() - options.Value.ConfirmLinkLifetime, cancellationToken);
         return string.Create(CultureInfo.InvariantCulture,
-            $"{queued.Jobs} notification jobs, {queued.Queued} messages queued, {queued.Finished} jobs fully queued; {sent.Sent} sent, {sent.Retried} to retry, {sent.Failed} not delivered; {purged} unconfirmed subscriptions deleted");
+            $"{queued.Jobs} notification jobs, {queued.Queued} messages queued, {queued.Finished} jobs fully queued; {sent.Sent} sent, {sent.Retried} to retry, {sent.Failed} not delivered, {sent.SetAside} set aside; {purged} unconfirmed subscriptions deleted");
     }
 }

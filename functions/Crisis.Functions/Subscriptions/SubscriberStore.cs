@@ -12,6 +12,9 @@ namespace Crisis.Functions.Subscriptions;
 
 public sealed record SubscriberPage(IReadOnlyList<Subscriber> Subscribers, string? ContinuationToken);
 
+/// <summary>Subscriptions read together (see <see cref="SubscriberStore.GetManyAsync"/>).</summary>
+public sealed record SubscriberBatch(IReadOnlyDictionary<string, Lazy<Subscriber>> Found, bool Complete);
+
 public sealed record SubscriberCounts(int Total, IReadOnlyDictionary<string, int> ByStatus, IReadOnlyDictionary<string, int> ByChannel, IReadOnlyDictionary<string, int> ByLanguage);
 
 /// <summary>What subscribers did while a crisis was live: subscriptions asked for, confirmed, unsubscribed and erased.</summary>
@@ -49,6 +52,46 @@ public sealed class SubscriberStore(CrisisStorage storage, CrisisStore crises, T
         var row = await table.FindAsync(SubscriberIds.Partition(SubscriberIds.Shard(id)), id, cancellationToken: cancellationToken);
         return row is null ? null : (FromRow(row), row.ETag);
     }
+
+    /// <summary>
+    /// The subscriptions with these ids, for rendering many messages at once: per shard, one range query from the
+    /// lowest id to the highest, read for at most <see cref="MaxReadAheadPages"/> pages. <see cref="SubscriberBatch.Complete"/>
+    /// says whether every range was read to its end (then an id not found does not exist). A corrupted row throws
+    /// only when its subscription is taken.
+    /// </summary>
+    public async Task<SubscriberBatch> GetManyAsync(IReadOnlyCollection<string> ids, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        var table = await storage.TableAsync(TableName, cancellationToken);
+        var found = new Dictionary<string, Lazy<Subscriber>>(StringComparer.Ordinal);
+        var complete = true;
+        foreach (var shard in ids.GroupBy(SubscriberIds.Shard))
+        {
+            var wanted = shard.ToHashSet(StringComparer.Ordinal);
+            var first = wanted.Min(StringComparer.Ordinal)!;
+            var last = wanted.Max(StringComparer.Ordinal)!;
+            var partition = SubscriberIds.Partition(shard.Key);
+            var read = 0;
+            await foreach (var row in table.QueryRowsAsync(TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey ge {first} and RowKey le {last}"), maxPerPage: Tables.MaxPageSize, cancellationToken: cancellationToken))
+            {
+                if (wanted.Contains(row.RowKey))
+                {
+                    found[row.RowKey] = new Lazy<Subscriber>(() => FromRow(row));
+                }
+
+                if (++read >= MaxReadAheadPages * Tables.MaxPageSize && found.Count(f => wanted.Contains(f.Key)) < wanted.Count)
+                {
+                    complete = false;
+                    break;
+                }
+            }
+        }
+
+        return new SubscriberBatch(found, complete);
+    }
+
+    /// <summary>How far <see cref="GetManyAsync"/> reads a range that holds other subscriptions too.</summary>
+    public const int MaxReadAheadPages = 3;
 
     /// <summary>The contact's subscription for <paramref name="scope"/>, if the index and the subscription agree.</summary>
     public async Task<(Subscriber Subscriber, ETag ETag)?> FindAsync(string contactHash, string scope, CancellationToken cancellationToken)

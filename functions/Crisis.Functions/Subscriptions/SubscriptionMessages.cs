@@ -99,11 +99,23 @@ public sealed class UpdateNotifications(SubscriberStore store, CrisisStore crise
 
     public static string KeyPrefix(string crisisId, string? updateId = null) => updateId is null ? $"u|{crisisId}|" : $"u|{crisisId}|{updateId}|";
 
-    public async Task<Rendering> RenderAsync(string reference, CancellationToken cancellationToken)
+    public async Task<Rendering> RenderAsync(string reference, CancellationToken cancellationToken) =>
+        await RenderForAsync(reference, (await store.GetAsync(reference.Split('|')[2], cancellationToken))?.Subscriber, cancellationToken);
+
+    /// <summary>Reads the subscribers of many messages at once (they come from one shard, in key order, so mostly from one key range).</summary>
+    public async Task<Func<string, Task<Rendering>>> PrepareAsync(IReadOnlyList<string> references, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(references);
+        var batch = await store.GetManyAsync([.. references.Select(r => r.Split('|')[2])], cancellationToken);
+        return reference => batch.Found.TryGetValue(reference.Split('|')[2], out var subscriber) ? RenderForAsync(reference, subscriber.Value, cancellationToken)
+            : batch.Complete ? RenderForAsync(reference, null, cancellationToken)
+            : RenderAsync(reference, cancellationToken);
+    }
+
+    private async Task<Rendering> RenderForAsync(string reference, Subscriber? found, CancellationToken cancellationToken)
     {
         var parts = reference.Split('|');
-        var found = await store.GetAsync(parts[2], cancellationToken);
-        if (found is not { Subscriber: var subscriber } || subscriber.Status == SubscriberStatus.Pending)
+        if (found is not { } subscriber || subscriber.Status == SubscriberStatus.Pending)
         {
             return new Rendering(null, "cancelled", "The subscriber left before the message was sent.");
         }

@@ -18,7 +18,7 @@ public static partial class Mime
         return headers.Split('\n').FirstOrDefault(l => l.StartsWith(name + ":", StringComparison.OrdinalIgnoreCase))?[(name.Length + 1)..].Trim();
     }
 
-    /// <summary>The Subject header, its RFC 2047 encoded words decoded.</summary>
+    /// <summary>The Subject header, its RFC 2047 encoded words decoded (a relay or library may encode only the words that need it).</summary>
     public static string Subject(string message) =>
         EncodedWord().Replace(Header(message, "Subject") ?? "", m => m.Groups[1].Value.Equals("B", StringComparison.OrdinalIgnoreCase)
             ? Encoding.UTF8.GetString(Convert.FromBase64String(m.Groups[2].Value))
@@ -43,7 +43,8 @@ public static partial class Mime
         return [.. bytes];
     }
 
-    [GeneratedRegex(@"=\?utf-8\?([BQ])\?([^?]*)\?=\s*", RegexOptions.IgnoreCase)]
+    // RFC 2047: whitespace between two encoded words is dropped; between an encoded word and plain text it stays.
+    [GeneratedRegex(@"=\?utf-8\?([BQ])\?([^?]*)\?=(?:\s+(?==\?utf-8\?))?", RegexOptions.IgnoreCase)]
     private static partial Regex EncodedWord();
 
     [GeneratedRegex(@"Content-Transfer-Encoding: base64\n\n(?<data>[A-Za-z0-9+/=\n]+)")]
