@@ -38,7 +38,12 @@ public sealed record NotificationStatus(
 public sealed class FanoutService(CrisisStore crises, SubscriberStore subscribers, Outbox outbox, CrisisStorage storage, TimeProvider time, ILogger<FanoutService> logger)
     : IOutboxFeeder
 {
+    /// <summary>Who audits a notification job that could not be queued, and the action it audits.</summary>
+    public const string FanoutActor = "notifications-timer";
+    public const string SetAsideAction = "notification.set-aside";
+
     public static readonly TimeSpan ClaimTimeout = TimeSpan.FromMinutes(1);
+
     /// <summary>Messages per transaction: with the checkpoint and the outbox's count of the tally, 100 actions.</summary>
     private const int BatchSize = 98;
 
@@ -57,39 +62,58 @@ public sealed class FanoutService(CrisisStore crises, SubscriberStore subscriber
                 break;
             }
 
-            var ended = updateId == CrisisStore.EndedFanoutId;
-            var update = ended ? null : (await crises.GetUpdateAsync(crisisId, updateId, cancellationToken))?.Update;
-            var crisis = (await crises.GetAsync(crisisId, cancellationToken))?.Crisis;
-            if (crisis is null || (!ended && update?.PublishedAt is null))
+            try
             {
-                await crises.CompleteFanoutAsync(crisisId, updateId, cancellationToken);
-                continue;
+                finished += await RunJobAsync(crisisId, updateId, worker, () => Volatile.Read(ref queued) < budget, n => Interlocked.Add(ref queued, n), cancellationToken) ? 1 : 0;
             }
-
-            if (crisis.Status == CrisisStatus.Draft)
+            catch (Exception e) when (e is not (StorageUnavailableException or OperationCanceledException))
             {
-                // Not public yet: its subscribers hear of the update once the crisis is activated.
-                continue;
-            }
-
-            var done = 0;
-            await Parallel.ForEachAsync(Enumerable.Range(0, Outbox.Shards), new ParallelOptions { MaxDegreeOfParallelism = Outbox.Shards, CancellationToken = cancellationToken }, async (shard, token) =>
-            {
-                if (await QueueShardAsync(shard, crisisId, updateId, update?.Topic, worker, () => Volatile.Read(ref queued) < budget, n => Interlocked.Add(ref queued, n), token))
-                {
-                    Interlocked.Increment(ref done);
-                }
-            });
-
-            if (done == Outbox.Shards)
-            {
-                await crises.CompleteFanoutAsync(crisisId, updateId, cancellationToken);
-                finished++;
-                logger.LogInformation("Update {UpdateId} of crisis {CrisisId}: every subscriber queued for notification", updateId, crisisId);
+                // One job that cannot be queued must not hold back the notifications of every update after it. It
+                // stays pending and is tried again next run (its subscribers are still owed it); admins see why once.
+                logger.LogError(e, "Set aside the notification job of update {UpdateId} of crisis {CrisisId} for this run", updateId, crisisId);
+                await crises.AuditOnceAsync(crisisId, $"{updateId}|fanout-set-aside", time.GetUtcNow().Date, FanoutActor, SetAsideAction,
+                    $"Notifying the subscribers of update {updateId} failed and is retried each run: {e.Message}", cancellationToken);
             }
         }
 
         return new FanoutResult(jobs.Count, queued, finished);
+    }
+
+    /// <summary>Queues a job's subscribers, shards at once, as far as the budget goes; true when this run finished it.</summary>
+    private async Task<bool> RunJobAsync(string crisisId, string updateId, string worker, Func<bool> withinBudget, Action<int> count, CancellationToken cancellationToken)
+    {
+        var ended = updateId == CrisisStore.EndedFanoutId;
+        var update = ended ? null : (await crises.GetUpdateAsync(crisisId, updateId, cancellationToken))?.Update;
+        var crisis = (await crises.GetAsync(crisisId, cancellationToken))?.Crisis;
+        if (crisis is null || (!ended && update?.PublishedAt is null))
+        {
+            await crises.CompleteFanoutAsync(crisisId, updateId, cancellationToken);
+            return false;
+        }
+
+        if (crisis.Status == CrisisStatus.Draft)
+        {
+            // Not public yet: its subscribers hear of the update once the crisis is activated.
+            return false;
+        }
+
+        var done = 0;
+        await Parallel.ForEachAsync(Enumerable.Range(0, Outbox.Shards), new ParallelOptions { MaxDegreeOfParallelism = Outbox.Shards, CancellationToken = cancellationToken }, async (shard, token) =>
+        {
+            if (await QueueShardAsync(shard, crisisId, updateId, update?.Topic, worker, withinBudget, count, token))
+            {
+                Interlocked.Increment(ref done);
+            }
+        });
+
+        if (done != Outbox.Shards)
+        {
+            return false;
+        }
+
+        await crises.CompleteFanoutAsync(crisisId, updateId, cancellationToken);
+        logger.LogInformation("Update {UpdateId} of crisis {CrisisId}: every subscriber queued for notification", updateId, crisisId);
+        return true;
     }
 
     /// <summary>Queues one shard of a job from its checkpoint on; true when the shard is complete.</summary>
