@@ -80,6 +80,15 @@ public static class JsonBody
         }
     }
 
+    /// <summary>Checks a request read from elsewhere (a page's form) against the same contract as a JSON body of its type: the problem, or null.</summary>
+    public static ProblemHttpResult? Check<T>(T value)
+        where T : class
+    {
+        var errors = new Validation();
+        Contract.Check(JsonSerializer.SerializeToElement(value, Options), typeof(T), "", errors);
+        return errors.IsValid ? null : errors.ToProblemResult(Problems.ValidationFailed, "Invalid request", "One or more fields are invalid; nothing was changed.");
+    }
+
     private static string FirstSentence(string message)
     {
         var end = message.IndexOf(". ", StringComparison.Ordinal);

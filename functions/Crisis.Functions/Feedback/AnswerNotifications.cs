@@ -32,7 +32,7 @@ public sealed class AnswerNotifications(FeedbackStore feedback, CrisisStore cris
 
         var language = Common.Languages.Negotiate(question.Language, null, crisis.Languages, crisis.DefaultLanguage);
         var words = MessageCatalogue.Resolve(language, crisis.DefaultLanguage);
-        var link = publisher.Links(crisis.Id, language, crisis.PublicPageUrl).Faq + "#" + Uri.EscapeDataString(entry.Id);
+        var link = publisher.Links(crisis.Id, language, crisis.PublicPageUrl).FaqHtml + "#" + Pages.PublicHtml.EntryAnchor(entry.Id);
         var subject = MessageCatalogue.Text(MessageKeys.AnsweredSubject, words);
         var text = MessageCatalogue.Text(MessageKeys.AnsweredBody, words,
             ("question", crisis.Localised(entry.Question, language)), ("answer", crisis.Localised(entry.Answer, language)), ("link", link)) + "\n";

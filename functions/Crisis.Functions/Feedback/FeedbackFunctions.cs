@@ -46,9 +46,18 @@ public sealed class FeedbackPublicFunctions(PublishedPageCache cache, FeedbackSt
         ArgumentNullException.ThrowIfNull(request);
         var cancellationToken = request.HttpContext.RequestAborted;
         var body = await JsonBody.ReadAsync<VoteRequest>(request, FeedbackApi.MaxBody, cancellationToken);
-        if (!body.IsValid)
+        return body.IsValid ? await VoteAsync(id, entryId, body.Value!, request) : body.Problem!;
+    }
+
+    /// <summary>Records a vote exactly as the JSON route does, for one read from the public page's form.</summary>
+    public async Task<Results<Accepted<Received>, ValidationProblem, ProblemHttpResult>> VoteAsync(string id, string entryId, VoteRequest input, HttpRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(request);
+        var cancellationToken = request.HttpContext.RequestAborted;
+        if (JsonBody.Check(input) is { } problem)
         {
-            return body.Problem!;
+            return problem;
         }
 
         var manifest = await PublicManifestAsync(id, cancellationToken);
@@ -63,8 +72,8 @@ public sealed class FeedbackPublicFunctions(PublishedPageCache cache, FeedbackSt
             return Problems.Create(404, Problems.NotFound, "Not found", $"Crisis '{id}' has no FAQ entry '{entryId}'.");
         }
 
-        var language = Languages.Negotiate(body.Value!.Language, request.Headers.AcceptLanguage.ToString(), manifest.Languages, manifest.DefaultLanguage);
-        await feedback.AddVoteAsync(id, entryId, body.Value.Helpful, language, cancellationToken);
+        var language = Languages.Negotiate(input.Language, request.Headers.AcceptLanguage.ToString(), manifest.Languages, manifest.DefaultLanguage);
+        await feedback.AddVoteAsync(id, entryId, input.Helpful, language, cancellationToken);
         return TypedResults.Accepted((string?)null, new Received("recorded"));
     }
 
@@ -76,12 +85,20 @@ public sealed class FeedbackPublicFunctions(PublishedPageCache cache, FeedbackSt
         ArgumentNullException.ThrowIfNull(request);
         var cancellationToken = request.HttpContext.RequestAborted;
         var body = await JsonBody.ReadAsync<QuestionRequest>(request, FeedbackApi.MaxBody, cancellationToken);
-        if (!body.IsValid)
+        return body.IsValid ? await AskAsync(id, body.Value!, request) : body.Problem!;
+    }
+
+    /// <summary>Takes a question exactly as the JSON route does, for one read from the public page's form.</summary>
+    public async Task<Results<Accepted<Received>, ValidationProblem, ProblemHttpResult>> AskAsync(string id, QuestionRequest input, HttpRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(request);
+        var cancellationToken = request.HttpContext.RequestAborted;
+        if (JsonBody.Check(input) is { } problem)
         {
-            return body.Problem!;
+            return problem;
         }
 
-        var input = body.Value!;
         var validation = new Validation();
         validation.Text("text", input.Text, QuestionRequest.MaxText);
         if (input.Text is { Length: < 5 })

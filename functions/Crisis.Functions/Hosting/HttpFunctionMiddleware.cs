@@ -89,6 +89,11 @@ public sealed class HttpFunctionMiddleware(IAuthorizationService authorization, 
             return refused;
         }
 
+        if (cause is RequestBodyTooLargeException bodyTooLarge)
+        {
+            return Problems.Create(413, Problems.PayloadTooLarge, "Request body too large", bodyTooLarge.Message);
+        }
+
         if (cause is DocumentTooLargeException tooLarge)
         {
             // Checked before anything is written: the input was too big in total, though each field was within its limit.

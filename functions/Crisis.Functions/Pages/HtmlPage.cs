@@ -57,6 +57,16 @@ public static class HtmlPage
         return html.ToString();
     }
 
+    public const string ContentType = "text/html; charset=utf-8";
+
+    /// <summary>The headers every page is sent with, whoever writes its body (the policy above, no type sniffing).</summary>
+    public static void SetHeaders(HttpResponse response)
+    {
+        ArgumentNullException.ThrowIfNull(response);
+        response.Headers.ContentSecurityPolicy = ContentSecurityPolicy;
+        response.Headers.XContentTypeOptions = "nosniff";
+    }
+
     /// <summary>An HTML response: the document with its status, its language and the page headers.</summary>
     public static HtmlResult Result(int status, Content content) => new(status, content.Language, Render(content));
 
@@ -69,10 +79,9 @@ public static class HtmlPage
             ArgumentNullException.ThrowIfNull(httpContext);
             var response = httpContext.Response;
             response.StatusCode = status;
-            response.ContentType = "text/html; charset=utf-8";
-            response.Headers.ContentSecurityPolicy = ContentSecurityPolicy;
+            response.ContentType = ContentType;
+            SetHeaders(response);
             response.Headers.ContentLanguage = language;
-            response.Headers.XContentTypeOptions = "nosniff";
             return response.WriteAsync(document, Encoding.UTF8, httpContext.RequestAborted);
         }
     }

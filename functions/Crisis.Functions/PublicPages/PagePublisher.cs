@@ -35,9 +35,11 @@ public sealed class PagePublisher(
 
     public PublicLinks Links(string crisisId, string language, string? publicPageUrl)
     {
-        var api = options.Value.BaseUrl.AbsoluteUri.TrimEnd('/') + "/api/crises/" + crisisId;
+        var baseUrl = options.Value.BaseUrl.AbsoluteUri.TrimEnd('/');
+        var api = baseUrl + "/api/crises/" + crisisId;
         var query = "?lang=" + Uri.EscapeDataString(language);
-        return new PublicLinks(api + query, api + "/faq" + query, api + "/feed.atom" + query, publicPageUrl);
+        return new PublicLinks(api + query, api + "/faq" + query, api + "/feed.atom" + query, publicPageUrl,
+            baseUrl + Pages.PublicHtml.PagePath(crisisId) + query, baseUrl + Pages.PublicHtml.FaqPath(crisisId) + query);
     }
 
     /// <summary>Renders and publishes the current published state of the crisis, then the public index.</summary>

@@ -35,7 +35,7 @@ public static class PageRenderer
             published.FirstOrDefault()?.PublishedAt,
             crisis.NextUpdateExpectedAt,
             crisis.ExpectedEndAt,
-            published.Select(u => new PublicUpdate(u.Id, u.PublishedAt!.Value, Text(u.Text), u.NextUpdateExpectedAt, Lang(u.Text))).ToList(),
+            published.Select(u => new PublicUpdate(u.Id, u.PublishedAt!.Value, Text(u.Text), u.NextUpdateExpectedAt, Lang(u.Text), u.Topic)).ToList(),
             content.KeyDates.OrderBy(d => d.Date).Select(d => new PublicKeyDate(d.Date, Text(d.Label), Lang(d.Label))).ToList(),
             content.Policies.Select(p => new PublicPolicy(p.Key, Text(p.Title), Text(p.Text), p.ChangedByCrisis, Lang(p.Title), Lang(p.Text))).ToList(),
             content.Channels.Select(c => new PublicChannel(c.Need, c.Channel, c.Contact, Optional(c.Note), Lang(c.Note))).ToList(),
@@ -44,7 +44,8 @@ public static class PageRenderer
             links,
             Lang(crisis.Title),
             Lang(crisis.Summary),
-            Lang(content.StatusText));
+            Lang(content.StatusText),
+            crisis.TimeZone);
     }
 
     public static PublicFaq Faq(CrisisRecord crisis, CrisisContent content, string language)
@@ -71,8 +72,8 @@ public static class PageRenderer
         var published = updates.Where(u => u.IsPublic).OrderByDescending(u => u.PublishedAt).ToList();
         var alternate = links.Preferred;
 
-        // The organisation's own page is HTML; this API's page is JSON, so its link claims no type it does not have.
-        var alternateType = links.PublicPage is null ? null : "text/html";
+        // The organisation's own page and this app's page are both HTML.
+        const string alternateType = "text/html";
         using var stream = new MemoryStream();
         using (var xml = XmlWriter.Create(stream, new XmlWriterSettings { Encoding = new UTF8Encoding(false), Indent = true }))
         {

@@ -6,17 +6,19 @@ namespace Crisis.Functions.PublicPages;
 /// <summary>What a published version is: written last by a publish, so readers switch to a new version all at once.</summary>
 public sealed record PageManifest(string CrisisId, int Version, CrisisStatus Status, string DefaultLanguage, List<string> Languages, DateTimeOffset PublishedAt);
 
-public sealed record PublicLinks(string Page, string Faq, string Feed, string? PublicPage)
+/// <summary>Where the crisis can be read: this API's JSON page, FAQ and feed, its HTML page and FAQ, and the organisation's own page if it has one.</summary>
+public sealed record PublicLinks(string Page, string Faq, string Feed, string? PublicPage, string PageHtml, string FaqHtml)
 {
-    /// <summary>Where to send people: the organisation's own crisis page when it has one, else this API's page.</summary>
+    /// <summary>Where to send people: the organisation's own crisis page when it has one, else this app's HTML page.</summary>
     [JsonIgnore]
-    public string Preferred => PublicPage ?? Page;
+    public string Preferred => PublicPage ?? PageHtml;
 }
 
 // A text missing in the page's language falls back to the crisis' default language, and says so: its "…Lang"
 // property names the language it is in (absent when the text is in the page's language).
 
-public sealed record PublicUpdate(string Id, DateTimeOffset PublishedAt, string Text, DateTimeOffset? NextUpdateExpectedAt, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? TextLang = null);
+public sealed record PublicUpdate(string Id, DateTimeOffset PublishedAt, string Text, DateTimeOffset? NextUpdateExpectedAt, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? TextLang = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Topic = null);
 
 public sealed record PublicKeyDate(DateOnly Date, string Label, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? LabelLang = null);
 
@@ -28,7 +30,7 @@ public sealed record PublicResource(ResourceKind Kind, string Url, string Title,
 
 public sealed record PublicFaqEntry(string Id, string Category, int Order, string Question, string Answer, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? QuestionLang = null, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? AnswerLang = null);
 
-/// <summary>The public crisis page in one language; texts missing in that language fall back to the default language.</summary>
+/// <summary>The public crisis page in one language; texts missing in that language fall back to the default language. Times are read in <c>TimeZone</c>.</summary>
 public sealed record PublicPage(
     string CrisisId,
     string Language,
@@ -52,7 +54,8 @@ public sealed record PublicPage(
     PublicLinks Links,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? TitleLang = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? SummaryLang = null,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? StatusTextLang = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? StatusTextLang = null,
+    string TimeZone = Messages.LocalTimes.Utc);
 
 public sealed record PublicFaq(string CrisisId, string Language, string Dir, string? Query, IReadOnlyList<PublicFaqEntry> Entries);
 

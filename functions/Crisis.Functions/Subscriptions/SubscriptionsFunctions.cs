@@ -87,7 +87,19 @@ public sealed partial class SubscriptionsFunctions(
             return body.Problem!;
         }
 
-        var input = body.Value!;
+        return await SubscribeAsync(body.Value!, idempotencyKey, request);
+    }
+
+    /// <summary>Subscribes exactly as POST /api/subscriptions does, for a request read from the public page's form: the same contract, checks and answers.</summary>
+    public async Task<Results<Accepted<SubscribeAccepted>, ValidationProblem, ProblemHttpResult>> SubscribeFromFormAsync(SubscribeRequest input, HttpRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return JsonBody.Check(input) is { } problem ? problem : await SubscribeAsync(input, "", request);
+    }
+
+    private async Task<Results<Accepted<SubscribeAccepted>, ValidationProblem, ProblemHttpResult>> SubscribeAsync(SubscribeRequest input, string idempotencyKey, HttpRequest request)
+    {
+        var cancellationToken = request.HttpContext.RequestAborted;
         var validation = new Validation();
         var contact = ReadContact(input, validation, webhooks.Value);
         if (contact is { Channel: OutboxChannel.Webhook } && validation.IsValid && !await ResolvesPubliclyAsync(contact.Value.Address, webhooks.Value, cancellationToken))

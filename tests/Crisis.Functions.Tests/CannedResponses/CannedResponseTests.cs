@@ -80,7 +80,7 @@ public sealed class CannedResponseTests : IAsyncLifetime
         var persian = await (await _agent.GetAsync($"{AgentBase}/{id}?lang=fa")).ReadJsonAsync();
         Assert.Equal("fa", persian.GetProperty("language").GetString());
         Assert.Equal("rtl", persian.GetProperty("dir").GetString());
-        Assert.Equal($"متأسفیم که سفر شما لغو شد.\n\nمی‌توانید تا ۳۰ روز درخواست بازپرداخت کامل کنید.\n\nhttp://localhost:7071/api/crises/{_f.CrisisId}?lang=fa", persian.GetProperty("text").GetString());
+        Assert.Equal($"متأسفیم که سفر شما لغو شد.\n\nمی‌توانید تا ۳۰ روز درخواست بازپرداخت کامل کنید.\n\nhttp://localhost:7071/api/c/{_f.CrisisId}?lang=fa", persian.GetProperty("text").GetString());
         var fallback = await (await _agent.GetAsync($"{AgentBase}/{id}?lang=cy")).ReadJsonAsync();
         Assert.Equal("en", fallback.GetProperty("language").GetString());
         Assert.EndsWith($"?lang=en", fallback.GetProperty("text").GetString(), StringComparison.Ordinal);

@@ -285,8 +285,8 @@ public class PublicPageTests : IAsyncLifetime
         Assert.Equal(2, entries.Select(e => e.Element(atom + "id")!.Value).Distinct().Count());
         var alternates = feed.Descendants(atom + "link").Where(l => l.Attribute("rel")?.Value == "alternate").ToList();
         Assert.Equal(3, alternates.Count);
-        Assert.All(alternates, l => Assert.Null(l.Attribute("type")));
-        Assert.All(alternates, l => Assert.EndsWith($"/api/crises/{id}?lang=fa", l.Attribute("href")!.Value, StringComparison.Ordinal));
+        Assert.All(alternates, l => Assert.Equal("text/html", l.Attribute("type")!.Value));
+        Assert.All(alternates, l => Assert.EndsWith($"/api/c/{id}?lang=fa", l.Attribute("href")!.Value, StringComparison.Ordinal));
 
         var parsed = await AtomParser.ParseAsync(await response.Content.ReadAsStringAsync());
         Assert.Equal(2, parsed.GetProperty("items").GetArrayLength());

@@ -34,7 +34,7 @@ public sealed class AftercareTests : IAsyncLifetime
         CatalogueAssertions.InLanguage(mail, "fa", MessageKeys.AnsweredSubject, [MessageKeys.AnsweredBody]);
         var text = Mime.Decode(mail);
         Assert.Contains("بله، ظرف ده روز.", text, StringComparison.Ordinal);
-        Assert.Contains($"/api/crises/{crisis}/faq?lang=fa#refund", text, StringComparison.Ordinal);
+        Assert.Contains($"/api/c/{crisis}/faq?lang=fa#q-refund", text, StringComparison.Ordinal);
 
         var asked = questions.Single(q => q.GetProperty("contact").ValueKind == System.Text.Json.JsonValueKind.String).GetProperty("id").GetString();
         await CrisisFixtures.SaveAndPublishContentAsync(_f.Admin, crisis, Faq("بله، ظرف هفت روز."));
@@ -92,7 +92,7 @@ public sealed class AftercareTests : IAsyncLifetime
         var persian = Assert.Single(ended, m => Mime.Header(m, "To") == "leila@example.org");
         CatalogueAssertions.InLanguage(persian, "fa", MessageKeys.EndedSubject, [MessageKeys.EndedBody, MessageKeys.FooterUnsubscribe]);
         Assert.Equal(MessageCatalogue.Text(MessageKeys.EndedSubject, "fa", ("title", CrisisFixtures.Titles["fa"])), Mime.Subject(persian));
-        Assert.Contains($"/api/crises/{_f.CrisisId}?lang=fa", Mime.Decode(persian), StringComparison.Ordinal);
+        Assert.Contains($"/api/c/{_f.CrisisId}?lang=fa", Mime.Decode(persian), StringComparison.Ordinal);
         var english = Assert.Single(ended, m => Mime.Header(m, "To") == "all@example.org");
         CatalogueAssertions.InLanguage(english, "en", MessageKeys.EndedSubject, [MessageKeys.EndedBody]);
         Assert.Contains($"Message-ID: <e|{_f.CrisisId}|", english, StringComparison.Ordinal);

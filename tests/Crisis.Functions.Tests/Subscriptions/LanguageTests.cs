@@ -137,7 +137,7 @@ public sealed class LanguageTests(SixLanguagesFixture six) : IClassFixture<SixLa
         Assert.Equal(language is "fa" or "gu" ? SmsEncoding.Ucs2 : SmsEncoding.Gsm7, measured.Encoding);
         Assert.StartsWith(CrisisFixtures.Titles[language] + ": ", sms, StringComparison.Ordinal);
         Assert.Contains(SixLanguagesFixture.Updates[language][..20], sms, StringComparison.Ordinal);
-        Assert.Contains($"/api/crises/{six.CrisisId}?lang={language}", sms, StringComparison.Ordinal);
+        Assert.Contains($"/api/c/{six.CrisisId}?lang={language}", sms, StringComparison.Ordinal);
         var stop = MessageCatalogue.Template(MessageKeys.SmsStop, language).Replace("{link}", "", StringComparison.Ordinal);
         Assert.Contains(stop, sms, StringComparison.Ordinal);
         var unsubscribe = SubscriptionFixture.LinkIn(sms, "unsubscribe");

@@ -47,7 +47,7 @@ public sealed class SubscriptionTests : IAsyncLifetime
         var decoded = Mime.Decode(update);
         Assert.Contains("ارسال‌ها از سر گرفته می‌شود.", decoded, StringComparison.Ordinal);
         Assert.DoesNotContain("Depots reopen", decoded, StringComparison.Ordinal);
-        Assert.Contains($"/api/crises/{_f.CrisisId}?lang=fa", decoded, StringComparison.Ordinal);
+        Assert.Contains($"/api/c/{_f.CrisisId}?lang=fa", decoded, StringComparison.Ordinal);
         Assert.Equal("fa", Mime.Header(update, "Content-Language"));
         Assert.Contains("text/html", update, StringComparison.Ordinal);
         Assert.Contains("/api/subscriptions/manage?token=", decoded, StringComparison.Ordinal);
@@ -111,7 +111,7 @@ public sealed class SubscriptionTests : IAsyncLifetime
         Assert.Equal(2, _f.Sms.Received.Count);
         var text = _f.Sms.Received[1].Message;
         Assert.Contains("Depots reopen on Monday.", text, StringComparison.Ordinal);
-        Assert.Contains($"/api/crises/{_f.CrisisId}?lang=en", text, StringComparison.Ordinal);
+        Assert.Contains($"/api/c/{_f.CrisisId}?lang=en", text, StringComparison.Ordinal);
         Assert.Contains("To stop: http://localhost:7071/api/subscriptions/unsubscribe?token=", text, StringComparison.Ordinal);
     }
 

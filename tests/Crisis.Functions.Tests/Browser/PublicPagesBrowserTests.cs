@@ -1,0 +1,89 @@
+using System.Text.RegularExpressions;
+using Crisis.Functions.Messages;
+using Crisis.Functions.Tests.Infrastructure;
+using Crisis.Functions.Tests.Pages;
+using Crisis.Functions.Tests.Subscriptions;
+
+namespace Crisis.Functions.Tests.Browser;
+
+/// <summary>An app with a real SMTP server and a crisis in English, Welsh, Gujarati and Persian with everything its page shows.</summary>
+public sealed class PublicPagesBrowserApp : IAsyncLifetime
+{
+    public SubscriptionFixture App { get; private set; } = null!;
+
+    public string CrisisId { get; private set; } = "";
+
+    public async Task InitializeAsync()
+    {
+        App = await SubscriptionFixture.StartAsync();
+        CrisisId = await PublicPageContent.CreateAsync(App.Admin, "en", "cy", "gu", "fa");
+    }
+
+    public async Task DisposeAsync() => await App.DisposeAsync();
+}
+
+/// <summary>The public pages in a real browser: accessible in every language, photographed, and a subscription made through the form.</summary>
+public partial class PublicPagesBrowserTests(PublicPagesBrowserApp app, BrowserFixture browser) : IClassFixture<PublicPagesBrowserApp>, IClassFixture<BrowserFixture>
+{
+    [Theory]
+    [InlineData("en")]
+    [InlineData("cy")]
+    [InlineData("gu")]
+    [InlineData("fa")]
+    public async Task The_crisis_page_its_faq_and_the_index_have_no_serious_accessibility_violation_and_are_photographed(string language)
+    {
+        var pages = new[]
+        {
+            ("crisis-page", $"/api/c/{app.CrisisId}?lang={language}"),
+            ("faq", $"/api/c/{app.CrisisId}/faq?lang={language}"),
+            ("index", $"/api/c?lang={language}"),
+        };
+        foreach (var (name, path) in pages)
+        {
+            var page = await browser.OpenAsync(app.App.Client, path);
+            try
+            {
+                Assert.Equal(language, await page.GetAttributeAsync("html", "lang"));
+                await BrowserFixture.AssertAccessibleAsync(page);
+                if (language is "en" or "fa")
+                {
+                    await BrowserFixture.ScreenshotAsync(page, $"{name}-{language}");
+                }
+            }
+            finally
+            {
+                await page.CloseAsync();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task A_person_subscribes_through_the_form_without_javascript_and_confirms_from_the_link_in_the_email()
+    {
+        const string address = "browser.reader@example.org";
+        var page = await browser.OpenAsync(app.App.Client, $"/api/c/{app.CrisisId}?lang=cy", BrowserFixture.Phone, javaScript: false, acceptLanguage: "cy");
+        try
+        {
+            await page.FillAsync("#email", address);
+            await page.SelectOptionAsync("#language", "cy");
+            await page.ClickAsync($"form[action^='/api/c/{app.CrisisId}/subscribe'] button[type=submit]");
+            Assert.Equal(MessageCatalogue.Text(MessageKeys.PublicSubscribeSentTitle, "cy"), await page.InnerTextAsync("h1"));
+
+            await app.App.RunTimerAsync();
+            var mail = Assert.Single(app.App.Smtp.Messages(), m => Mime.Header(m, "To") == address);
+            var link = ConfirmLink().Match(Mime.Decode(mail));
+            Assert.True(link.Success, "The confirmation email has no confirm link.");
+
+            await page.GotoAsync(SubscriptionFixture.PathOf(link.Value));
+            await page.ClickAsync("form button[type=submit]");
+            Assert.Equal(MessageCatalogue.Text(MessageKeys.PageConfirmedTitle, "cy"), await page.InnerTextAsync("h1"));
+        }
+        finally
+        {
+            await page.CloseAsync();
+        }
+    }
+
+    [GeneratedRegex(@"https?://[^\s""<>]+/api/subscriptions/confirm\?token=[^\s""<>]+")]
+    private static partial Regex ConfirmLink();
+}
