@@ -16,18 +16,33 @@ public sealed class EmbeddedAzurite : IAsyncDisposable
     /// <summary>Exit when the parent closes stdin, then run Azurite's own entry point with the remaining arguments.</summary>
     private const string Supervisor = "process.stdin.on('end',()=>process.exit(0)).resume();require(process.argv[1])";
 
+    /// <summary>
+    /// The same for an Azurite that persists: on stdin's end it shuts down as on SIGTERM (no new connections) and
+    /// exits after 6 s, past its databases' 5 s autosave, so the data folder keeps every write it acknowledged.
+    /// </summary>
+    private const string PersistingSupervisor =
+        "process.stdin.on('end',()=>{setTimeout(()=>process.exit(0),6000);process.emit('SIGTERM')}).resume();require(process.argv[1])";
+
     private readonly Process _process;
     private readonly TaskCompletionSource _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _servicesListening;
+    private bool _stopped;
 
-    private EmbeddedAzurite(Process process, int blobPort, int tablePort)
+    private EmbeddedAzurite(Process process, string? dataFolder, int blobPort, int queuePort, int tablePort)
     {
         _process = process;
+        DataFolder = dataFolder;
         BlobPort = blobPort;
+        QueuePort = queuePort;
         TablePort = tablePort;
     }
 
+    /// <summary>Where it persists, or null when in memory.</summary>
+    public string? DataFolder { get; }
+
     public int BlobPort { get; }
+
+    public int QueuePort { get; }
 
     public int TablePort { get; }
 
@@ -82,6 +97,31 @@ public sealed class EmbeddedAzurite : IAsyncDisposable
         throw new InvalidOperationException("Azurite did not start.", lastFailure);
     }
 
+    /// <summary>
+    /// Starts Azurite again on this (stopped) instance's ports and data folder, as a storage account comes back
+    /// after an outage: the same connection string reaches it, holding what it held.
+    /// </summary>
+    public async Task<EmbeddedAzurite> StartAgainAsync(TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+    {
+        if (!_stopped)
+        {
+            throw new InvalidOperationException("This Azurite is still running: dispose it first.");
+        }
+
+        var entryPoint = FindEntryPoint() ?? throw new InvalidOperationException("Azurite is not installed: run 'npm ci' in the repository root.");
+        var azurite = Launch(entryPoint, DataFolder, BlobPort, QueuePort, TablePort);
+        try
+        {
+            await azurite.WaitUntilListeningAsync(timeout ?? TimeSpan.FromSeconds(30), cancellationToken);
+            return azurite;
+        }
+        catch
+        {
+            await azurite.DisposeAsync();
+            throw;
+        }
+    }
+
     private static EmbeddedAzurite Launch(string entryPoint, string? dataFolder, int blob, int queue, int table)
     {
         var start = new ProcessStartInfo("node")
@@ -91,7 +131,7 @@ public sealed class EmbeddedAzurite : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var argument in new[] { "-e", Supervisor, entryPoint, "--silent", "--skipApiVersionCheck", "--disableProductStyleUrl" })
+        foreach (var argument in new[] { "-e", dataFolder is null ? Supervisor : PersistingSupervisor, entryPoint, "--silent", "--skipApiVersionCheck", "--disableProductStyleUrl" })
         {
             start.ArgumentList.Add(argument);
         }
@@ -116,7 +156,7 @@ public sealed class EmbeddedAzurite : IAsyncDisposable
         }
 
         var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start node.");
-        var azurite = new EmbeddedAzurite(process, blob, table);
+        var azurite = new EmbeddedAzurite(process, dataFolder, blob, queue, table);
         process.OutputDataReceived += (_, line) => azurite.Observe(line.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
@@ -166,7 +206,7 @@ public sealed class EmbeddedAzurite : IAsyncDisposable
         if (!_process.HasExited)
         {
             _process.StandardInput.Close();
-            using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(10));
             try
             {
                 await _process.WaitForExitAsync(grace.Token);
@@ -178,5 +218,6 @@ public sealed class EmbeddedAzurite : IAsyncDisposable
         }
 
         _process.Dispose();
+        _stopped = true;
     }
 }

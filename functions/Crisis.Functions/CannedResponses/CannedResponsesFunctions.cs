@@ -240,9 +240,9 @@ public sealed class CannedResponsesAgentFunctions(CrisisService crises, CannedRe
     {
         var q = QueryValues.Text(request, "q");
         var cancellationToken = request.HttpContext.RequestAborted;
-        if (q is { Length: > 200 })
+        if (q is { Length: > 200 } || q is not null && UnicodeText.Problem(q) is not null)
         {
-            return Problems.Create(400, Problems.InvalidQuery, "Invalid query", "q is at most 200 characters.");
+            return Problems.Create(400, Problems.InvalidQuery, "Invalid query", "q is at most 200 characters of well-formed text.");
         }
 
         var crisis = await crises.GetAsync(id, cancellationToken);

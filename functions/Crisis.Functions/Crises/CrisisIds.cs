@@ -14,7 +14,9 @@ public static partial class CrisisIds
     {
         ArgumentNullException.ThrowIfNull(title);
         var ascii = new StringBuilder();
-        foreach (var c in title.Normalize(NormalizationForm.FormD))
+        // The id is made before the title is validated: a title that breaks the text rules still makes an id
+        // (normalising refuses noncharacters such as U+FFFE), and validation then refuses the request.
+        foreach (var c in Common.UnicodeText.ForXml(title).Normalize(NormalizationForm.FormD))
         {
             if (char.IsAsciiLetterOrDigit(c))
             {

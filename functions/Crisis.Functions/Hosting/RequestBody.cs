@@ -19,7 +19,7 @@ public static class RequestBody
         }
 
         await using var limited = new LimitedStream(request.Body, maxBytes);
-        return await JsonDocument.ParseAsync(limited, new JsonDocumentOptions { MaxDepth = 32 }, cancellationToken);
+        return await JsonDocument.ParseAsync(limited, new JsonDocumentOptions { MaxDepth = 32, AllowDuplicateProperties = false }, cancellationToken);
     }
 
     private sealed class LimitedStream(Stream inner, long limit) : Stream

@@ -86,7 +86,9 @@ public sealed class WebhookSender : IDisposable
     public static string? Validate(string? url, IReadOnlyCollection<string> allowedPrivateHosts)
     {
         ArgumentNullException.ThrowIfNull(allowedPrivateHosts);
-        if (string.IsNullOrWhiteSpace(url) || url.Length > Common.Validation.MaxUrl || !Uri.TryCreate(url, UriKind.Absolute, out var uri))
+        // Uri accepts (and quietly drops) line breaks and spaces inside an address; the address stored must be the one used.
+        if (string.IsNullOrWhiteSpace(url) || url.Length > Common.Validation.MaxUrl || url.Any(c => char.IsControl(c) || char.IsWhiteSpace(c))
+            || !Uri.TryCreate(url, UriKind.Absolute, out var uri))
         {
             return "must be an absolute URL.";
         }

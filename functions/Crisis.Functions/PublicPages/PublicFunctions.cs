@@ -98,9 +98,9 @@ public sealed class PublicFunctions(PublishedPageCache cache, FaqViews views, IO
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "crises/{id}/faq")] HttpRequest request, string id)
     {
         var q = QueryValues.Text(request, "q");
-        if (q is not null && (q.Length > MaxQueryLength || q.Any(char.IsControl)))
+        if (q is not null && (q.Length > MaxQueryLength || q.Any(char.IsControl) || UnicodeText.Problem(q) is not null))
         {
-            return Problems.Create(400, Problems.InvalidQuery, "Invalid search", $"q must be at most {MaxQueryLength} characters without control characters.");
+            return Problems.Create(400, Problems.InvalidQuery, "Invalid search", $"q must be at most {MaxQueryLength} characters of well-formed text without control characters.");
         }
 
         var (document, language, problem) = await FindAsync(id, "faq.json", request);

@@ -122,7 +122,7 @@ public sealed class TriageAdminFunctions(CrisisService crises, CrisisStore audit
                 for (var k = 0; k < keywords.Count; k++)
                 {
                     v.Text($"{field}[{k}]", keywords[k], TriageRule.MaxKeyword, multiline: false);
-                    if (!string.IsNullOrWhiteSpace(keywords[k]) && KeywordMatcher.Words(keywords[k]).Count == 0)
+                    if (!string.IsNullOrWhiteSpace(keywords[k]) && UnicodeText.Problem(keywords[k]) is null && KeywordMatcher.Words(keywords[k]).Count == 0)
                     {
                         v.Add($"{field}[{k}]", "must contain a word.");
                     }

@@ -34,7 +34,9 @@ public sealed class FakeSmsProvider : IAsyncDisposable
     /// <summary>Numbers the provider refuses, as the real one does for a blocked number, quoting the number in its error.</summary>
     public HashSet<string> Blocked { get; } = [];
 
-    public static async Task<FakeSmsProvider> StartAsync()
+    public static Task<FakeSmsProvider> StartAsync() => LoopbackApp.StartWithRetriesAsync(StartOnceAsync);
+
+    private static async Task<FakeSmsProvider> StartOnceAsync()
     {
         var (app, port) = LoopbackApp.Create();
         var fake = new FakeSmsProvider(app, port);
@@ -60,7 +62,16 @@ public sealed class FakeSmsProvider : IAsyncDisposable
                 ? Results.Json(new { value = new[] { new { to, httpStatusCode = 400, successful = false, errorMessage = $"Recipient {to} has opted out." } } }, statusCode: 202)
                 : Results.Json(new { value = new[] { new { to, messageId = Guid.NewGuid().ToString(), httpStatusCode = 202, successful = true } } }, statusCode: 202);
         });
-        await app.StartAsync();
+        try
+        {
+            await app.StartAsync();
+        }
+        catch
+        {
+            await app.DisposeAsync();
+            throw;
+        }
+
         return fake;
     }
 

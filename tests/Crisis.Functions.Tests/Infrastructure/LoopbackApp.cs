@@ -17,4 +17,24 @@ public static class LoopbackApp
         builder.Logging.ClearProviders();
         return (builder.Build(), port);
     }
+
+    /// <summary>
+    /// Runs <paramref name="start"/> (which builds with <see cref="Create"/> and starts) until it binds: a port found
+    /// free can be taken by another listener first, such as an Azurite a test starts again on its own ports.
+    /// </summary>
+    public static async Task<T> StartWithRetriesAsync<T>(Func<Task<T>> start)
+    {
+        ArgumentNullException.ThrowIfNull(start);
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await start();
+            }
+            catch (IOException e) when (e.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException && attempt < 5)
+            {
+                // Taken meanwhile: the next attempt picks another port.
+            }
+        }
+    }
 }

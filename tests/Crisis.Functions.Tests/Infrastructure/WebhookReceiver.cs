@@ -36,7 +36,9 @@ public sealed class WebhookReceiver : IAsyncDisposable
 
     public string Url(string path) => $"http://127.0.0.1:{Port}/{path.TrimStart('/')}";
 
-    public static async Task<WebhookReceiver> StartAsync()
+    public static Task<WebhookReceiver> StartAsync() => LoopbackApp.StartWithRetriesAsync(StartOnceAsync);
+
+    private static async Task<WebhookReceiver> StartOnceAsync()
     {
         var (app, port) = LoopbackApp.Create();
         var receiver = new WebhookReceiver(app, port);
@@ -60,7 +62,16 @@ public sealed class WebhookReceiver : IAsyncDisposable
 
             return Results.StatusCode(status);
         });
-        await app.StartAsync();
+        try
+        {
+            await app.StartAsync();
+        }
+        catch
+        {
+            await app.DisposeAsync();
+            throw;
+        }
+
         return receiver;
     }
 

@@ -44,7 +44,8 @@ public sealed class SubscriptionFixture : IAsyncDisposable
 
     public HttpClient Client { get; }
 
-    public static async Task<SubscriptionFixture> StartAsync(IReadOnlyDictionary<string, string?>? settings = null)
+    /// <summary>Starts on the shared test Azurite, or on the storage at <paramref name="connectionString"/>.</summary>
+    public static async Task<SubscriptionFixture> StartAsync(IReadOnlyDictionary<string, string?>? settings = null, string? connectionString = null)
     {
         var clock = new ManualTimeProvider(Start);
         var smtp = await SmtpSink.StartAsync();
@@ -67,7 +68,7 @@ public sealed class SubscriptionFixture : IAsyncDisposable
             all[key] = value;
         }
 
-        var app = await CrisisAppFactory.CreateAsync(all, clock);
+        var app = connectionString is null ? await CrisisAppFactory.CreateAsync(all, clock) : new CrisisAppFactory(connectionString, all, clock);
         using var admin = app.CreateAdminClient();
         var crisisId = await CrisisFixtures.CreateActiveAsync(admin, CrisisFixtures.NewCrisis("en", "fa"));
         return new SubscriptionFixture(app, smtp, receiver, sms, clock, crisisId);
