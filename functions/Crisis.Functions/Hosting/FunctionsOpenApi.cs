@@ -187,47 +187,29 @@ public sealed class OpenApiDocuments
 
         if (body is PageFormAttribute page)
         {
-            operation.RequestBody = new OpenApiRequestBody
-            {
-                Required = true,
-                Content = new Dictionary<string, OpenApiMediaType>
-                {
-                    [FormBodyAttribute.ContentType] = new()
-                    {
-                        Schema = new OpenApiSchema
-                        {
-                            Type = JsonSchemaType.Object,
-                            Required = new HashSet<string> { PageFormAttribute.GuardField },
-                            Properties = page.Fields.Prepend(PageFormAttribute.GuardField).ToDictionary(f => f, IOpenApiSchema (_) => new OpenApiSchema { Type = JsonSchemaType.String }),
-                        },
-                    },
-                },
-            };
+            operation.RequestBody = FormRequestBody(PageFormAttribute.GuardField,
+                page.Fields.Prepend(PageFormAttribute.GuardField).ToDictionary(f => f, IOpenApiSchema (_) => new OpenApiSchema { Type = JsonSchemaType.String }));
         }
 
         if (body is FormBodyAttribute form)
         {
-            operation.RequestBody = new OpenApiRequestBody
-            {
-                Required = true,
-                Content = new Dictionary<string, OpenApiMediaType>
-                {
-                    [FormBodyAttribute.ContentType] = new()
-                    {
-                        Schema = new OpenApiSchema
-                        {
-                            Type = JsonSchemaType.Object,
-                            Required = new HashSet<string> { form.Field },
-                            Properties = new Dictionary<string, IOpenApiSchema>
-                            {
-                                [form.Field] = new OpenApiSchema { Type = JsonSchemaType.String, Enum = [JsonValue.Create(form.Value)] },
-                            },
-                        },
-                    },
-                },
-            };
+            operation.RequestBody = FormRequestBody(form.Field,
+                new Dictionary<string, IOpenApiSchema> { [form.Field] = new OpenApiSchema { Type = JsonSchemaType.String, Enum = [JsonValue.Create(form.Value)] } });
         }
     }
+
+    /// <summary>A required urlencoded form body with <paramref name="properties"/>, of which <paramref name="required"/> must be sent.</summary>
+    private static OpenApiRequestBody FormRequestBody(string required, Dictionary<string, IOpenApiSchema> properties) => new()
+    {
+        Required = true,
+        Content = new Dictionary<string, OpenApiMediaType>
+        {
+            [FormBodyAttribute.ContentType] = new()
+            {
+                Schema = new OpenApiSchema { Type = JsonSchemaType.Object, Required = new HashSet<string> { required }, Properties = properties },
+            },
+        },
+    };
 
     private sealed class FunctionDescriptions(IServiceProvider services) : EndpointDataSource
     {
