@@ -99,6 +99,13 @@ internal sealed class HttpFunctionInvoker : IDisposable
             return;
         }
 
+        if (forwardError == ForwarderError.RequestBodyClient)
+        {
+            // The client's body never arrived whole (cut short, or too slow for the minimum data rate): its fault, not the worker's.
+            await Problem(context, StatusCodes.Status400BadRequest, "Incomplete request body", "The request body did not arrive whole; nothing was changed.");
+            return;
+        }
+
         var (status, title) = result.Kind switch
         {
             OutcomeKind.Failed => (StatusCodes.Status500InternalServerError, $"Function '{function.Name}' failed"),

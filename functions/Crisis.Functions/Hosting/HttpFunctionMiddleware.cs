@@ -89,6 +89,13 @@ public sealed class HttpFunctionMiddleware(IAuthorizationService authorization, 
             return refused;
         }
 
+        if (cause is BadHttpRequestException badRequest)
+        {
+            // The client's fault (a body cut short, or arriving too slowly): said to it, logged without a stack.
+            logger.LogInformation("Request {Method} {Path} refused while reading it: {Reason}", http.Request.Method, http.Request.Path, badRequest.Message);
+            return Problems.Create(badRequest.StatusCode is >= 400 and < 500 ? badRequest.StatusCode : 400, Problems.InvalidJson, "Incomplete request", "The request body did not arrive whole; nothing was changed.");
+        }
+
         if (cause is RequestBodyTooLargeException bodyTooLarge)
         {
             return Problems.Create(413, Problems.PayloadTooLarge, "Request body too large", bodyTooLarge.Message);

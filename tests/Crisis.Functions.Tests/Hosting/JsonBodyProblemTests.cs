@@ -233,8 +233,7 @@ public class IncompleteBodyTests(JsonBodyFixture f) : IClassFixture<JsonBodyFixt
         await stream.WriteAsync(Encoding.ASCII.GetBytes(head));
         tcp.Client.Shutdown(System.Net.Sockets.SocketShutdown.Send);
 
-        using var reader = new StreamReader(stream, Encoding.ASCII);
-        var statusLine = await reader.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        var statusLine = await StatusLineAsync(stream, TimeSpan.FromSeconds(30));
 
         // The server may close a connection whose body can never complete without answering it: never a 5xx.
         if (statusLine is not null)
@@ -243,5 +242,41 @@ public class IncompleteBodyTests(JsonBodyFixture f) : IClassFixture<JsonBodyFixt
         }
 
         Assert.Equal(before, await StorageDump.TextAsync(f.App));
+    }
+
+    [Fact]
+    public async Task A_body_that_stops_arriving_is_never_answered_with_a_server_error_and_changes_nothing()
+    {
+        var before = await StorageDump.TextAsync(f.App);
+        var address = f.Public.BaseAddress!;
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(address.Host, address.Port);
+        var stream = tcp.GetStream();
+        var head = $"POST /api/crises/{f.Crisis}/questions HTTP/1.1\r\nHost: {address.Authority}\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n{{\"text\":\"Will my";
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(head));
+
+        // Nothing more is sent: the server gives up on the body (Kestrel's minimum data rate) and must not answer 5xx.
+        var statusLine = await StatusLineAsync(stream, TimeSpan.FromSeconds(60));
+
+        if (statusLine is not null)
+        {
+            Assert.InRange(int.Parse(statusLine.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture), 400, 499);
+        }
+
+        Assert.Equal(before, await StorageDump.TextAsync(f.App));
+    }
+
+    /// <summary>The response's status line, or null when the server closed or reset the connection without answering.</summary>
+    private static async Task<string?> StatusLineAsync(Stream stream, TimeSpan timeout)
+    {
+        using var reader = new StreamReader(stream, Encoding.ASCII);
+        try
+        {
+            return await reader.ReadLineAsync().WaitAsync(timeout);
+        }
+        catch (IOException)
+        {
+            return null;
+        }
     }
 }

@@ -115,7 +115,7 @@ public class TouchpointReadTests(TouchpointInstances f) : IClassFixture<Touchpoi
         Assert.Equal("سیل: تحویل‌ها دیر است.", active.GetProperty("text").GetString());
         Assert.Equal("rtl", active.GetProperty("dir").GetString());
         Assert.Equal(crisis, active.GetProperty("crisisId").GetString());
-        Assert.Contains($"/api/crises/{crisis}?lang=fa", active.GetProperty("link").GetString(), StringComparison.Ordinal);
+        Assert.Contains($"/api/c/{crisis}?lang=fa", active.GetProperty("link").GetString(), StringComparison.Ordinal);
 
         await (await f.Admin.PostAsync($"/api/admin/touchpoints/{touchpoint}/restore", null)).ReadJsonAsync();
         Assert.Equal(Normal, await TextAsync(f.Client, touchpoint));
@@ -259,7 +259,7 @@ public class TouchpointEmbedTests(TouchpointInstances f) : IClassFixture<Touchpo
         Assert.Equal(Functions.Messages.MessageCatalogue.Text(Functions.Messages.MessageKeys.BannerLabel, "fa"), region.GetProperty("label").GetString());
         Assert.Equal(("fa", "rtl"), (region.GetProperty("lang").GetString(), region.GetProperty("dir").GetString()));
         Assert.StartsWith("سیل: تحویل‌ها دیر است.", region.GetProperty("text").GetString(), StringComparison.Ordinal);
-        Assert.EndsWith($"/api/crises/{crisis}?lang=fa", region.GetProperty("link").GetString(), StringComparison.Ordinal);
+        Assert.EndsWith($"/api/c/{crisis}?lang=fa", region.GetProperty("link").GetString(), StringComparison.Ordinal);
         Assert.Equal(Functions.Messages.MessageCatalogue.Text(Functions.Messages.MessageKeys.BannerLink, "fa"), region.GetProperty("linkText").GetString());
         Assert.Equal(Functions.Messages.MessageCatalogue.Text(Functions.Messages.MessageKeys.BannerDismiss, "fa"), region.GetProperty("button").GetString());
         Assert.True(region.GetProperty("before").GetBoolean());
@@ -294,7 +294,7 @@ public class TouchpointEmbedTests(TouchpointInstances f) : IClassFixture<Touchpo
         Assert.StartsWith("<!doctype html><html lang=\"fa\" dir=\"rtl\">", html, StringComparison.Ordinal);
         Assert.Contains($"role=\"region\" aria-label=\"{Functions.Messages.MessageCatalogue.Text(Functions.Messages.MessageKeys.BannerLabel, "fa")}\" lang=\"fa\" dir=\"rtl\"", html, StringComparison.Ordinal);
         Assert.Contains("سیل: تحویل‌ها دیر است.", html, StringComparison.Ordinal);
-        Assert.Contains($"/api/crises/{crisis}?lang=fa\" target=\"_top\">{Functions.Messages.MessageCatalogue.Text(Functions.Messages.MessageKeys.BannerLink, "fa")}</a>", html, StringComparison.Ordinal);
+        Assert.Contains($"/api/c/{crisis}?lang=fa\" target=\"_top\">{Functions.Messages.MessageCatalogue.Text(Functions.Messages.MessageKeys.BannerLink, "fa")}</a>", html, StringComparison.Ordinal);
         Assert.DoesNotContain("<script", html, StringComparison.Ordinal);
 
         var english = await (await FrameAsync(touchpoint, "de")).Content.ReadAsStringAsync();
