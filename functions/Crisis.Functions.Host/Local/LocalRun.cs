@@ -84,7 +84,8 @@ public sealed class LocalRun : IAsyncDisposable
             Crisis.Functions, locally:
               health:        {root}/api/health
               OpenAPI:       {root}/api/openapi/v1.json
-              public crises: {root}/api/crises          (demo page: add /regional-flooding-demo?lang=en|cy|fa|sw)
+              pages:         {root}/api/c               (the demo crisis page: {root}/api/c/regional-flooding-demo?lang=en|cy|fa|sw)
+              public crises: {root}/api/crises          (JSON; demo: add /regional-flooding-demo?lang=en|cy|fa|sw)
               admin key:     {AdminKey}   (new for each run)
                              curl -H "Authorization: Bearer {AdminKey}" {root}/api/admin/crises
               storage:       Azurite, data in {DataFolder}/ (blob port {Azurite.BlobPort}, table port {Azurite.TablePort})
