@@ -19,7 +19,9 @@ public sealed class SubscriptionLinks(SignedTokens tokens, IOptions<Subscription
     public string Confirm(Subscriber subscriber)
     {
         ArgumentNullException.ThrowIfNull(subscriber);
-        return Link("confirm", tokens.Create(ConfirmPurpose, $"{subscriber.Id}|{subscriber.Nonce}", options.Value.ConfirmLinkLifetime));
+        // The confirm page is the first a new subscriber sees: it speaks their language, whatever their browser's.
+        return Link("confirm", tokens.Create(ConfirmPurpose, $"{subscriber.Id}|{subscriber.Nonce}", options.Value.ConfirmLinkLifetime))
+            + "&lang=" + Uri.EscapeDataString(subscriber.Language);
     }
 
     public string Manage(string subscriberId) => Link("manage", tokens.Create(ManagePurpose, subscriberId, options.Value.ManageLinkLifetime));

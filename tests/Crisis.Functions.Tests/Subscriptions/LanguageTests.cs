@@ -151,7 +151,12 @@ public sealed class LanguageTests(SixLanguagesFixture six) : IClassFixture<SixLa
     {
         (await _f.SubscribeAsync(new { email = $"pages.{language}@example.org", scope = six.CrisisId, language = "en" })).EnsureSuccessStatusCode();
         await _f.RunTimerAsync();
-        var confirm = SubscriptionFixture.LinkIn(Mime.Decode(Assert.Single(MailsTo($"pages.{language}@example.org"))), "confirm");
+        var sent = SubscriptionFixture.LinkIn(Mime.Decode(Assert.Single(MailsTo($"pages.{language}@example.org"))), "confirm");
+        Assert.EndsWith("&lang=en", sent, StringComparison.Ordinal);
+        var confirm = sent[..sent.IndexOf("&lang=", StringComparison.Ordinal)];
+        using var asSent = new HttpRequestMessage(HttpMethod.Get, sent);
+        asSent.Headers.AcceptLanguage.ParseAdd(language);
+        Assert.Contains("<html lang=\"en\" dir=\"ltr\">", await (await _f.Client.SendAsync(asSent)).Content.ReadAsStringAsync(), StringComparison.Ordinal);
 
         var byQuery = await (await _f.Client.GetAsync(confirm + "&lang=" + language)).Content.ReadAsStringAsync();
         using var request = new HttpRequestMessage(HttpMethod.Get, confirm);

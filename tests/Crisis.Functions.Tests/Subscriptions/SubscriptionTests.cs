@@ -163,7 +163,7 @@ public sealed class SubscriptionTests : IAsyncLifetime
         await _f.RunTimerAsync();
         var confirmUrl = SubscriptionFixture.Json(_f.DeliveredTo("hooks/c").Single()).GetProperty("confirmUrl").GetString()!;
         var path = SubscriptionFixture.PathOf(confirmUrl);
-        var token = Uri.UnescapeDataString(path[(path.IndexOf("token=", StringComparison.Ordinal) + 6)..]);
+        var token = Uri.UnescapeDataString(path[(path.IndexOf("token=", StringComparison.Ordinal) + 6)..path.IndexOf("&lang=", StringComparison.Ordinal)]);
         var manage = SubscriptionFixture.PathOf(SubscriptionFixture.Json(_f.DeliveredTo("hooks/c").Single()).GetProperty("links").GetProperty("manage").GetString()!);
 
         var tampered = token[..^2] + (token[^2] == 'A' ? "B" : "A") + token[^1];
