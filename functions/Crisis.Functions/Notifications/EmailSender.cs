@@ -31,6 +31,14 @@ public sealed class SmtpOptions
     public string From { get; set; } = "crisis@example.org";
 
     public string FromName { get; set; } = "Crisis communications";
+
+    /// <summary>
+    /// Whether to pipeline the envelope commands (RFC 2920) when the relay offers it. Off by default: measured on
+    /// loopback against two SMTP servers, each pipelined message waited about 45 ms for a delayed acknowledgement
+    /// (0.2 to 0.6 ms without), which costs more than the round trips it saves on a relay a few milliseconds away.
+    /// Turn it on for a relay far away.
+    /// </summary>
+    public bool Pipelining { get; set; }
 }
 
 /// <summary>A message to one recipient: plain text and an HTML alternative, plus extra headers.</summary>
@@ -159,6 +167,11 @@ public sealed class SmtpEmailSender(IOptions<SmtpOptions> options, IOptions<Outb
             if (!string.IsNullOrEmpty(smtp.UserName))
             {
                 await client.AuthenticateAsync(smtp.UserName, smtp.Password ?? "", cancellationToken);
+            }
+
+            if (!smtp.Pipelining)
+            {
+                client.Capabilities &= ~SmtpCapabilities.Pipelining;
             }
 
             return client;

@@ -793,31 +793,33 @@ public sealed class Outbox : IDisposable
     }
 
     /// <summary>
-    /// How the messages of each tally starting with <paramref name="tallyPrefix"/> ended, how many are being sent or
-    /// wait for a retry, and how many are still to be sent, keyed by tally: from the counters alone (which erasure
-    /// does not lower; an erased recipient's unsent messages are no longer pending), one key-range query per shard
-    /// whatever the number of messages or tallies.
+    /// How the messages of each of <paramref name="tallies"/> ended, how many are being sent or wait for a retry, and
+    /// how many are still to be sent, keyed by tally (a tally nothing was queued for is absent): from the counters
+    /// alone (which erasure does not lower; an erased recipient's unsent messages are no longer pending). Each
+    /// counter is read by its key, two per shard and tally, so the cost follows the number of tallies, never the
+    /// number of messages or the size of the table.
     /// </summary>
-    public async Task<IReadOnlyDictionary<string, DeliveryCounts>> CountsAsync(string tallyPrefix, CancellationToken cancellationToken)
+    public async Task<IReadOnlyDictionary<string, DeliveryCounts>> CountsAsync(IReadOnlyCollection<string> tallies, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(tallyPrefix);
+        ArgumentNullException.ThrowIfNull(tallies);
         var table = await _storage.TableAsync(TableName, cancellationToken);
         string[] names = [.. Outcomes.Select(CounterProperty), SendingCount, RetryingCount, ForgottenCount, QueuedCount];
+        string[] columns = [FirstQueuedAt, .. names];
+        var reads = tallies.Distinct(StringComparer.Ordinal).SelectMany(tally => Enumerable.Range(0, Shards).SelectMany(shard => new[]
+        {
+            (Tally: tally, Row: table.FindAsync(ShardName(shard), CounterPrefix + RowKeyOf(tally), columns, cancellationToken)),
+            (Tally: tally, Row: table.FindAsync(ShardName(shard), CounterPrefix + RowKeyOf(tally) + QueuedSuffix, columns, cancellationToken)),
+        })).ToList();
+        await Task.WhenAll(reads.Select(r => r.Row));
         var sums = new Dictionary<string, long[]>(StringComparer.Ordinal);
         var firsts = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
-        var shards = await Task.WhenAll(Enumerable.Range(0, Shards).Select(async shard =>
+        foreach (var (tally, read) in reads)
         {
-            var rows = new List<TableEntity>();
-            await foreach (var row in table.QueryRowsAsync(Tables.RowKeyPrefixFilter(ShardName(shard), CounterPrefix + RowKeyOf(tallyPrefix)), ["Tally", FirstQueuedAt, .. names], cancellationToken: cancellationToken))
+            if (await read is not { } row)
             {
-                rows.Add(row);
+                continue;
             }
 
-            return rows;
-        }));
-        foreach (var row in shards.SelectMany(rows => rows))
-        {
-            var tally = row.GetString("Tally")!;
             var sum = sums.TryGetValue(tally, out var found) ? found : sums[tally] = new long[names.Length];
             for (var i = 0; i < names.Length; i++)
             {

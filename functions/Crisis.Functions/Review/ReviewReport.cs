@@ -122,8 +122,9 @@ public sealed class ReviewService(
     /// <summary>Per published update, how its notifications ended (durable counts: erasing a recipient does not lower them) and how many are pending.</summary>
     private async Task<NotificationSummary> NotificationsAsync(string crisisId, IReadOnlyList<CrisisUpdate> updates, CancellationToken cancellationToken)
     {
-        var byTally = await outbox.CountsAsync(UpdateNotifications.KeyPrefix(crisisId), cancellationToken);
-        var totals = updates.Where(u => u.PublishedAt is not null).OrderBy(u => u.PublishedAt).Select(u =>
+        var published = updates.Where(u => u.PublishedAt is not null).OrderBy(u => u.PublishedAt).ToList();
+        var byTally = await outbox.CountsAsync([.. published.Select(u => UpdateNotifications.KeyPrefix(crisisId, u.Id))], cancellationToken);
+        var totals = published.Select(u =>
         {
             var c = byTally.GetValueOrDefault(UpdateNotifications.KeyPrefix(crisisId, u.Id)) ?? new DeliveryCounts(0, 0, 0, 0, 0);
             return new UpdateNotificationTotals(u.Id, u.PublishedAt, c.Sent, c.Failed, c.Quarantined, c.Cancelled, c.Pending);

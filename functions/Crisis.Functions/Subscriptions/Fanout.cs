@@ -253,7 +253,7 @@ public sealed class FanoutService(CrisisStore crises, SubscriberStore subscriber
     public async Task<NotificationStatus> StatusAsync(string crisisId, string updateId, CancellationToken cancellationToken)
     {
         var tally = UpdateNotifications.KeyPrefix(crisisId, updateId);
-        var counts = (await outbox.CountsAsync(tally, cancellationToken)).GetValueOrDefault(tally) ?? new DeliveryCounts(0, 0, 0, 0, 0);
+        var counts = (await outbox.CountsAsync([tally], cancellationToken)).GetValueOrDefault(tally) ?? new DeliveryCounts(0, 0, 0, 0, 0);
         var queuing = await crises.IsFanoutPendingAsync(crisisId, updateId, cancellationToken);
         var done = counts.Sent + counts.Failed + counts.Quarantined + counts.Cancelled + counts.SetAside;
         DateTimeOffset? estimate = null;

@@ -301,14 +301,12 @@ public sealed class SubscriberStore(CrisisStorage storage, CrisisStore crises, T
         var table = await storage.TableAsync(TableName, cancellationToken);
         var names = Enum.GetNames<SubscriberEvent>();
         var sums = new long[names.Length];
-        for (var shard = 0; shard < Outbox.Shards; shard++)
+        var rows = await Task.WhenAll(Enumerable.Range(0, Outbox.Shards).Select(shard => table.FindAsync(SubscriberIds.Partition(shard), CounterRow(crisisId), names, cancellationToken)));
+        foreach (var row in rows.OfType<TableEntity>())
         {
-            if (await table.FindAsync(SubscriberIds.Partition(shard), CounterRow(crisisId), names, cancellationToken) is { } row)
+            for (var i = 0; i < names.Length; i++)
             {
-                for (var i = 0; i < names.Length; i++)
-                {
-                    sums[i] += row.GetCount(names[i]) ?? 0;
-                }
+                sums[i] += row.GetCount(names[i]) ?? 0;
             }
         }
 
