@@ -26,6 +26,7 @@ public static class CrisisApp
     public static FunctionsApplicationBuilder AddCrisisFunctions(this FunctionsApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
+        builder.UseMiddleware<ExecutedResultMiddleware>();
         builder.ConfigureFunctionsWebApplication();
         builder.UseMiddleware<HttpFunctionMiddleware>();
 
