@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using Microsoft.Net.Http.Headers;
 
@@ -10,8 +11,32 @@ public static class Languages
     public const int MaxTag = 35;
 
     /// <summary>Whether <paramref name="tag"/> has the shape of a language tag (BCP 47 subtags: 1 to 8 letters or digits, hyphen-separated), known or not.</summary>
-    public static bool IsWellFormed([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] string? tag) =>
-        !string.IsNullOrEmpty(tag) && tag.Length <= MaxTag && tag.Split('-').All(s => s.Length is >= 1 and <= 8 && s.All(char.IsAsciiLetterOrDigit));
+    public static bool IsWellFormed([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] string? tag)
+    {
+        if (string.IsNullOrEmpty(tag) || tag.Length > MaxTag)
+        {
+            return false;
+        }
+
+        var subtag = 0;
+        foreach (var c in tag)
+        {
+            if (c == '-' && subtag > 0)
+            {
+                subtag = 0;
+            }
+            else if (!char.IsAsciiLetterOrDigit(c) || ++subtag > 8)
+            {
+                return false;
+            }
+        }
+
+        return subtag > 0;
+    }
+
+    // Public pages normalise a ?lang= on every read: ICU is asked once per known tag. Only tags ICU knows are kept,
+    // compared without case, so the map is bounded by ICU's own list whatever readers send.
+    private static readonly ConcurrentDictionary<string, string> KnownTags = new(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>The normalised tag ("en", "pt-BR", "sr-Latn") when it names a known language, else null.</summary>
     public static string? Normalise(string? tag)
@@ -21,10 +46,15 @@ public static class Languages
             return null;
         }
 
+        if (KnownTags.TryGetValue(tag, out var known))
+        {
+            return known;
+        }
+
         try
         {
             var culture = CultureInfo.GetCultureInfo(tag, predefinedOnly: true);
-            return culture.Equals(CultureInfo.InvariantCulture) ? null : culture.Name;
+            return culture.Equals(CultureInfo.InvariantCulture) ? null : KnownTags.GetOrAdd(tag, culture.Name);
         }
         catch (CultureNotFoundException)
         {
