@@ -145,6 +145,34 @@ public sealed class LanguageTests(SixLanguagesFixture six) : IClassFixture<SixLa
         Assert.Equal(HttpStatusCode.OK, (await _f.Client.GetAsync(unsubscribe)).StatusCode);
     }
 
+    [Fact]
+    public async Task A_persian_sms_update_cut_inside_an_isolated_run_closes_the_isolate_before_the_page_and_stop_links()
+    {
+        var crisis = await CrisisFixtures.CreateActiveAsync(_f.Admin, CrisisFixtures.NewCrisis("en", "fa"));
+        const string phone = "+447700902001";
+        (await _f.SubscribeAsync(new { phone, scope = crisis, language = "fa" })).EnsureSuccessStatusCode();
+        await _f.RunTimerAsync();
+        await _f.Client.PostAsync(SubscriptionFixture.LinkIn(Assert.Single(_f.Sms.Received, s => s.To == phone).Message, "confirm"), null);
+
+        // An order number list written left to right inside the Persian text, long enough that the cut falls inside it.
+        var orders = string.Join(" ", Enumerable.Range(1000, 120).Select(n => "#A-" + n.ToString(CultureInfo.InvariantCulture)));
+        var text = new { en = "Orders delayed: " + orders, fa = "سفارش‌های با تأخیر: \u2066" + orders + "\u2069 به زودی فرستاده می‌شوند." };
+        (await _f.Admin.PostAsJsonAsync($"/api/admin/crises/{crisis}/updates", new { text, publish = true })).EnsureSuccessStatusCode();
+        await _f.RunTimerAsync();
+        await _f.RunTimerAsync();
+
+        var sms = _f.Sms.Received.Last(s => s.To == phone).Message;
+        Assert.True(SmsSegments.Measure(sms).Segments <= new SmsOptions().MaxSegments, sms);
+        Assert.Contains("#A-1000", sms, StringComparison.Ordinal);
+        Assert.DoesNotContain("#A-1119", sms, StringComparison.Ordinal);
+        Assert.Null(Crisis.Functions.Common.UnicodeText.Problem(sms));
+        Assert.Contains("…\u2069 ", sms, StringComparison.Ordinal);
+        Assert.Contains($"/api/c/{crisis}?lang=fa", sms, StringComparison.Ordinal);
+        var unsubscribe = SubscriptionFixture.LinkIn(sms, "unsubscribe");
+        Assert.EndsWith(unsubscribe + "\u2069", sms, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, (await _f.Client.GetAsync(unsubscribe)).StatusCode);
+    }
+
     [Theory]
     [MemberData(nameof(Languages))]
     public async Task The_link_pages_answer_in_the_language_asked_for_by_lang_or_accept_language(string language)
