@@ -274,10 +274,11 @@ public static partial class MessageCatalogue
 
     public static string Number(int value, string language) => Digits(value.ToString(CultureInfo.InvariantCulture), language);
 
+    // Every culture ICU knows, regional ones included, so that a Catalogue.pt-BR.resx is found as a Catalogue.ar.resx is.
     private static List<string> Discover() =>
     [
         Neutral,
-        .. CultureInfo.GetCultures(CultureTypes.NeutralCultures)
+        .. CultureInfo.GetCultures(CultureTypes.AllCultures)
             .Where(c => c.Name.Length > 0 && c.Name != Neutral && Resources.GetResourceSet(c, createIfNotExists: true, tryParents: false) is not null)
             .Select(c => c.Name)
             .Order(StringComparer.Ordinal),

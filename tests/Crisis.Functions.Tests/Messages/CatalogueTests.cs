@@ -2,6 +2,7 @@ using System.Collections;
 using System.Globalization;
 using System.Resources;
 using Crisis.Functions.Messages;
+using Crisis.Functions.Tests.Infrastructure;
 
 namespace Crisis.Functions.Tests.Messages;
 
@@ -16,6 +17,15 @@ public class CatalogueTests
     public void The_catalogue_is_found_in_english_welsh_gujarati_indonesian_swahili_and_persian()
     {
         Assert.Subset(MessageCatalogue.Languages.ToHashSet(StringComparer.Ordinal), new HashSet<string>(StringComparer.Ordinal) { "cy", "en", "fa", "gu", "id", "sw" });
+    }
+
+    [Fact]
+    public void The_languages_are_exactly_english_and_one_per_catalogue_file_so_a_language_is_added_by_adding_its_file()
+    {
+        var files = Directory.GetFiles(Path.Combine(RepositoryPaths.AppProject, "Messages"), "Catalogue.*.resx")
+            .Select(f => Path.GetFileNameWithoutExtension(f)["Catalogue.".Length..]);
+
+        Assert.Equal(files.Append(MessageCatalogue.Neutral).Order(StringComparer.Ordinal), MessageCatalogue.Languages.Order(StringComparer.Ordinal));
     }
 
     [Fact]
