@@ -239,6 +239,26 @@ public sealed class LanguageTests(SixLanguagesFixture six) : IClassFixture<SixLa
     }
 
     [Fact]
+    public async Task An_update_of_a_crisis_without_a_time_zone_gives_its_time_in_utc_with_the_offset()
+    {
+        var crisis = await CrisisFixtures.CreateActiveAsync(_f.Admin, CrisisFixtures.NewCrisis("en", "cy"));
+        const string address = "utc.reader@example.org";
+        (await _f.SubscribeAsync(new { email = address, scope = crisis, language = "cy" })).EnsureSuccessStatusCode();
+        await _f.RunTimerAsync();
+        (await _f.Client.PostAsync(SubscriptionFixture.LinkIn(Mime.Decode(Assert.Single(MailsTo(address))), "confirm"), null)).EnsureSuccessStatusCode();
+
+        var text = new { en = SixLanguagesFixture.Updates["en"], cy = SixLanguagesFixture.Updates["cy"] };
+        var published = await (await _f.Admin.PostAsJsonAsync($"/api/admin/crises/{crisis}/updates", new { text, publish = true })).ReadJsonAsync();
+        await _f.RunTimerAsync();
+        await _f.RunTimerAsync();
+
+        var update = Mime.Decode(Assert.Single(MailsTo(address), m => Mime.Subject(m) == MessageCatalogue.Text(MessageKeys.UpdateSubject, "cy", ("title", CrisisFixtures.Titles["cy"]))));
+        var at = published.GetProperty("publishedAt").GetDateTimeOffset().ToUniversalTime();
+        Assert.Contains($"{at:HH:mm} (UTC+00:00)", update, StringComparison.Ordinal);
+        Assert.DoesNotContain("Asia/Tehran", update, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_crisis_reads_times_in_utc_until_given_a_time_zone_which_an_edit_can_change()
     {
         var id = await CrisisFixtures.CreateAsync(_f.Admin, CrisisFixtures.NewCrisis("en"));
