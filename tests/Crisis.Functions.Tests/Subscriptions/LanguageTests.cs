@@ -138,6 +138,9 @@ public sealed class LanguageTests(SixLanguagesFixture six) : IClassFixture<SixLa
         Assert.StartsWith(CrisisFixtures.Titles[language] + ": ", sms, StringComparison.Ordinal);
         Assert.Contains(SixLanguagesFixture.Updates[language][..20], sms, StringComparison.Ordinal);
         Assert.Contains($"/api/c/{six.CrisisId}?lang={language}", sms, StringComparison.Ordinal);
+        var pageLink = sms[sms.IndexOf("http", StringComparison.Ordinal)..(sms.IndexOf($"?lang={language}", StringComparison.Ordinal) + 6 + language.Length)];
+        Assert.Contains(" " + MessageCatalogue.Isolate(pageLink, language) + " ", sms, StringComparison.Ordinal);
+        Assert.Equal(language == "fa", sms.Contains('\u2068' + pageLink + '\u2069', StringComparison.Ordinal));
         var stop = MessageCatalogue.Template(MessageKeys.SmsStop, language).Replace("{link}", "", StringComparison.Ordinal);
         Assert.Contains(stop, sms, StringComparison.Ordinal);
         var unsubscribe = SubscriptionFixture.LinkIn(sms, "unsubscribe");
