@@ -11,6 +11,8 @@ public class CatalogueTests
     /// <summary>Texts that are rightly the same as English in some languages: the digits and calendar a language formats with.</summary>
     private static readonly HashSet<string> SameAsEnglishAllowed = [MessageKeys.FormatDigits, MessageKeys.FormatCalendar];
 
+    public static TheoryData<string> AllLanguages() => [.. MessageCatalogue.Languages];
+
     public static TheoryData<string> OtherLanguages() => [.. MessageCatalogue.Languages.Where(l => l != MessageCatalogue.Neutral)];
 
     [Fact]
@@ -67,6 +69,18 @@ public class CatalogueTests
         var english = Texts(MessageCatalogue.Neutral);
         var untranslated = Texts(language).Where(t => !SameAsEnglishAllowed.Contains(t.Key) && t.Value == english[t.Key]).Select(t => t.Key).ToList();
         Assert.Empty(untranslated);
+    }
+
+    [Theory]
+    [MemberData(nameof(AllLanguages))]
+    public void A_language_names_a_calendar_the_app_formats_and_ten_distinct_digits(string language)
+    {
+        Assert.Contains(MessageCatalogue.Template(MessageKeys.FormatCalendar, language), new[] { "gregorian", LocalTimes.PersianCalendarName });
+        var digits = MessageCatalogue.Template(MessageKeys.FormatDigits, language);
+        Assert.Equal(10, digits.Length);
+        Assert.Equal(10, digits.Distinct().Count());
+        Assert.All(digits, d => Assert.Equal(System.Globalization.UnicodeCategory.DecimalDigitNumber, char.GetUnicodeCategory(d)));
+        Assert.All(digits, d => Assert.Equal(digits.IndexOf(d, StringComparison.Ordinal), (int)char.GetNumericValue(d)));
     }
 
     [Fact]
