@@ -13,6 +13,8 @@ namespace Crisis.Functions.Common;
 /// </summary>
 public static class UnicodeText
 {
+    private const char PopDirectionalIsolate = '\u2069';
+
     /// <summary>Why <paramref name="text"/> breaks a rule, naming the first offending code point, or null when it keeps them all.</summary>
     public static string? Problem(string text)
     {
@@ -53,6 +55,7 @@ public static class UnicodeText
     /// <summary>
     /// <paramref name="text"/> cut to at most <paramref name="maxLength"/> UTF-16 units, ellipsis included,
     /// at a grapheme-cluster boundary: an emoji, a letter with its marks or a Gujarati conjunct is kept whole or dropped whole.
+    /// Every direction isolate the kept part opens is closed after the ellipsis (see <see cref="Cut"/>), within the length.
     /// </summary>
     public static string Shorten(string text, int maxLength, string ellipsis = "…")
     {
@@ -63,20 +66,63 @@ public static class UnicodeText
             return text;
         }
 
-        var budget = maxLength - ellipsis.Length;
+        // Each isolate still open at the cut costs one closing character, so the kept part grows by at least one
+        // unit per text element: the first element that does not fit ends the search.
         var end = 0;
+        var open = 0;
         while (end < text.Length)
         {
             var next = StringInfo.GetNextTextElementLength(text, end);
-            if (end + next > budget)
+            var openAfter = Math.Max(0, open + IsolateBalance(text.AsSpan(end, next)));
+            if (end + next + openAfter > maxLength - ellipsis.Length)
             {
                 break;
             }
 
             end += next;
+            open = openAfter;
         }
 
-        return text[..end].TrimEnd() + ellipsis;
+        return Cut(text, end, ellipsis);
+    }
+
+    /// <summary>
+    /// The first <paramref name="length"/> UTF-16 units of <paramref name="text"/> (a grapheme-cluster boundary),
+    /// without trailing white space or isolates opened on nothing, then <paramref name="ellipsis"/>, then a pop
+    /// directional isolate (U+2069) for every isolate the kept part opened and did not close: a cut inside an
+    /// isolated run never lets its direction spill over the ellipsis and whatever follows.
+    /// </summary>
+    public static string Cut(string text, int length, string ellipsis)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        ArgumentNullException.ThrowIfNull(ellipsis);
+        var kept = text[..length].TrimEnd();
+        while (kept.Length > 0 && IsIsolateOpening(kept[^1]))
+        {
+            kept = kept[..^1].TrimEnd();
+        }
+
+        var open = 0;
+        foreach (var c in kept)
+        {
+            open = Math.Max(0, open + IsolateBalance([c]));
+        }
+
+        return kept + ellipsis + new string(PopDirectionalIsolate, open);
+    }
+
+    private static bool IsIsolateOpening(char c) => c is >= '\u2066' and <= '\u2068';
+
+    /// <summary>Isolates opened minus isolates closed in <paramref name="span"/>.</summary>
+    private static int IsolateBalance(ReadOnlySpan<char> span)
+    {
+        var balance = 0;
+        foreach (var c in span)
+        {
+            balance += IsIsolateOpening(c) ? 1 : c == PopDirectionalIsolate ? -1 : 0;
+        }
+
+        return balance;
     }
 
     /// <summary>

@@ -245,15 +245,18 @@ public static partial class MessageCatalogue
     {
         ArgumentNullException.ThrowIfNull(values);
         var template = Template(key, language);
-        var isolate = Common.Languages.Direction(language) == "rtl";
         return Placeholder().Replace(template, m =>
         {
             var name = m.Groups[1].Value;
             var value = values.FirstOrDefault(v => v.Name == name).Value
                 ?? throw new ArgumentException($"The text {key} needs a value for {{{name}}}.", nameof(values));
-            return isolate ? $"{FirstStrongIsolate}{value}{PopDirectionalIsolate}" : value;
+            return Isolate(value, language);
         });
     }
+
+    /// <summary><paramref name="value"/> (a link, a number, a name) isolated (FSI … PDI) when <paramref name="language"/> is right to left, else as it is.</summary>
+    public static string Isolate(string value, string language) =>
+        Common.Languages.Direction(language) == "rtl" ? $"{FirstStrongIsolate}{value}{PopDirectionalIsolate}" : value;
 
     /// <summary>The text as the catalogue holds it, placeholders unfilled.</summary>
     public static string Template(string key, string language) =>
@@ -274,10 +277,11 @@ public static partial class MessageCatalogue
 
     public static string Number(int value, string language) => Digits(value.ToString(CultureInfo.InvariantCulture), language);
 
+    // Every culture ICU knows, regional ones included, so that a Catalogue.pt-BR.resx is found as a Catalogue.ar.resx is.
     private static List<string> Discover() =>
     [
         Neutral,
-        .. CultureInfo.GetCultures(CultureTypes.NeutralCultures)
+        .. CultureInfo.GetCultures(CultureTypes.AllCultures)
             .Where(c => c.Name.Length > 0 && c.Name != Neutral && Resources.GetResourceSet(c, createIfNotExists: true, tryParents: false) is not null)
             .Select(c => c.Name)
             .Order(StringComparer.Ordinal),

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Crisis.Functions.Common;
 
 namespace Crisis.Functions.Notifications;
 
@@ -50,8 +51,9 @@ public static class SmsSegments
 
     /// <summary>
     /// The text <paramref name="render"/> makes of <paramref name="content"/>, with the content shortened (at a
-    /// character boundary, marked with an ellipsis) until the text takes at most <paramref name="maxSegments"/>
-    /// segments. Only the content shrinks: what <paramref name="render"/> adds (links, the stop instruction) stays whole.
+    /// grapheme-cluster boundary, marked with an ellipsis, every direction isolate it cut into closed) until the text
+    /// takes at most <paramref name="maxSegments"/> segments. Only the content shrinks: what <paramref name="render"/>
+    /// adds (links, the stop instruction) stays whole.
     /// </summary>
     public static string Fit(string content, Func<string, string> render, int maxSegments)
     {
@@ -71,7 +73,7 @@ public static class SmsSegments
         while (low <= high)
         {
             var middle = (low + high) / 2;
-            var candidate = render(content[..boundaries[middle]].TrimEnd() + ellipsis);
+            var candidate = render(UnicodeText.Cut(content, boundaries[middle], ellipsis));
             if (Measure(candidate).Segments <= maxSegments)
             {
                 best = candidate;

@@ -156,7 +156,7 @@ public sealed class UpdateNotifications(SubscriberStore store, CrisisStore crise
             language,
             links = new { page, manage, unsubscribe },
         }, JsonBody.Options);
-        var smsText = new SmsDraft($"{title}: {updateText}", content => $"{content} {page}");
+        var smsText = new SmsDraft($"{title}: {updateText}", content => $"{content} {MessageCatalogue.Isolate(page, words)}");
 
         // The update itself may be in a language the catalogue lacks: then the words around it are in another, and both are named.
         var contentLanguage = words == language ? language : $"{language}, {words}";
@@ -254,7 +254,7 @@ public sealed class CrisisEndedMessages(SubscriberStore store, CrisisStore crise
             language,
             links = new { page, manage, unsubscribe },
         }, JsonBody.Options);
-        var smsText = new SmsDraft(title, t => MessageCatalogue.Text(MessageKeys.EndedSms, words, ("title", t)) + " " + page);
+        var smsText = new SmsDraft(title, t => MessageCatalogue.Text(MessageKeys.EndedSms, words, ("title", t)) + " " + MessageCatalogue.Isolate(page, words));
         var contentLanguage = words == language ? language : $"{language}, {words}";
         return new Rendering(new SubscriptionMessages(words, sms.Value.MaxSegments, contentLanguage).Compose(Key(crisis.Id, subscriber.Id), subscriber, subject, text, smsText, webhook, manage, unsubscribe));
     }

@@ -45,6 +45,35 @@ public class UnicodeTextTests
         Assert.Null(UnicodeText.Problem(shortened));
     }
 
+    [Theory]
+    [InlineData("Order \u2067شماره سفارش شما\u2069 ships today", 14, "Order \u2067شماره…\u2069")]
+    [InlineData("\u2068a \u2067bb cc\u2069 dd\u2069", 8, "\u2068a \u2067b…\u2069\u2069")]
+    [InlineData("Stop \u2066+44 7700 900123\u2069 now", 8, "Stop…")]
+    [InlineData("ab \u2066cd\u2069 efgh", 9, "ab \u2066cd\u2069…")]
+    public void Shortening_inside_a_direction_isolate_closes_it_within_the_length(string text, int max, string expected)
+    {
+        var shortened = UnicodeText.Shorten(text, max);
+
+        Assert.Equal(expected, shortened);
+        Assert.True(shortened.Length <= max, $"{shortened.Length} > {max}");
+        Assert.Null(UnicodeText.Problem(shortened));
+    }
+
+    [Fact]
+    public void Shortening_text_that_is_all_one_isolate_keeps_its_start_and_closes_it_at_every_length()
+    {
+        var text = "\u2067" + string.Concat(Enumerable.Repeat("انبارها دوشنبه باز می‌شوند. ", 6)) + "\u2069";
+
+        for (var max = 2; max < text.Length; max++)
+        {
+            var shortened = UnicodeText.Shorten(text, max);
+            Assert.True(shortened.Length <= max, $"{max}: {shortened}");
+            Assert.Null(UnicodeText.Problem(shortened));
+        }
+
+        Assert.StartsWith("\u2067انبارها", UnicodeText.Shorten(text, 20), StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Text_for_xml_replaces_only_what_xml_cannot_carry()
     {

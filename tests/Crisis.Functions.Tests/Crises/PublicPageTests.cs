@@ -90,6 +90,44 @@ public class PublicPageTests : IAsyncLifetime
         Assert.Equal("fa", regional.Content.Headers.ContentLanguage.Single());
     }
 
+    [Fact]
+    public async Task A_policy_and_an_faq_answer_not_translated_are_served_in_the_default_language_marked_with_their_own_lang()
+    {
+        var content = new JsonObject
+        {
+            ["policies"] = new JsonArray(new JsonObject
+            {
+                ["key"] = "refunds",
+                ["title"] = CrisisFixtures.Localised(("en", "Refunds"), ("fa", "بازپرداخت")),
+                ["text"] = CrisisFixtures.Localised(("en", "Full refunds for any delivery more than 3 days late.")),
+                ["changedByCrisis"] = true,
+            }),
+            ["faq"] = new JsonArray(new JsonObject
+            {
+                ["id"] = "refund",
+                ["category"] = "billing",
+                ["order"] = 1,
+                ["question"] = CrisisFixtures.Localised(("en", "Will I be refunded?"), ("fa", "آیا پولم پس داده می‌شود؟")),
+                ["answer"] = CrisisFixtures.Localised(("en", "Yes, in full.")),
+            }),
+        };
+        var id = await CrisisFixtures.CreateActiveAsync(_admin, CrisisFixtures.NewCrisis("en", "fa"), content);
+
+        var policy = Assert.Single((await (await _public.GetAsync($"/api/crises/{id}?lang=fa")).ReadJsonAsync()).GetProperty("policies").EnumerateArray());
+        Assert.Equal("بازپرداخت", policy.GetProperty("title").GetString());
+        Assert.False(policy.TryGetProperty("titleLang", out _));
+        Assert.Equal("Full refunds for any delivery more than 3 days late.", policy.GetProperty("text").GetString());
+        Assert.Equal("en", policy.GetProperty("textLang").GetString());
+        var entry = Assert.Single((await (await _public.GetAsync($"/api/crises/{id}/faq?lang=fa")).ReadJsonAsync()).GetProperty("entries").EnumerateArray());
+        Assert.False(entry.TryGetProperty("questionLang", out _));
+        Assert.Equal("en", entry.GetProperty("answerLang").GetString());
+
+        var html = await (await _public.GetAsync($"/api/c/{id}?lang=fa")).Content.ReadAsStringAsync();
+        Assert.Contains("<html lang=\"fa\" dir=\"rtl\">", html, StringComparison.Ordinal);
+        Assert.Contains("<h3>بازپرداخت</h3>", html, StringComparison.Ordinal);
+        Assert.Contains("<p class=\"text\" lang=\"en\" dir=\"ltr\">Full refunds for any delivery more than 3 days late.</p>", html, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("fa;q=0.2, sw;q=0.9, en;q=0.1", "sw")]
     [InlineData("de-DE, fa;q=0.5", "fa")]

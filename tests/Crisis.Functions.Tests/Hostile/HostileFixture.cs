@@ -50,7 +50,7 @@ public sealed class HostileFixture : IAsyncLifetime
 
             // As in production: anonymous subscribers may not name a private receiver, and the one allowed is a port nobody serves.
             ["Webhooks:AllowPrivateHostsForSubscribers"] = "false",
-            ["Webhooks:AllowedPrivateHosts:0"] = "127.0.0.1:9",
+            ["Webhooks:AllowedPrivateHosts"] = "127.0.0.1:9",
         });
         Admin = App.CreateAdminClient();
         Agent = App.CreateAgentClient();

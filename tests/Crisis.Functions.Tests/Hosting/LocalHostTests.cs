@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json;
 using Crisis.Functions.Host;
 using Crisis.Functions.Host.Local;
@@ -73,6 +74,27 @@ public class LocalHostTests
         var unknown = await client.GetAsync("/api/no-such-function");
         Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
         Assert.Equal("application/problem+json", unknown.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
+    public async Task A_list_setting_given_as_one_plain_environment_variable_is_read_by_the_worker_process_comma_separated()
+    {
+        var extra = new Dictionary<string, string?>
+        {
+            ["Webhooks:AllowedPrivateHosts"] = null,
+            ["Webhooks__AllowedPrivateHosts"] = "10.1.2.3, localhost:4200",
+        };
+        await using var host = await StartAsync((await TestAzurite.GetAsync()).ConnectionString, extra, runTimers: false);
+        using var admin = host.CreateClient();
+        admin.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", CrisisAppFactory.AdminKey);
+        object Stakeholder(string url) => new { name = "lena", role = "expert", language = "en", timeZone = "UTC", webhookUrl = url };
+
+        var allowed = await admin.PostAsJsonAsync("/api/admin/stakeholders", Stakeholder("http://localhost:4200/hook"));
+        var refused = await admin.PostAsJsonAsync("/api/admin/stakeholders", Stakeholder("http://localhost:4300/hook"));
+
+        Assert.Equal(HttpStatusCode.Created, allowed.StatusCode);
+        var problem = await refused.AssertProblemAsync(HttpStatusCode.BadRequest, Crisis.Functions.Hosting.Problems.ValidationFailed);
+        Assert.True(problem.GetProperty("errors").TryGetProperty("webhookUrl", out _), problem.ToString());
     }
 
     [Fact]

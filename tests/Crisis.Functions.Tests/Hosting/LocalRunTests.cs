@@ -1,5 +1,8 @@
+using System.Net;
+using Crisis.Functions.Host;
 using Crisis.Functions.Host.Local;
 using Crisis.Functions.Notifications;
+using Crisis.Functions.Tests.Infrastructure;
 using Microsoft.Extensions.Options;
 
 namespace Crisis.Functions.Tests.Hosting;
@@ -18,10 +21,13 @@ public sealed class LocalRunTests : IDisposable
         }
     }
 
-    private static SignedTokens TokensOf(LocalRun run) => new(Options.Create(new TokenOptions
-    {
-        SigningKeys = [new TokenKey { Id = run.Settings["Tokens:SigningKeys:0:Id"]!, Secret = run.Settings["Tokens:SigningKeys:0:Secret"]! }],
-    }), TimeProvider.System);
+    /// <summary>A link-signing key no run keeps: links it signs must not open.</summary>
+    private static readonly TokenKey StrangerKey = new() { Id = "local", Secret = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)) };
+
+    private static SignedTokens TokensOf(LocalRun run) =>
+        TokensOf(new TokenKey { Id = run.Settings["Tokens:SigningKeys:0:Id"]!, Secret = run.Settings["Tokens:SigningKeys:0:Secret"]! });
+
+    private static SignedTokens TokensOf(TokenKey key) => new(Options.Create(new TokenOptions { SigningKeys = [key] }), TimeProvider.System);
 
     [Fact]
     public async Task A_link_signed_in_one_run_is_still_valid_in_the_next_and_only_the_admin_key_changes()
@@ -49,6 +55,35 @@ public sealed class LocalRunTests : IDisposable
             Assert.Equal(Path.Combine(Path.GetFullPath(_data), LocalRun.WebhookSecretFile), next.WebhookSecretSource);
             Assert.Contains(next.WebhookSecretSource, next.Describe(new Uri("http://localhost:7071")), StringComparison.Ordinal);
         }
+    }
+
+    [Fact]
+    public async Task A_confirm_link_sent_before_a_restart_opens_its_page_in_the_restarted_app()
+    {
+        string token;
+        await using (var run = await LocalRun.StartAsync(NoSettings, _data))
+        {
+            token = TokensOf(run).Create("subscription-confirm", "sub-1|nonce", TimeSpan.FromDays(1));
+        }
+
+        await using var next = await LocalRun.StartAsync(NoSettings, _data);
+        await using var host = await LocalFunctionsHost.StartAsync(new LocalHostOptions
+        {
+            AppDirectory = RepositoryPaths.AppOutput,
+            HttpPort = 0,
+            HttpHost = "127.0.0.1",
+            RunTimers = false,
+            AppSettings = next.Settings,
+        });
+        using var client = host.CreateClient();
+        client.DefaultRequestHeaders.Accept.ParseAdd("text/html");
+
+        var kept = await client.GetAsync("/api/subscriptions/confirm?token=" + Uri.EscapeDataString(token) + "&lang=en");
+        var forged = await client.GetAsync("/api/subscriptions/confirm?token=" + Uri.EscapeDataString(TokensOf(StrangerKey).Create("subscription-confirm", "sub-1|nonce", TimeSpan.FromDays(1))) + "&lang=en");
+
+        Assert.Equal(HttpStatusCode.OK, kept.StatusCode);
+        Assert.Contains("<form method=\"post\"", await kept.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.BadRequest, forged.StatusCode);
     }
 
     [Fact]

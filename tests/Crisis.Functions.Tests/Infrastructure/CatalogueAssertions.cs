@@ -16,7 +16,7 @@ public static partial class CatalogueAssertions
         Assert.Equal(language, Mime.Header(mail, "Content-Language"));
         Assert.StartsWith(FixedParts(MessageCatalogue.Template(subjectKey, language))[0], Mime.Subject(mail), StringComparison.Ordinal);
         var decoded = Mime.Decode(mail);
-        Assert.Contains($"<html lang=\"{language}\" dir=\"{(language == "fa" ? "rtl" : "ltr")}\">", decoded, StringComparison.Ordinal);
+        Assert.Contains($"<html lang=\"{language}\" dir=\"{Crisis.Functions.Common.Languages.Direction(language)}\">", decoded, StringComparison.Ordinal);
         foreach (var part in bodyKeys.SelectMany(k => FixedParts(MessageCatalogue.Template(k, language))))
         {
             Assert.Contains(part, decoded, StringComparison.Ordinal);

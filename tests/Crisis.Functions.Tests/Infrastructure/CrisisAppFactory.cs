@@ -70,7 +70,9 @@ public sealed class CrisisAppFactory(
         ["Tokens:SigningKeys:0:Id"] = "test",
         ["Tokens:SigningKeys:0:Secret"] = TokenSecret,
         ["Webhooks:SigningSecret"] = WebhookSecret,
-        ["Webhooks:AllowedPrivateHosts:0"] = "127.0.0.1",
+
+        // The plain form an environment variable gives (Webhooks__AllowedPrivateHosts), so every webhook test reads it.
+        ["Webhooks:AllowedPrivateHosts"] = "127.0.0.1",
 
         // Test subscribers are webhook receivers on loopback; production leaves this off.
         ["Webhooks:AllowPrivateHostsForSubscribers"] = "true",

@@ -2,6 +2,7 @@ using System.Collections;
 using System.Globalization;
 using System.Resources;
 using Crisis.Functions.Messages;
+using Crisis.Functions.Tests.Infrastructure;
 
 namespace Crisis.Functions.Tests.Messages;
 
@@ -10,12 +11,23 @@ public class CatalogueTests
     /// <summary>Texts that are rightly the same as English in some languages: the digits and calendar a language formats with.</summary>
     private static readonly HashSet<string> SameAsEnglishAllowed = [MessageKeys.FormatDigits, MessageKeys.FormatCalendar];
 
+    public static TheoryData<string> AllLanguages() => [.. MessageCatalogue.Languages];
+
     public static TheoryData<string> OtherLanguages() => [.. MessageCatalogue.Languages.Where(l => l != MessageCatalogue.Neutral)];
 
     [Fact]
     public void The_catalogue_is_found_in_english_welsh_gujarati_indonesian_swahili_and_persian()
     {
         Assert.Subset(MessageCatalogue.Languages.ToHashSet(StringComparer.Ordinal), new HashSet<string>(StringComparer.Ordinal) { "cy", "en", "fa", "gu", "id", "sw" });
+    }
+
+    [Fact]
+    public void The_languages_are_exactly_english_and_one_per_catalogue_file_so_a_language_is_added_by_adding_its_file()
+    {
+        var files = Directory.GetFiles(Path.Combine(RepositoryPaths.AppProject, "Messages"), "Catalogue.*.resx")
+            .Select(f => Path.GetFileNameWithoutExtension(f)["Catalogue.".Length..]);
+
+        Assert.Equal(files.Append(MessageCatalogue.Neutral).Order(StringComparer.Ordinal), MessageCatalogue.Languages.Order(StringComparer.Ordinal));
     }
 
     [Fact]
@@ -57,6 +69,18 @@ public class CatalogueTests
         var english = Texts(MessageCatalogue.Neutral);
         var untranslated = Texts(language).Where(t => !SameAsEnglishAllowed.Contains(t.Key) && t.Value == english[t.Key]).Select(t => t.Key).ToList();
         Assert.Empty(untranslated);
+    }
+
+    [Theory]
+    [MemberData(nameof(AllLanguages))]
+    public void A_language_names_a_calendar_the_app_formats_and_ten_distinct_digits(string language)
+    {
+        Assert.Contains(MessageCatalogue.Template(MessageKeys.FormatCalendar, language), new[] { "gregorian", LocalTimes.PersianCalendarName });
+        var digits = MessageCatalogue.Template(MessageKeys.FormatDigits, language);
+        Assert.Equal(10, digits.Length);
+        Assert.Equal(10, digits.Distinct().Count());
+        Assert.All(digits, d => Assert.Equal(System.Globalization.UnicodeCategory.DecimalDigitNumber, char.GetUnicodeCategory(d)));
+        Assert.All(digits, d => Assert.Equal(digits.IndexOf(d, StringComparison.Ordinal), (int)char.GetNumericValue(d)));
     }
 
     [Fact]

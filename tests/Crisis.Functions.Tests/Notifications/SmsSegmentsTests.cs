@@ -64,6 +64,19 @@ public class SmsSegmentsTests
     }
 
     [Fact]
+    public void Fitting_content_cut_inside_a_direction_isolate_closes_the_isolate_before_the_links()
+    {
+        const string tail = " https://example.org/p برای لغو: \u2068https://example.org/u?token=abc\u2069";
+        var content = "سفارش‌ها: \u2067" + string.Concat(Enumerable.Repeat("انبارها دوشنبه صبح دوباره باز می‌شوند. ", 20)) + "\u2069 پایان";
+
+        var fitted = SmsSegments.Fit(content, c => c + tail, 3);
+
+        Assert.True(SmsSegments.Measure(fitted).Segments <= 3);
+        Assert.EndsWith("…\u2069" + tail, fitted, StringComparison.Ordinal);
+        Assert.Null(Crisis.Functions.Common.UnicodeText.Problem(fitted));
+    }
+
+    [Fact]
     public void A_text_that_fits_is_left_whole()
     {
         Assert.Equal("Short. Stop: x", SmsSegments.Fit("Short.", c => c + " Stop: x", 1));

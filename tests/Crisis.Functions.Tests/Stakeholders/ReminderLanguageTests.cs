@@ -29,7 +29,12 @@ public class ReminderLanguageTests
         await f.RunTimerAsync();
         await f.RunTimerAsync();
 
-        foreach (var (address, language, zone, clock) in new[] { ("maryam@example.org", "fa", "Asia/Tehran", "۱۲:۳۰"), ("rhys@example.org", "cy", "Europe/London", "09:00") })
+        // 23 November 2026 is 2 Azar 1405 in the Solar Hijri calendar; in Welsh, November is Tachwedd.
+        foreach (var (address, language, zone, clock, date) in new[]
+        {
+            ("maryam@example.org", "fa", "Asia/Tehran", "۱۲:۳۰", "۲ آذر ۱۴۰۵ (۲۳ نوامبر ۲۰۲۶)"),
+            ("rhys@example.org", "cy", "Europe/London", "09:00", "23 Tachwedd 2026"),
+        })
         {
             var mails = smtp.Messages().Where(m => Mime.Header(m, "To") == address).ToList();
             var title = CrisisFixtures.Titles[language];
@@ -38,6 +43,8 @@ public class ReminderLanguageTests
             Assert.Equal(MessageCatalogue.Text(MessageKeys.ReminderSubject, language, ("topic", "Shipping status"), ("title", title)), Mime.Subject(reminder));
             Assert.Contains(LocalTimes.Format(ReminderFixture.Start, zone, language), Mime.Decode(reminder), StringComparison.Ordinal);
             Assert.Contains(clock, Mime.Decode(reminder), StringComparison.Ordinal);
+            Assert.Contains(date, Mime.Decode(reminder), StringComparison.Ordinal);
+            Assert.Contains($"{zone}, UTC+0", Mime.Decode(reminder), StringComparison.Ordinal);
 
             var escalations = mails.Where(m => m.Contains("Message-ID: <escalate|", StringComparison.Ordinal)).ToList();
             Assert.Equal(2, escalations.Count);
@@ -45,6 +52,7 @@ public class ReminderLanguageTests
             {
                 CatalogueAssertions.InLanguage(escalation, language, MessageKeys.EscalationSubject, [MessageKeys.EscalationBody]);
                 Assert.Contains(LocalTimes.Format(ReminderFixture.Start, zone, language), Mime.Decode(escalation), StringComparison.Ordinal);
+                Assert.Contains(date, Mime.Decode(escalation), StringComparison.Ordinal);
                 Assert.Contains(MessageCatalogue.Number(30, language), Mime.Decode(escalation), StringComparison.Ordinal);
             });
         }

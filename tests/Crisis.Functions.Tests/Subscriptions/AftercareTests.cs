@@ -78,7 +78,10 @@ public sealed class AftercareTests : IAsyncLifetime
         (await _f.SubscribeAsync(new { email = "pending@example.org", scope = _f.CrisisId, language = "en" })).EnsureSuccessStatusCode();
         var other = await CrisisFixtures.CreateActiveAsync(_f.Admin, CrisisFixtures.NewCrisis("en"));
         await SubscribeConfirmedAsync("other@example.org", other, "en");
+        (await _f.SubscribeAsync(new { webhookUrl = _f.Receiver.Url("over-fa"), scope = _f.CrisisId, language = "fa" })).EnsureSuccessStatusCode();
         await _f.RunTimerAsync();
+        var confirm = SubscriptionFixture.Json(Assert.Single(_f.DeliveredTo("over-fa"))).GetProperty("confirmUrl").GetString()!;
+        (await _f.Client.PostAsync(SubscriptionFixture.PathOf(confirm), null)).EnsureSuccessStatusCode();
         var before = _f.Smtp.Messages().Count;
 
         Assert.Equal(HttpStatusCode.OK, (await _f.Admin.PostAsync($"/api/admin/crises/{_f.CrisisId}/end", null)).StatusCode);
@@ -96,6 +99,12 @@ public sealed class AftercareTests : IAsyncLifetime
         var english = Assert.Single(ended, m => Mime.Header(m, "To") == "all@example.org");
         CatalogueAssertions.InLanguage(english, "en", MessageKeys.EndedSubject, [MessageKeys.EndedBody]);
         Assert.Contains($"Message-ID: <e|{_f.CrisisId}|", english, StringComparison.Ordinal);
+
+        var over = SubscriptionFixture.Json(Assert.Single(_f.DeliveredTo("over-fa"), d => SubscriptionFixture.Type(d) == "crisis.ended"));
+        Assert.Equal(MessageCatalogue.Text(MessageKeys.EndedSubject, "fa", ("title", CrisisFixtures.Titles["fa"])), over.GetProperty("title").GetString());
+        Assert.Equal("fa", over.GetProperty("language").GetString());
+        Assert.Equal("ended", over.GetProperty("crisis").GetProperty("status").GetString());
+        Assert.EndsWith($"/api/c/{_f.CrisisId}?lang=fa", over.GetProperty("links").GetProperty("page").GetString(), StringComparison.Ordinal);
     }
 
     private static JsonObject Faq(string persianAnswer) => new()

@@ -138,10 +138,41 @@ public sealed class LanguageTests(SixLanguagesFixture six) : IClassFixture<SixLa
         Assert.StartsWith(CrisisFixtures.Titles[language] + ": ", sms, StringComparison.Ordinal);
         Assert.Contains(SixLanguagesFixture.Updates[language][..20], sms, StringComparison.Ordinal);
         Assert.Contains($"/api/c/{six.CrisisId}?lang={language}", sms, StringComparison.Ordinal);
+        var pageLink = sms[sms.IndexOf("http", StringComparison.Ordinal)..(sms.IndexOf($"?lang={language}", StringComparison.Ordinal) + 6 + language.Length)];
+        Assert.Contains(" " + MessageCatalogue.Isolate(pageLink, language) + " ", sms, StringComparison.Ordinal);
+        Assert.Equal(language == "fa", sms.Contains('\u2068' + pageLink + '\u2069', StringComparison.Ordinal));
         var stop = MessageCatalogue.Template(MessageKeys.SmsStop, language).Replace("{link}", "", StringComparison.Ordinal);
         Assert.Contains(stop, sms, StringComparison.Ordinal);
         var unsubscribe = SubscriptionFixture.LinkIn(sms, "unsubscribe");
         Assert.EndsWith(unsubscribe + (language == "fa" ? "\u2069" : ""), sms, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, (await _f.Client.GetAsync(unsubscribe)).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_persian_sms_update_cut_inside_an_isolated_run_closes_the_isolate_before_the_page_and_stop_links()
+    {
+        var crisis = await CrisisFixtures.CreateActiveAsync(_f.Admin, CrisisFixtures.NewCrisis("en", "fa"));
+        const string phone = "+447700902001";
+        (await _f.SubscribeAsync(new { phone, scope = crisis, language = "fa" })).EnsureSuccessStatusCode();
+        await _f.RunTimerAsync();
+        await _f.Client.PostAsync(SubscriptionFixture.LinkIn(Assert.Single(_f.Sms.Received, s => s.To == phone).Message, "confirm"), null);
+
+        // An order number list written left to right inside the Persian text, long enough that the cut falls inside it.
+        var orders = string.Join(" ", Enumerable.Range(1000, 120).Select(n => "#A-" + n.ToString(CultureInfo.InvariantCulture)));
+        var text = new { en = "Orders delayed: " + orders, fa = "سفارش‌های با تأخیر: \u2066" + orders + "\u2069 به زودی فرستاده می‌شوند." };
+        (await _f.Admin.PostAsJsonAsync($"/api/admin/crises/{crisis}/updates", new { text, publish = true })).EnsureSuccessStatusCode();
+        await _f.RunTimerAsync();
+        await _f.RunTimerAsync();
+
+        var sms = _f.Sms.Received.Last(s => s.To == phone).Message;
+        Assert.True(SmsSegments.Measure(sms).Segments <= new SmsOptions().MaxSegments, sms);
+        Assert.Contains("#A-1000", sms, StringComparison.Ordinal);
+        Assert.DoesNotContain("#A-1119", sms, StringComparison.Ordinal);
+        Assert.Null(Crisis.Functions.Common.UnicodeText.Problem(sms));
+        Assert.Contains("…\u2069 ", sms, StringComparison.Ordinal);
+        Assert.Contains($"/api/c/{crisis}?lang=fa", sms, StringComparison.Ordinal);
+        var unsubscribe = SubscriptionFixture.LinkIn(sms, "unsubscribe");
+        Assert.EndsWith(unsubscribe + "\u2069", sms, StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.OK, (await _f.Client.GetAsync(unsubscribe)).StatusCode);
     }
 
@@ -208,6 +239,26 @@ public sealed class LanguageTests(SixLanguagesFixture six) : IClassFixture<SixLa
         var problem = await response.AssertProblemAsync(HttpStatusCode.BadRequest, Crisis.Functions.Hosting.Problems.ValidationFailed);
         Assert.Contains("IANA", problem.GetProperty("errors").GetProperty("timeZone")[0].GetString(), StringComparison.Ordinal);
         Assert.Equal(before, (await (await _f.Admin.GetAsync("/api/admin/crises")).ReadJsonAsync()).ToString());
+    }
+
+    [Fact]
+    public async Task An_update_of_a_crisis_without_a_time_zone_gives_its_time_in_utc_with_the_offset()
+    {
+        var crisis = await CrisisFixtures.CreateActiveAsync(_f.Admin, CrisisFixtures.NewCrisis("en", "cy"));
+        const string address = "utc.reader@example.org";
+        (await _f.SubscribeAsync(new { email = address, scope = crisis, language = "cy" })).EnsureSuccessStatusCode();
+        await _f.RunTimerAsync();
+        (await _f.Client.PostAsync(SubscriptionFixture.LinkIn(Mime.Decode(Assert.Single(MailsTo(address))), "confirm"), null)).EnsureSuccessStatusCode();
+
+        var text = new { en = SixLanguagesFixture.Updates["en"], cy = SixLanguagesFixture.Updates["cy"] };
+        var published = await (await _f.Admin.PostAsJsonAsync($"/api/admin/crises/{crisis}/updates", new { text, publish = true })).ReadJsonAsync();
+        await _f.RunTimerAsync();
+        await _f.RunTimerAsync();
+
+        var update = Mime.Decode(Assert.Single(MailsTo(address), m => Mime.Subject(m) == MessageCatalogue.Text(MessageKeys.UpdateSubject, "cy", ("title", CrisisFixtures.Titles["cy"]))));
+        var at = published.GetProperty("publishedAt").GetDateTimeOffset().ToUniversalTime();
+        Assert.Contains($"{at:HH:mm} (UTC+00:00)", update, StringComparison.Ordinal);
+        Assert.DoesNotContain("Asia/Tehran", update, StringComparison.Ordinal);
     }
 
     [Fact]
