@@ -98,6 +98,20 @@ public class LocalHostTests
     }
 
     [Fact]
+    public async Task A_malformed_list_setting_in_its_plain_environment_form_stops_the_worker_process_naming_the_setting()
+    {
+        var extra = new Dictionary<string, string?>
+        {
+            ["Webhooks:AllowedPrivateHosts"] = null,
+            ["Webhooks__AllowedPrivateHosts"] = "10.1.2.3, http://localhost:4200/hook",
+        };
+
+        var failure = await Assert.ThrowsAnyAsync<Exception>(async () => await (await StartAsync((await TestAzurite.GetAsync()).ConnectionString, extra, runTimers: false)).DisposeAsync());
+
+        Assert.Contains("Webhooks:AllowedPrivateHosts", failure.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_timer_that_throws_is_reported_as_failed_and_runs_again_on_its_next_occurrence()
     {
         var failures = new ConcurrentQueue<string>();
