@@ -79,11 +79,12 @@ public sealed class TouchpointPublicFunctions(TouchpointPublisher publisher, IOp
 
     /// <summary>
     /// The banner as a page to frame, for visitors without script (<c>&lt;iframe src=".../embed.html"&gt;</c>): the
-    /// touchpoint's crisis text in the visitor's language with a link to the public page, or an empty page when no
-    /// crisis overrides it.
+    /// touchpoint's crisis text in the visitor's language with a link to the public page and a dismiss button, or an
+    /// empty page when no crisis overrides it or the visitor dismissed the version showing.
     /// </summary>
     [Function("GetTouchpointEmbedPage")]
     [QueryParameter("lang", "the language to read, e.g. en, cy or fa")]
+    [QueryParameter(TouchpointEmbed.DismissedParameter, "the version the visitor dismissed (the dismiss button's form): an empty page while that version shows")]
     [ProducesResponseType(typeof(void), 200, "text/html")]
     [ProducesResponseType(304)]
     [ProducesResponseType<ProblemDetails>(400, "application/problem+json")]
@@ -112,7 +113,7 @@ public sealed class TouchpointPublicFunctions(TouchpointPublisher publisher, IOp
         headers.ContentSecurityPolicy = TouchpointEmbed.FrameContentSecurityPolicy;
         headers.XContentTypeOptions = "nosniff";
         var language = view.Negotiate(requested, request.Headers.AcceptLanguage.ToString());
-        return new CachedDocumentResult(view.Frame(language), language, pages.Value.MaxAgeSeconds, publisher.IsStale(touchpointId));
+        return new CachedDocumentResult(view.Frame(language, QueryValues.Text(request, TouchpointEmbed.DismissedParameter)), language, pages.Value.MaxAgeSeconds, publisher.IsStale(touchpointId));
     }
 }
 
