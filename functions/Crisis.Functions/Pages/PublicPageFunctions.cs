@@ -124,7 +124,7 @@ public sealed class PublicPageFunctions(
         var language = found.Language!;
         var page = PublicHtmlCache.ReadPage(document);
         var back = PublicHtml.PagePath(id) + "?lang=" + language;
-        var (form, refused) = await ReadFormAsync(request, PublicHtml.SubscribePath(id));
+        var (form, refused) = await guard.ReadAsync(request, PublicHtml.SubscribePath(id), request.HttpContext.RequestAborted);
         if (form is null)
         {
             return Refused(refused!, language, back, page.Title);
@@ -166,7 +166,7 @@ public sealed class PublicPageFunctions(
         var language = found.Language!;
         var page = PublicHtmlCache.ReadPage(document);
         var back = PublicHtml.FaqPath(id) + "?lang=" + language;
-        var (form, refused) = await ReadFormAsync(request, PublicHtml.AskPath(id));
+        var (form, refused) = await guard.ReadAsync(request, PublicHtml.AskPath(id), request.HttpContext.RequestAborted);
         if (form is null)
         {
             return Refused(refused!, language, back, page.Title);
@@ -204,7 +204,7 @@ public sealed class PublicPageFunctions(
         var language = found.Language!;
         var page = PublicHtmlCache.ReadPage(document);
         var back = PublicHtml.FaqPath(id) + "?lang=" + language;
-        var (form, refused) = await ReadFormAsync(request, PublicHtml.VotePath(id, entryId));
+        var (form, refused) = await guard.ReadAsync(request, PublicHtml.VotePath(id, entryId), request.HttpContext.RequestAborted);
         if (form is null)
         {
             return Refused(refused!, language, back, page.Title);
@@ -219,19 +219,6 @@ public sealed class PublicPageFunctions(
         return answer is Accepted<Received>
             ? HtmlPage.Result(200, PublicHtml.Answer(language, MessageKeys.PublicVoteTitle, MessageKeys.PublicVoteText, back, page.Title))
             : Refused((IStatusCodeHttpResult)answer, language, back, page.Title);
-    }
-
-    /// <summary>The form through the guard; a body over its limit is refused like any other form the guard refuses.</summary>
-    private async Task<(IFormCollection? Form, IStatusCodeHttpResult? Problem)> ReadFormAsync(HttpRequest request, string action)
-    {
-        try
-        {
-            return await guard.ReadAsync(request, action, request.HttpContext.RequestAborted);
-        }
-        catch (RequestBodyTooLargeException e)
-        {
-            return (null, Problems.Create(413, Problems.PayloadTooLarge, "Request body too large", e.Message));
-        }
     }
 
     private static string? RequestedLanguage(HttpRequest request) =>

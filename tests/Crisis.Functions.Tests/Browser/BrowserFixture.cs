@@ -87,6 +87,40 @@ public sealed class BrowserFixture : IAsyncLifetime
         return page;
     }
 
+    /// <summary>
+    /// Opens <paramref name="path"/>, checks that it is written in <paramref name="language"/> (<c>lang</c> and <c>dir</c>),
+    /// has no serious or critical accessibility violation and, in English and Persian, photographs it as
+    /// <c>{name}-{language}</c>; then runs <paramref name="then"/> on it (more steps on the same page) and closes it.
+    /// </summary>
+    public async Task CheckPageAsync(HttpClient client, string path, string language, string name, Func<IPage, Task>? then = null)
+    {
+        var page = await OpenAsync(client, path);
+        try
+        {
+            Assert.Equal(language, await page.GetAttributeAsync("html", "lang"));
+            Assert.Equal(Functions.Common.Languages.Direction(language), await page.GetAttributeAsync("html", "dir"));
+            await AssertAccessibleAsync(page);
+            await PhotographAsync(page, name, language);
+            if (then is not null)
+            {
+                await then(page);
+            }
+        }
+        finally
+        {
+            await page.CloseAsync();
+        }
+    }
+
+    /// <summary>Screenshots (<see cref="ScreenshotAsync"/>) in English and Persian, the left-to-right and right-to-left layouts.</summary>
+    public static async Task PhotographAsync(IPage page, string name, string language)
+    {
+        if (language is "en" or "fa")
+        {
+            await ScreenshotAsync(page, $"{name}-{language}");
+        }
+    }
+
     /// <summary>Runs axe on the page as it is now (its context needs JavaScript on) and fails, listing them, on any serious or critical violation.</summary>
     public static async Task AssertAccessibleAsync(IPage page)
     {

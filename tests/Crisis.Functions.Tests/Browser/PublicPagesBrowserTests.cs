@@ -42,20 +42,7 @@ public partial class PublicPagesBrowserTests(PublicPagesBrowserApp app, BrowserF
         };
         foreach (var (name, path) in pages)
         {
-            var page = await browser.OpenAsync(app.App.Client, path);
-            try
-            {
-                Assert.Equal(language, await page.GetAttributeAsync("html", "lang"));
-                await BrowserFixture.AssertAccessibleAsync(page);
-                if (language is "en" or "fa")
-                {
-                    await BrowserFixture.ScreenshotAsync(page, $"{name}-{language}");
-                }
-            }
-            finally
-            {
-                await page.CloseAsync();
-            }
+            await browser.CheckPageAsync(app.App.Client, path, language, name);
         }
     }
 
