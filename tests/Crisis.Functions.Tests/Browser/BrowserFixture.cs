@@ -15,6 +15,9 @@ public sealed class BrowserFixture : IAsyncLifetime
 {
     public const string ExecutablePath = "/usr/bin/chromium";
 
+    /// <summary>The languages every page is checked in: English, Welsh, Gujarati and Persian (right to left), one of each script the product writes.</summary>
+    public static TheoryData<string> Languages { get; } = ["en", "cy", "gu", "fa"];
+
     /// <summary>The small phone and the laptop every page is looked at on.</summary>
     public static readonly ViewportSize Phone = new() { Width = 360, Height = 740 };
     public static readonly ViewportSize Desktop = new() { Width = 1280, Height = 800 };

@@ -28,10 +28,7 @@ public sealed class PublicPagesBrowserApp : IAsyncLifetime
 public partial class PublicPagesBrowserTests(PublicPagesBrowserApp app, BrowserFixture browser) : IClassFixture<PublicPagesBrowserApp>, IClassFixture<BrowserFixture>
 {
     [Theory]
-    [InlineData("en")]
-    [InlineData("cy")]
-    [InlineData("gu")]
-    [InlineData("fa")]
+    [MemberData(nameof(BrowserFixture.Languages), MemberType = typeof(BrowserFixture))]
     public async Task The_crisis_page_its_faq_and_the_index_have_no_serious_accessibility_violation_and_are_photographed(string language)
     {
         var pages = new[]

@@ -12,10 +12,7 @@ public class ActionPageBrowserTests(ActionPageApp shared, BrowserFixture browser
     private readonly ReminderFixture _f = shared.F;
 
     [Theory]
-    [InlineData("en")]
-    [InlineData("cy")]
-    [InlineData("gu")]
-    [InlineData("fa")]
+    [MemberData(nameof(BrowserFixture.Languages), MemberType = typeof(BrowserFixture))]
     public async Task The_action_page_has_no_serious_accessibility_violation(string language)
     {
         var link = await RemindAsync("browser-axe-" + language, language, canPublish: language == "fa");

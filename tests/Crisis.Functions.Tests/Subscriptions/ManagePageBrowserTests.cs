@@ -10,10 +10,7 @@ public class ManagePageBrowserTests(ManagePageApp shared, BrowserFixture browser
     private readonly SubscriptionFixture _f = shared.F;
 
     [Theory]
-    [InlineData("en")]
-    [InlineData("cy")]
-    [InlineData("gu")]
-    [InlineData("fa")]
+    [MemberData(nameof(BrowserFixture.Languages), MemberType = typeof(BrowserFixture))]
     public async Task The_manage_page_and_the_erase_confirmation_have_no_serious_accessibility_violation(string language)
     {
         var confirmed = await _f.SubscribeWebhookAsync("browser/axe-" + language, language);
