@@ -92,7 +92,7 @@ public sealed class BrowserFixture : IAsyncLifetime
 
     /// <summary>
     /// Opens <paramref name="path"/>, checks that it is written in <paramref name="language"/> (<c>lang</c> and <c>dir</c>),
-    /// has no serious or critical accessibility violation and, in English and Persian, photographs it as
+    /// has no serious or critical accessibility violation and, in English, Persian and Gujarati, photographs it as
     /// <c>{name}-{language}</c>; then runs <paramref name="then"/> on it (more steps on the same page) and closes it.
     /// </summary>
     public async Task CheckPageAsync(HttpClient client, string path, string language, string name, Func<IPage, Task>? then = null)
@@ -115,10 +115,13 @@ public sealed class BrowserFixture : IAsyncLifetime
         }
     }
 
-    /// <summary>Screenshots (<see cref="ScreenshotAsync"/>) in English and Persian, the left-to-right and right-to-left layouts.</summary>
+    /// <summary>
+    /// Screenshots (<see cref="ScreenshotAsync"/>) in English and Persian, the left-to-right and right-to-left layouts,
+    /// and in Gujarati, the script that needs the Noto fonts the test command installs.
+    /// </summary>
     public static async Task PhotographAsync(IPage page, string name, string language)
     {
-        if (language is "en" or "fa")
+        if (language is "en" or "fa" or "gu")
         {
             await ScreenshotAsync(page, $"{name}-{language}");
         }
