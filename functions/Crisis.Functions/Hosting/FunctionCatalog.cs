@@ -1,4 +1,7 @@
 using System.Reflection;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.ApiExplorer;
+using Microsoft.AspNetCore.Mvc.Formatters;
 using Microsoft.Azure.Functions.Worker;
 
 namespace Crisis.Functions.Hosting;
@@ -7,6 +10,26 @@ namespace Crisis.Functions.Hosting;
 public sealed record HttpFunction(string Name, MethodInfo Method, string Route, IReadOnlyList<string> Methods, AuthorizationLevel AuthLevel, string? Policy, string? RateLimitPolicy, bool IsLinkPage,
     RequestBodyAttribute? Body = null)
 {
+    /// <summary>A page's form (<see cref="PageFormAttribute"/>) or a page that answers only HTML: what refuses it before it runs says so with a page.</summary>
+    public bool IsPage { get; } = Body is PageFormAttribute || Method.GetCustomAttributes<ProducesResponseTypeAttribute>().Any(DeclaresHtml);
+
+    /// <summary>
+    /// Whether a refusal made before the function runs (the rate limit) is answered with a page: always for pages and
+    /// their forms; for link pages when the request asks for HTML, as a browser does (API clients get problem+json there).
+    /// </summary>
+    public bool AnswersWithPage(HttpRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return IsPage || (IsLinkPage && request.Headers.Accept.ToString().Contains("text/html", StringComparison.OrdinalIgnoreCase));
+    }
+
+    private static bool DeclaresHtml(ProducesResponseTypeAttribute response)
+    {
+        var types = new MediaTypeCollection();
+        ((IApiResponseMetadataProvider)response).SetContentTypes(types);
+        return response.StatusCode == 200 && types.Any(t => t.StartsWith("text/html", StringComparison.OrdinalIgnoreCase));
+    }
+
     /// <summary>The methods that send a request body, so whose functions must say (with a <see cref="RequestBodyAttribute"/>) what they read.</summary>
     public static readonly IReadOnlySet<string> WriteMethods = new HashSet<string>(["POST", "PUT", "PATCH"], StringComparer.Ordinal);
 }

@@ -56,7 +56,7 @@ public sealed class HttpFunctionMiddleware(IAuthorizationService authorization, 
         using var lease = function.RateLimitPolicy is { } limit ? await limits.AcquireAsync(limit, http) : null;
         if (lease is { IsAcquired: false })
         {
-            Answer(context, RateLimits.Rejected(lease, http.Response));
+            Answer(context, RateLimits.Rejected(lease, function, http.Request));
             return;
         }
 

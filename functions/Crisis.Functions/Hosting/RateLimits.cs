@@ -58,14 +58,20 @@ public sealed class RateLimits : IDisposable
             ? limiter.AcquireAsync(context, 1, context?.RequestAborted ?? default)
             : throw new InvalidOperationException($"No rate limit policy is named '{policy}'.");
 
-    /// <summary>The 429 problem for a refused permit, with Retry-After.</summary>
-    public static IResult Rejected(RateLimitLease lease, HttpResponse response)
+    /// <summary>
+    /// The 429 for a refused permit, with Retry-After: a page in the reader's language when the function answers people
+    /// with pages (<see cref="HttpFunction.AnswersWithPage"/>), else the problem.
+    /// </summary>
+    public static IResult Rejected(RateLimitLease lease, HttpFunction function, HttpRequest request)
     {
         ArgumentNullException.ThrowIfNull(lease);
-        ArgumentNullException.ThrowIfNull(response);
+        ArgumentNullException.ThrowIfNull(function);
+        ArgumentNullException.ThrowIfNull(request);
         var retryAfter = lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? (int)Math.Ceiling(wait.TotalSeconds) : 60;
-        response.Headers.RetryAfter = retryAfter.ToString(CultureInfo.InvariantCulture);
-        return Problems.Create(429, Problems.RateLimited, "Too many requests", $"Too many requests from this address; try again in {retryAfter} s.");
+        request.HttpContext.Response.Headers.RetryAfter = retryAfter.ToString(CultureInfo.InvariantCulture);
+        return function.AnswersWithPage(request)
+            ? Pages.HtmlPage.TooManyRequests(request, retryAfter)
+            : Problems.Create(429, Problems.RateLimited, "Too many requests", $"Too many requests from this address; try again in {retryAfter} s.");
     }
 
     public void Dispose()

@@ -49,6 +49,10 @@ public static class MessageKeys
     public const string PageGoneText = "Page.Gone.Text";
     public const string PageErrorTitle = "Page.Error.Title";
     public const string PageErrorText = "Page.Error.Text";
+
+    /// <summary>A page or a page's form refused for too many requests from one address: what happened and how long to wait ({seconds}).</summary>
+    public const string PageTooManyTitle = "Page.TooMany.Title";
+    public const string PageTooManyText = "Page.TooMany.Text";
     public const string ReminderSubject = "Reminder.Subject";
     public const string ReminderBody = "Reminder.Body";
     public const string EscalationSubject = "Escalation.Subject";

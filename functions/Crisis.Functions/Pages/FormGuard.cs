@@ -27,6 +27,29 @@ public sealed class FormGuard(SignedTokens tokens)
     public string HiddenField(string action) =>
         $"<input type=\"hidden\" name=\"{FieldName}\" value=\"{HtmlPage.Encode(tokens.Create(Purpose, action, Lifetime))}\">";
 
+    /// <summary>
+    /// The form of a page reached from a link in a message: the link first (<paramref name="link"/>, what it names or why
+    /// it cannot be used), then the form, which must be this site's form bound to what the link names
+    /// (<paramref name="subject"/>); else the page saying why (<paramref name="refusedPage"/>, given what the link names
+    /// when it was usable). Nothing was changed when it refuses.
+    /// </summary>
+    public async Task<(T? Target, IFormCollection? Form, HtmlPage.HtmlResult? Refused)> ReadLinkFormAsync<T>(
+        HttpRequest request, (T? Target, ProblemHttpResult? Problem) link, Func<T, string> subject, Func<ProblemHttpResult, T?, HtmlPage.HtmlResult> refusedPage,
+        CancellationToken cancellationToken)
+        where T : struct
+    {
+        ArgumentNullException.ThrowIfNull(subject);
+        ArgumentNullException.ThrowIfNull(refusedPage);
+        if (link.Problem is { } problem)
+        {
+            return (null, null, refusedPage(problem, null));
+        }
+
+        var target = link.Target!.Value;
+        var (form, refused) = await ReadAsync(request, subject(target), cancellationToken);
+        return refused is null ? (target, form, null) : (null, null, refusedPage(refused, target));
+    }
+
     /// <summary>Reads the posted form and checks that it is this site's form for <paramref name="action"/>; else the problem to answer (nothing was read further).</summary>
     public async Task<(IFormCollection? Form, ProblemHttpResult? Problem)> ReadAsync(HttpRequest request, string action, CancellationToken cancellationToken)
     {
@@ -43,7 +66,7 @@ public sealed class FormGuard(SignedTokens tokens)
 
         if (request.ContentLength > MaxBody)
         {
-            throw new RequestBodyTooLargeException(MaxBody);
+            return (null, Problems.Create(413, Problems.PayloadTooLarge, "Request body too large", $"The request body is larger than {MaxBody} bytes."));
         }
 
         IFormCollection form;

@@ -67,6 +67,19 @@ public static class HtmlPage
         response.Headers.XContentTypeOptions = "nosniff";
     }
 
+    /// <summary>
+    /// The page for a request the rate limit refused before it ran: status 429, in the reader's language (?lang=, else
+    /// Accept-Language, among the catalogue's), saying how long to wait (the caller sets Retry-After to the same).
+    /// </summary>
+    public static HtmlResult TooManyRequests(HttpRequest request, int retryAfterSeconds)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var language = MessageCatalogue.Negotiate(Hosting.QueryValues.Text(request, "lang"), request.Headers.AcceptLanguage.ToString());
+        var title = MessageCatalogue.Text(MessageKeys.PageTooManyTitle, language);
+        var text = MessageCatalogue.Text(MessageKeys.PageTooManyText, language, ("seconds", MessageCatalogue.Number(retryAfterSeconds, language)));
+        return Result(429, new Content(language, title, $"<h1>{Encode(title)}</h1><p role=\"alert\">{Encode(text)}</p>") { NoIndex = true });
+    }
+
     /// <summary>An HTML response: the document with its status, its language and the page headers.</summary>
     public static HtmlResult Result(int status, Content content) => new(status, content.Language, Render(content));
 

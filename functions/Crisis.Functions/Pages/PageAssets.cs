@@ -15,12 +15,21 @@ public sealed class PageAssets
 {
     private static readonly Asset Stylesheet = Asset.Load("site.css", "text/css; charset=utf-8");
 
+    private static readonly Asset FrameScript = Asset.Load("embed-frame.js", "text/javascript; charset=utf-8");
+
     /// <summary>The stylesheet's URL, versioned by its hash.</summary>
     public static string StylesheetUrl { get; } = "/api/pages/site.css?v=" + Stylesheet.Version;
+
+    /// <summary>The framed banner's script (its dismiss button), versioned by its hash.</summary>
+    public static string FrameScriptUrl { get; } = "/api/pages/embed-frame.js?v=" + FrameScript.Version;
 
     [Function("GetPageStylesheet")]
     [EndpointSummary("The stylesheet every page shares (no web fonts, light and dark, print, reduced motion, right to left).")]
     public static IResult GetStylesheet([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "pages/site.css")] HttpRequest request) => Stylesheet.Serve(request);
+
+    [Function("GetBannerFrameScript")]
+    [EndpointSummary("The framed banner's script: its dismiss button hides the banner and remembers the dismissed text (the frame works without it).")]
+    public static IResult GetFrameScript([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "pages/embed-frame.js")] HttpRequest request) => FrameScript.Serve(request);
 
     /// <summary>One embedded file with its content type, hash and ETag.</summary>
     public sealed class Asset

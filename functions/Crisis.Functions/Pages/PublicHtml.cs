@@ -53,7 +53,7 @@ public static class PublicHtml
         var html = w.Html;
         LanguageSwitcher(w, page.Languages, PagePath(page.CrisisId));
         html.Append("<h1").Append(w.LangOf(page.TitleLang)).Append('>').Append(HtmlPage.Encode(page.Title)).Append("</h1>");
-        html.Append("<p").Append(w.LangOf(page.SummaryLang)).Append('>').Append(HtmlPage.Encode(page.Summary)).Append("</p>");
+        html.Append("<p class=\"text\"").Append(w.LangOf(page.SummaryLang)).Append('>').Append(HtmlPage.Encode(page.Summary)).Append("</p>");
         Facts(w, page);
         if (page.StatusText is { } statusText)
         {
@@ -70,7 +70,7 @@ public static class PublicHtml
                     .Append(ContactLink(channel)).Append("</p>");
                 if (channel.Note is { } note)
                 {
-                    html.Append("<p class=\"muted\"").Append(w.LangOf(channel.NoteLang)).Append('>').Append(HtmlPage.Encode(note)).Append("</p>");
+                    html.Append("<p class=\"muted text\"").Append(w.LangOf(channel.NoteLang)).Append('>').Append(HtmlPage.Encode(note)).Append("</p>");
                 }
 
                 html.Append("</li>");

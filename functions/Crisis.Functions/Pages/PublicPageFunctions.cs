@@ -115,20 +115,13 @@ public sealed class PublicPageFunctions(
     [EndpointSummary("The crisis page's subscribe form (email or phone, language, topics); answers with a page.")]
     public async Task<IResult> Subscribe([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "c/{id}/subscribe")] HttpRequest request, string id)
     {
-        var found = await FindAsync(request, id, "page.json");
-        if (found.Document is not { } document)
+        var posted = await ReadPageFormAsync(request, id, PublicHtml.PagePath(id), PublicHtml.SubscribePath(id));
+        if (posted.Refused is { } refusedPage)
         {
-            return found.NotFound!;
+            return refusedPage;
         }
 
-        var language = found.Language!;
-        var page = PublicHtmlCache.ReadPage(document);
-        var back = PublicHtml.PagePath(id) + "?lang=" + language;
-        var (form, refused) = await ReadFormAsync(request, PublicHtml.SubscribePath(id));
-        if (form is null)
-        {
-            return Refused(refused!, language, back, page.Title);
-        }
+        var (page, form, language, back) = (posted.Page!, posted.Form!, posted.Found.Language!, posted.Back!);
 
         var topics = form["topics"].OfType<string>().ToList();
         var input = new SubscribeRequest(Email: Field(form, "email"), Phone: Field(form, "phone"), Scope: id, Language: Field(form, "language"), Topics: topics.Count == 0 ? null : topics);
@@ -157,20 +150,13 @@ public sealed class PublicPageFunctions(
     [EndpointSummary("The FAQ page's form to ask a question; answers with a page.")]
     public async Task<IResult> Ask([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "c/{id}/questions")] HttpRequest request, string id)
     {
-        var found = await FindAsync(request, id, "page.json");
-        if (found.Document is not { } document)
+        var posted = await ReadPageFormAsync(request, id, PublicHtml.FaqPath(id), PublicHtml.AskPath(id));
+        if (posted.Refused is { } refusedPage)
         {
-            return found.NotFound!;
+            return refusedPage;
         }
 
-        var language = found.Language!;
-        var page = PublicHtmlCache.ReadPage(document);
-        var back = PublicHtml.FaqPath(id) + "?lang=" + language;
-        var (form, refused) = await ReadFormAsync(request, PublicHtml.AskPath(id));
-        if (form is null)
-        {
-            return Refused(refused!, language, back, page.Title);
-        }
+        var (page, form, language, back) = (posted.Page!, posted.Form!, posted.Found.Language!, posted.Back!);
 
         var answer = (await feedback.AskAsync(id, new QuestionRequest(form["text"].ToString(), language, Field(form, "contact")), request)).Result;
         if (answer is Accepted<Received>)
@@ -179,7 +165,7 @@ public sealed class PublicPageFunctions(
         }
 
         if (ErrorsOf(answer) is { } errors
-            && await cache.GetDocumentAsync(found.Manifest!, language, "faq.json", request.HttpContext.RequestAborted) is { } faq)
+            && await cache.GetDocumentAsync(posted.Found.Manifest!, language, "faq.json", request.HttpContext.RequestAborted) is { } faq)
         {
             var values = new Dictionary<string, string> { ["text"] = form["text"].ToString(), ["contact"] = form["contact"].ToString() };
             return HtmlPage.Result(StatusOf(answer), PublicHtml.FaqPage(page, PublicHtmlCache.ReadFaq(faq), guard, new FormErrors(new Dictionary<string, string[]>(errors), values)));
@@ -195,20 +181,13 @@ public sealed class PublicPageFunctions(
     [EndpointSummary("The FAQ page's \"was this helpful?\" buttons; answers with a page.")]
     public async Task<IResult> Vote([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "c/{id}/faq/{entryId}/votes")] HttpRequest request, string id, string entryId)
     {
-        var found = await FindAsync(request, id, "page.json");
-        if (found.Document is not { } document)
+        var posted = await ReadPageFormAsync(request, id, PublicHtml.FaqPath(id), PublicHtml.VotePath(id, entryId));
+        if (posted.Refused is { } refusedPage)
         {
-            return found.NotFound!;
+            return refusedPage;
         }
 
-        var language = found.Language!;
-        var page = PublicHtmlCache.ReadPage(document);
-        var back = PublicHtml.FaqPath(id) + "?lang=" + language;
-        var (form, refused) = await ReadFormAsync(request, PublicHtml.VotePath(id, entryId));
-        if (form is null)
-        {
-            return Refused(refused!, language, back, page.Title);
-        }
+        var (page, form, language, back) = (posted.Page!, posted.Form!, posted.Found.Language!, posted.Back!);
 
         if (!bool.TryParse(form["helpful"].ToString(), out var helpful))
         {
@@ -221,17 +200,24 @@ public sealed class PublicPageFunctions(
             : Refused((IStatusCodeHttpResult)answer, language, back, page.Title);
     }
 
-    /// <summary>The form through the guard; a body over its limit is refused like any other form the guard refuses.</summary>
-    private async Task<(IFormCollection? Form, IStatusCodeHttpResult? Problem)> ReadFormAsync(HttpRequest request, string action)
+    /// <summary>
+    /// A public page's form: the crisis' published page in the reader's language, then the form through the guard for
+    /// <paramref name="action"/>; else the page to answer (none, or the form refused). <c>Back</c> is the page the form was on.
+    /// </summary>
+    private async Task<PostedForm> ReadPageFormAsync(HttpRequest request, string id, string pagePath, string action)
     {
-        try
+        var found = await FindAsync(request, id, "page.json");
+        if (found.Document is not { } document)
         {
-            return await guard.ReadAsync(request, action, request.HttpContext.RequestAborted);
+            return new PostedForm(found, null, null, null, found.NotFound);
         }
-        catch (RequestBodyTooLargeException e)
-        {
-            return (null, Problems.Create(413, Problems.PayloadTooLarge, "Request body too large", e.Message));
-        }
+
+        var page = PublicHtmlCache.ReadPage(document);
+        var back = pagePath + "?lang=" + found.Language;
+        var (form, refused) = await guard.ReadAsync(request, action, request.HttpContext.RequestAborted);
+        return form is null
+            ? new PostedForm(found, page, null, back, Refused(refused!, found.Language!, back, page.Title))
+            : new PostedForm(found, page, form, back, null);
     }
 
     private static string? RequestedLanguage(HttpRequest request) =>
@@ -280,4 +266,6 @@ public sealed class PublicPageFunctions(
     }
 
     private sealed record Found(PageManifest? Manifest, PublicPages.CachedDocument? Document, string? Language, IResult? NotFound);
+
+    private sealed record PostedForm(Found Found, PublicPage? Page, IFormCollection? Form, string? Back, IResult? Refused);
 }

@@ -106,18 +106,10 @@ public sealed partial class StakeholderActionsFunctions
         }
     }
 
-    /// <summary>Checks the link, then the form: a page saying why when either is refused (nothing is changed).</summary>
-    private async Task<(Target? Target, IFormCollection? Form, HtmlPage.HtmlResult? Refused)> ReadActionFormAsync(HttpRequest request, string action, CancellationToken cancellationToken)
-    {
-        var (target, problem) = await ResolveAsync(QueryValues.Text(request, "token"), tokens, store, crises, cancellationToken);
-        if (problem is not null)
-        {
-            return (null, null, ProblemPage(request, problem, null));
-        }
-
-        var (form, refused) = await forms.ReadAsync(request, FormSubject(target!.Value, action), cancellationToken);
-        return refused is null ? (target, form, null) : (null, null, ProblemPage(request, refused, target));
-    }
+    /// <summary>The reminder's link, then the form for <paramref name="action"/>: a page saying why when either is refused (nothing is changed).</summary>
+    private async Task<(Target? Target, IFormCollection? Form, HtmlPage.HtmlResult? Refused)> ReadActionFormAsync(HttpRequest request, string action, CancellationToken cancellationToken) =>
+        await forms.ReadLinkFormAsync(request, await ResolveAsync(QueryValues.Text(request, "token"), tokens, store, crises, cancellationToken),
+            target => FormSubject(target, action), (problem, target) => ProblemPage(request, problem, target), cancellationToken);
 
     /// <summary>The action page: what is owed and, while it can still be answered, the two forms.</summary>
     private HtmlPage.HtmlResult ActionPage(HttpRequest request, Target target, int status, Entered? entered)

@@ -117,19 +117,13 @@ public sealed partial class SubscriptionsFunctions
         return SubscriptionPages.Message(200, language, MessageKeys.LinksErasedTitle, MessageKeys.LinksErasedText);
     }
 
-    /// <summary>Checks the link, then the form: a page saying why when either is refused (nothing is changed).</summary>
+    /// <summary>The manage link, then the form for <paramref name="action"/>: a page saying why when either is refused (nothing is changed).</summary>
     private async Task<((Subscriber Subscriber, Azure.ETag ETag)? Found, IFormCollection? Form, HtmlPage.HtmlResult? Refused)> ReadManageFormAsync(
-        HttpRequest request, string action, CancellationToken cancellationToken)
-    {
-        var (found, problem) = await ResolveAsync(QueryValues.Text(request, "token"), SubscriptionLinks.ManagePurpose, cancellationToken);
-        if (problem is not null)
-        {
-            return (null, null, SubscriptionPages.ForProblem(problem, SubscriptionPages.Language(request)));
-        }
-
-        var (form, refused) = await forms.ReadAsync(request, FormSubject(found!.Value.Subscriber, action), cancellationToken);
-        return refused is null ? (found, form, null) : (null, null, SubscriptionPages.ForProblem(refused, PageLanguage(request, found.Value.Subscriber)));
-    }
+        HttpRequest request, string action, CancellationToken cancellationToken) =>
+        await forms.ReadLinkFormAsync(request, await ResolveAsync(QueryValues.Text(request, "token"), SubscriptionLinks.ManagePurpose, cancellationToken),
+            found => FormSubject(found.Subscriber, action),
+            (problem, found) => SubscriptionPages.ForProblem(problem, found is { } known ? PageLanguage(request, known.Subscriber) : SubscriptionPages.Language(request)),
+            cancellationToken);
 
     /// <summary>The manage page: the subscription, a notice (after a change), and errors beside their fields.</summary>
     private async Task<HtmlPage.HtmlResult> ManagePageAsync(

@@ -41,24 +41,13 @@ public sealed class TouchpointPublicFunctions(TouchpointPublisher publisher, IOp
     {
         ArgumentNullException.ThrowIfNull(request);
         request.HttpContext.Response.Headers.AccessControlAllowOrigin = "*";
-        if (!TouchpointValidation.IsWellFormedId(touchpointId))
+        var (view, language, problem) = await FindAsync(request, touchpointId);
+        if (problem is not null)
         {
-            return Problems.Create(400, Problems.InvalidId, "Invalid id", "'touchpointId' is not a well-formed id.");
+            return problem;
         }
 
-        if (!PublicApi.TryReadLanguage(QueryValues.Text(request, "lang"), out var requested, out var problem))
-        {
-            return problem!;
-        }
-
-        var view = await publisher.GetAsync(touchpointId, request.HttpContext.RequestAborted);
-        if (view is null)
-        {
-            return Problems.Create(404, Problems.NotFound, "Not found", $"There is no touchpoint '{touchpointId}'.");
-        }
-
-        var language = view.Negotiate(requested, request.Headers.AcceptLanguage.ToString());
-        return new CachedDocumentResult(view.Json(language), language, pages.Value.MaxAgeSeconds, publisher.IsStale(touchpointId));
+        return new CachedDocumentResult(view!.Json(language!), language, pages.Value.MaxAgeSeconds, publisher.IsStale(touchpointId));
     }
 
     /// <summary>
@@ -79,11 +68,12 @@ public sealed class TouchpointPublicFunctions(TouchpointPublisher publisher, IOp
 
     /// <summary>
     /// The banner as a page to frame, for visitors without script (<c>&lt;iframe src=".../embed.html"&gt;</c>): the
-    /// touchpoint's crisis text in the visitor's language with a link to the public page, or an empty page when no
-    /// crisis overrides it.
+    /// touchpoint's crisis text in the visitor's language with a link to the public page and a dismiss button, or an
+    /// empty page when no crisis overrides it or the visitor dismissed the version showing.
     /// </summary>
     [Function("GetTouchpointEmbedPage")]
     [QueryParameter("lang", "the language to read, e.g. en, cy or fa")]
+    [QueryParameter(TouchpointEmbed.DismissedParameter, "the version the visitor dismissed (the dismiss button's form): an empty page while that version shows")]
     [ProducesResponseType(typeof(void), 200, "text/html")]
     [ProducesResponseType(304)]
     [ProducesResponseType<ProblemDetails>(400, "application/problem+json")]
@@ -92,27 +82,34 @@ public sealed class TouchpointPublicFunctions(TouchpointPublisher publisher, IOp
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "touchpoints/{touchpointId}/embed.html")] HttpRequest request, string touchpointId)
     {
         ArgumentNullException.ThrowIfNull(request);
-        if (!TouchpointValidation.IsWellFormedId(touchpointId))
+        var (view, language, problem) = await FindAsync(request, touchpointId);
+        if (problem is not null)
         {
-            return Problems.Create(400, Problems.InvalidId, "Invalid id", "'touchpointId' is not a well-formed id.");
-        }
-
-        if (!PublicApi.TryReadLanguage(QueryValues.Text(request, "lang"), out var requested, out var problem))
-        {
-            return problem!;
-        }
-
-        var view = await publisher.GetAsync(touchpointId, request.HttpContext.RequestAborted);
-        if (view is null)
-        {
-            return Problems.Create(404, Problems.NotFound, "Not found", $"There is no touchpoint '{touchpointId}'.");
+            return problem;
         }
 
         var headers = request.HttpContext.Response.Headers;
         headers.ContentSecurityPolicy = TouchpointEmbed.FrameContentSecurityPolicy;
         headers.XContentTypeOptions = "nosniff";
-        var language = view.Negotiate(requested, request.Headers.AcceptLanguage.ToString());
-        return new CachedDocumentResult(view.Frame(language), language, pages.Value.MaxAgeSeconds, publisher.IsStale(touchpointId));
+        return new CachedDocumentResult(view!.Frame(language!, QueryValues.Text(request, TouchpointEmbed.DismissedParameter)), language, pages.Value.MaxAgeSeconds, publisher.IsStale(touchpointId));
+    }
+
+    /// <summary>The published touchpoint and the language to answer in (?lang=, else Accept-Language, among its texts); else the problem.</summary>
+    private async Task<(TouchpointView? View, string? Language, IResult? Problem)> FindAsync(HttpRequest request, string touchpointId)
+    {
+        if (!TouchpointValidation.IsWellFormedId(touchpointId))
+        {
+            return (null, null, Problems.Create(400, Problems.InvalidId, "Invalid id", "'touchpointId' is not a well-formed id."));
+        }
+
+        if (!PublicApi.TryReadLanguage(QueryValues.Text(request, "lang"), out var requested, out var problem))
+        {
+            return (null, null, problem!);
+        }
+
+        return await publisher.GetAsync(touchpointId, request.HttpContext.RequestAborted) is { } view
+            ? (view, view.Negotiate(requested, request.Headers.AcceptLanguage.ToString()), null)
+            : (null, null, Problems.Create(404, Problems.NotFound, "Not found", $"There is no touchpoint '{touchpointId}'."));
     }
 }
 

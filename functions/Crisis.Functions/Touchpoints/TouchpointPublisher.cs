@@ -32,6 +32,7 @@ public sealed class TouchpointView
 {
     private readonly Dictionary<string, CachedDocument> _json;
     private readonly Dictionary<string, CachedDocument> _frames;
+    private readonly Dictionary<string, CachedDocument> _dismissedFrames;
 
     public TouchpointView(PublishedTouchpoint published, string version)
     {
@@ -41,6 +42,7 @@ public sealed class TouchpointView
         Languages = [.. published.Texts.Keys.Order(StringComparer.Ordinal)];
         _json = Languages.ToDictionary(l => l, l => new CachedDocument(JsonSerializer.SerializeToUtf8Bytes(Answer(l), JsonBody.Options), "application/json; charset=utf-8"), StringComparer.Ordinal);
         _frames = Languages.ToDictionary(l => l, l => TouchpointEmbed.Frame(this, l), StringComparer.Ordinal);
+        _dismissedFrames = Languages.ToDictionary(l => l, l => TouchpointEmbed.Frame(this, l, dismissed: true), StringComparer.Ordinal);
     }
 
     public PublishedTouchpoint Published { get; }
@@ -59,8 +61,8 @@ public sealed class TouchpointView
 
     public CachedDocument Json(string language) => _json[language];
 
-    /// <summary>The banner page to frame, for visitors without script.</summary>
-    public CachedDocument Frame(string language) => _frames[language];
+    /// <summary>The banner page to frame, for visitors without script; empty once this version is <paramref name="dismissed"/>.</summary>
+    public CachedDocument Frame(string language, string? dismissed = null) => (dismissed == Version ? _dismissedFrames : _frames)[language];
 
     public PublicTouchpoint Answer(string language) =>
         new(Published.TouchpointId, Published.Kind, language, Common.Languages.Direction(language), Published.Texts[language], Published.Source, Published.CrisisId,

@@ -3,7 +3,8 @@
 // Shows the touchpoint's crisis text, in the visitor's language, where the tag is, while a crisis overrides it;
 // shows nothing otherwise. No eval, no inline styles or markup strings (styles are set as DOM properties, which a
 // strict Content-Security-Policy allows), no cookies, no credentials. A visitor who dismisses a text is not shown
-// that version again; a new text shows again.
+// that version again; a new text shows again. The tag's data-crisis-banner says how it went: "loading", then "shown",
+// "dismissed" (by the visitor) or "none" (no crisis text now, or the app could not be reached).
 (function () {
   "use strict";
   var labels = /*LABELS*/{};
@@ -30,17 +31,26 @@
     fetch(api.href, { credentials: "omit", mode: "cors" })
       .then(function (response) { return response.ok ? response.json() : null; })
       .then(function (current) {
-        if (!current || current.source !== "crisis-override" || dismissed(id) === current.version) {
+        if (!current || current.source !== "crisis-override") {
+          script.setAttribute("data-crisis-banner", "none");
           return;
         }
 
-        script.parentNode.insertBefore(banner(id, current), script);
+        if (dismissed(id) === current.version) {
+          script.setAttribute("data-crisis-banner", "dismissed");
+          return;
+        }
+
+        script.parentNode.insertBefore(banner(id, current, script), script);
         script.setAttribute("data-crisis-banner", "shown");
       })
-      .catch(function () { /* No banner is better than a broken page: the site works without it. */ });
+      .catch(function () {
+        // No banner is better than a broken page: the site works without it.
+        script.setAttribute("data-crisis-banner", "none");
+      });
   }
 
-  function banner(id, current) {
+  function banner(id, current, script) {
     var words = labels[current.language] || labels[current.language.split("-")[0]] || labels.en;
     var region = element("div", {
       display: "flex", alignItems: "flex-start", gap: "1em", boxSizing: "border-box", margin: "0", padding: "0.75em 1em",
@@ -51,7 +61,7 @@
     region.lang = current.language;
     region.dir = current.dir;
 
-    var text = element("p", { margin: "0", flex: "1 1 auto" });
+    var text = element("p", { margin: "0", flex: "1 1 auto", whiteSpace: "pre-line" });
     text.appendChild(document.createTextNode(current.text + " "));
     if (current.link) {
       var link = element("a", { color: "#0b3d91", textDecoration: "underline" });
@@ -69,6 +79,7 @@
     dismiss.addEventListener("click", function () {
       remember(id, current.version);
       region.parentNode.removeChild(region);
+      script.setAttribute("data-crisis-banner", "dismissed");
     });
 
     region.appendChild(text);

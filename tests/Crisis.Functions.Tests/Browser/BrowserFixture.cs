@@ -15,6 +15,9 @@ public sealed class BrowserFixture : IAsyncLifetime
 {
     public const string ExecutablePath = "/usr/bin/chromium";
 
+    /// <summary>The languages every page is checked in: English, Welsh, Gujarati and Persian (right to left), one of each script the product writes.</summary>
+    public static TheoryData<string> Languages { get; } = ["en", "cy", "gu", "fa"];
+
     /// <summary>The small phone and the laptop every page is looked at on.</summary>
     public static readonly ViewportSize Phone = new() { Width = 360, Height = 740 };
     public static readonly ViewportSize Desktop = new() { Width = 1280, Height = 800 };
@@ -85,6 +88,43 @@ public sealed class BrowserFixture : IAsyncLifetime
         Assert.NotNull(response);
         Assert.True(response.Status == status, $"{path} answered {response.Status}, not {status}.");
         return page;
+    }
+
+    /// <summary>
+    /// Opens <paramref name="path"/>, checks that it is written in <paramref name="language"/> (<c>lang</c> and <c>dir</c>),
+    /// has no serious or critical accessibility violation and, in English, Persian and Gujarati, photographs it as
+    /// <c>{name}-{language}</c>; then runs <paramref name="then"/> on it (more steps on the same page) and closes it.
+    /// </summary>
+    public async Task CheckPageAsync(HttpClient client, string path, string language, string name, Func<IPage, Task>? then = null)
+    {
+        var page = await OpenAsync(client, path);
+        try
+        {
+            Assert.Equal(language, await page.GetAttributeAsync("html", "lang"));
+            Assert.Equal(Functions.Common.Languages.Direction(language), await page.GetAttributeAsync("html", "dir"));
+            await AssertAccessibleAsync(page);
+            await PhotographAsync(page, name, language);
+            if (then is not null)
+            {
+                await then(page);
+            }
+        }
+        finally
+        {
+            await page.CloseAsync();
+        }
+    }
+
+    /// <summary>
+    /// Screenshots (<see cref="ScreenshotAsync"/>) in English and Persian, the left-to-right and right-to-left layouts,
+    /// and in Gujarati, the script that needs the Noto fonts the test command installs.
+    /// </summary>
+    public static async Task PhotographAsync(IPage page, string name, string language)
+    {
+        if (language is "en" or "fa" or "gu")
+        {
+            await ScreenshotAsync(page, $"{name}-{language}");
+        }
     }
 
     /// <summary>Runs axe on the page as it is now (its context needs JavaScript on) and fails, listing them, on any serious or critical violation.</summary>

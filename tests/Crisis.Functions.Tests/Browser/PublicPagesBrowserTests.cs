@@ -1,3 +1,5 @@
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Crisis.Functions.Messages;
 using Crisis.Functions.Tests.Infrastructure;
@@ -26,10 +28,7 @@ public sealed class PublicPagesBrowserApp : IAsyncLifetime
 public partial class PublicPagesBrowserTests(PublicPagesBrowserApp app, BrowserFixture browser) : IClassFixture<PublicPagesBrowserApp>, IClassFixture<BrowserFixture>
 {
     [Theory]
-    [InlineData("en")]
-    [InlineData("cy")]
-    [InlineData("gu")]
-    [InlineData("fa")]
+    [MemberData(nameof(BrowserFixture.Languages), MemberType = typeof(BrowserFixture))]
     public async Task The_crisis_page_its_faq_and_the_index_have_no_serious_accessibility_violation_and_are_photographed(string language)
     {
         var pages = new[]
@@ -40,20 +39,7 @@ public partial class PublicPagesBrowserTests(PublicPagesBrowserApp app, BrowserF
         };
         foreach (var (name, path) in pages)
         {
-            var page = await browser.OpenAsync(app.App.Client, path);
-            try
-            {
-                Assert.Equal(language, await page.GetAttributeAsync("html", "lang"));
-                await BrowserFixture.AssertAccessibleAsync(page);
-                if (language is "en" or "fa")
-                {
-                    await BrowserFixture.ScreenshotAsync(page, $"{name}-{language}");
-                }
-            }
-            finally
-            {
-                await page.CloseAsync();
-            }
+            await browser.CheckPageAsync(app.App.Client, path, language, name);
         }
     }
 
@@ -77,6 +63,35 @@ public partial class PublicPagesBrowserTests(PublicPagesBrowserApp app, BrowserF
             await page.GotoAsync(SubscriptionFixture.PathOf(link.Value));
             await page.ClickAsync("form button[type=submit]");
             Assert.Equal(MessageCatalogue.Text(MessageKeys.PageConfirmedTitle, "cy"), await page.InnerTextAsync("h1"));
+        }
+        finally
+        {
+            await page.CloseAsync();
+        }
+    }
+
+    [Fact]
+    public async Task Texts_written_on_several_lines_keep_their_line_breaks_on_the_crisis_page_and_in_the_faq()
+    {
+        var crisis = CrisisFixtures.NewCrisis("en");
+        crisis["summary"] = new JsonObject { ["en"] = "Flooding in the north.\nDepots are closed." };
+        var content = PublicPageContent.Content("en");
+        content["statusText"] = new JsonObject { ["en"] = "Deliveries are late.\nRefunds are automatic." };
+        content["faq"]![0]!["answer"] = new JsonObject { ["en"] = "Yes.\nWithin ten days." };
+        var id = await CrisisFixtures.CreateActiveAsync(app.App.Admin, crisis, content);
+        var update = await app.App.Admin.PostAsJsonAsync($"/api/admin/crises/{id}/updates", new JsonObject { ["text"] = new JsonObject { ["en"] = "Depots reopen on Monday.\nBring your receipt." }, ["publish"] = true });
+        update.EnsureSuccessStatusCode();
+
+        var page = await browser.OpenAsync(app.App.Client, $"/api/c/{id}?lang=en");
+        try
+        {
+            Assert.Equal("Flooding in the north.\nDepots are closed.", await page.InnerTextAsync("main > p.text"));
+            Assert.Equal("Deliveries are late.\nRefunds are automatic.", await page.InnerTextAsync("p.panel.text"));
+            Assert.Equal("Depots reopen on Monday.\nBring your receipt.", await page.InnerTextAsync("ol.timeline p.text"));
+            Assert.Equal("pre-line", await page.EvalOnSelectorAsync<string>("ol.timeline p.text", "e => getComputedStyle(e).whiteSpace"));
+
+            await page.GotoAsync($"/api/c/{id}/faq?lang=en");
+            Assert.Equal("Yes.\nWithin ten days.", await page.InnerTextAsync("section p.text >> nth=0"));
         }
         finally
         {

@@ -12,29 +12,12 @@ public class ActionPageBrowserTests(ActionPageApp shared, BrowserFixture browser
     private readonly ReminderFixture _f = shared.F;
 
     [Theory]
-    [InlineData("en", "ltr")]
-    [InlineData("cy", "ltr")]
-    [InlineData("gu", "ltr")]
-    [InlineData("fa", "rtl")]
-    public async Task The_action_page_has_no_serious_accessibility_violation(string language, string direction)
+    [MemberData(nameof(BrowserFixture.Languages), MemberType = typeof(BrowserFixture))]
+    public async Task The_action_page_has_no_serious_accessibility_violation(string language)
     {
         var link = await RemindAsync("browser-axe-" + language, language, canPublish: language == "fa");
 
-        var page = await browser.OpenAsync(_f.Client, link);
-        try
-        {
-            Assert.Equal(language, await page.GetAttributeAsync("html", "lang"));
-            Assert.Equal(direction, await page.GetAttributeAsync("html", "dir"));
-            await BrowserFixture.AssertAccessibleAsync(page);
-            if (language is "en" or "fa")
-            {
-                await BrowserFixture.ScreenshotAsync(page, $"stakeholder-action-{language}");
-            }
-        }
-        finally
-        {
-            await page.CloseAsync();
-        }
+        await browser.CheckPageAsync(_f.Client, link, language, "stakeholder-action");
     }
 
     [Fact]

@@ -1,7 +1,6 @@
 using Crisis.Functions.Messages;
 using Crisis.Functions.Tests.Browser;
 using Crisis.Functions.Tests.Infrastructure;
-using Microsoft.Playwright;
 
 namespace Crisis.Functions.Tests.Subscriptions;
 
@@ -11,32 +10,19 @@ public class ManagePageBrowserTests(ManagePageApp shared, BrowserFixture browser
     private readonly SubscriptionFixture _f = shared.F;
 
     [Theory]
-    [InlineData("en", "ltr")]
-    [InlineData("cy", "ltr")]
-    [InlineData("gu", "ltr")]
-    [InlineData("fa", "rtl")]
-    public async Task The_manage_page_and_the_erase_confirmation_have_no_serious_accessibility_violation(string language, string direction)
+    [MemberData(nameof(BrowserFixture.Languages), MemberType = typeof(BrowserFixture))]
+    public async Task The_manage_page_and_the_erase_confirmation_have_no_serious_accessibility_violation(string language)
     {
         var confirmed = await _f.SubscribeWebhookAsync("browser/axe-" + language, language);
         var manage = SubscriptionFixture.PathOf(confirmed.GetProperty("links").GetProperty("manage").GetString()!);
 
-        var page = await browser.OpenAsync(_f.Client, manage);
-        try
+        await browser.CheckPageAsync(_f.Client, manage, language, "manage", async page =>
         {
-            Assert.Equal(language, await page.GetAttributeAsync("html", "lang"));
-            Assert.Equal(direction, await page.GetAttributeAsync("html", "dir"));
-            await BrowserFixture.AssertAccessibleAsync(page);
-            await Photograph(page, "manage", language);
-
             await page.ClickAsync("a[href^='/api/subscriptions/manage/erase']");
             Assert.Equal(MessageCatalogue.Text(MessageKeys.LinksEraseTitle, language), await page.InnerTextAsync("h1"));
             await BrowserFixture.AssertAccessibleAsync(page);
-            await Photograph(page, "erase-confirm", language);
-        }
-        finally
-        {
-            await page.CloseAsync();
-        }
+            await BrowserFixture.PhotographAsync(page, "erase-confirm", language);
+        });
     }
 
     [Fact]
@@ -70,15 +56,6 @@ public class ManagePageBrowserTests(ManagePageApp shared, BrowserFixture browser
         finally
         {
             await page.CloseAsync();
-        }
-    }
-
-    /// <summary>Screenshots in English and Persian (the left-to-right and right-to-left layouts).</summary>
-    private static async Task Photograph(IPage page, string name, string language)
-    {
-        if (language is "en" or "fa")
-        {
-            await BrowserFixture.ScreenshotAsync(page, $"{name}-{language}");
         }
     }
 }

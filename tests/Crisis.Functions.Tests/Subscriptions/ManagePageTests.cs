@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using Crisis.Functions.Messages;
+using Crisis.Functions.Pages;
 using Crisis.Functions.Tests.Infrastructure;
 using static Crisis.Functions.Tests.Subscriptions.LinkPages;
 
@@ -114,6 +115,22 @@ public class ManagePageTests(ManagePageApp shared) : IClassFixture<ManagePageApp
             Assert.Equal(HttpStatusCode.Forbidden, refused.Status);
             Assert.Equal(MessageCatalogue.Text(MessageKeys.LinksFormRefusedTitle, "en"), Heading(refused.Html));
         });
+        Assert.Equal(before, (await (await _f.Client.GetAsync(manage)).ReadJsonAsync()).ToString());
+    }
+
+    [Fact]
+    public async Task A_form_larger_than_the_page_could_send_is_refused_with_a_413_page_in_the_subscribers_language_and_changes_nothing()
+    {
+        var manage = await ManageLinkAsync("pages/too-large", "fa");
+        var before = (await (await _f.Client.GetAsync(manage)).ReadJsonAsync()).ToString();
+        var preferences = FormTo((await GetAsync(_f.Client, manage)).Html, "/api/subscriptions/manage");
+
+        var refused = await PostAsync(_f.Client, preferences.Action,
+            [KeyValuePair.Create("form", preferences.Token), KeyValuePair.Create("language", "en"), KeyValuePair.Create("topics", new string('a', FormGuard.MaxBody))]);
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, refused.Status);
+        Assert.StartsWith("<!doctype html><html lang=\"fa\" dir=\"rtl\">", refused.Html, StringComparison.Ordinal);
+        Assert.Equal(MessageCatalogue.Text(MessageKeys.PageErrorTitle, "fa"), Heading(refused.Html));
         Assert.Equal(before, (await (await _f.Client.GetAsync(manage)).ReadJsonAsync()).ToString());
     }
 
