@@ -22,7 +22,9 @@ start_local_host() {
     --RateLimits:PublicReadsPerMinute=1000000 --Logging:LogLevel:Default=Warning \
     --Access:ApiKeys:1:Name=benchmark --Access:ApiKeys:1:Role=admin --Access:ApiKeys:1:Sha256="$hash" >"$work/host.log" 2>&1) &
   host_pid=$!
-  trap 'kill -INT $host_pid 2>/dev/null; wait $host_pid 2>/dev/null; rm -rf "$work"' EXIT
+  # SIGTERM, which the host handles as Ctrl-C: a job started in the background of a script that itself runs in the
+  # background inherits SIGINT ignored, and then never stops.
+  trap 'kill -TERM $host_pid 2>/dev/null; wait $host_pid 2>/dev/null; rm -rf "$work"' EXIT
   local page="$base/api/crises/regional-flooding-demo?lang=en"
   for _ in $(seq 1 240); do curl -sf "$page" >/dev/null && return 0; sleep 0.5; done
   echo "the local host did not come up" >&2
