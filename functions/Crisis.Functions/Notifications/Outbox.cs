@@ -103,13 +103,12 @@ public sealed class OutboxOptions
     public int SmsConcurrency { get; set; } = 8;
 }
 
-
 /// <summary>
 /// The durable outbox, in 16 shards (partitions). Each message has a pending marker <c>p|{key}</c> while
 /// undelivered and a permanent record <c>r|{key}</c> once it is done; a message with a recipient also has an index
 /// row <c>x|{recipient}|{key}</c>, so erasure finds the recipient's records by key. A tally's counters are rows
 /// <c>n|{tally}</c> (how its messages ended, and how many are being sent or wait for a retry) and <c>n|{tally}queued</c>
-/// (how many were queued, written by the queuer, so the two never contend) of each shard, read with one query. Every change to markers is an entity-group transaction per shard that
+/// (how many were queued, written by the queuer, so the two never contend) of each shard, each read by its key. Every change to markers is an entity-group transaction per shard that
 /// carries the counters it changes, so the counts move exactly with the messages.
 /// Senders read the due markers of a shard a window at a time, claim up to 99 in one ETag-guarded transaction (two
 /// instances never send the same message at once), send them in parallel within per-channel limits, and record
