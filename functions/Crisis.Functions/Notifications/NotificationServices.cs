@@ -32,6 +32,7 @@ public static class NotificationServices
         services.AddSingleton<INotificationChannel, WebhookChannel>();
         services.AddSingleton<INotificationChannel, SmsChannel>();
         services.AddSingleton<SignedTokens>();
+        services.AddSingleton<LegacyOutbox>();
         services.AddSingleton<Outbox>();
         services.AddSingleton<OutboxKick>();
         return services;

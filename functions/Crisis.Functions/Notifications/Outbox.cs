@@ -117,8 +117,10 @@ public sealed class OutboxOptions
 /// </summary>
 public sealed class Outbox : IDisposable
 {
-    public const string TableName = "outbox";
     public const int Shards = 16;
+
+    /// <summary>The single table every shard shared before each had its own (see <see cref="LegacyOutbox"/>).</summary>
+    public const string LegacyTableName = "outbox";
     public const int MaxAttempts = 8;
     public static readonly TimeSpan ClaimTimeout = TimeSpan.FromMinutes(2);
 
@@ -138,6 +140,9 @@ public sealed class Outbox : IDisposable
     private const string IndexPrefix = "x|";
     private const string ListingPrefix = "s|";
     private const string CounterPrefix = "n|";
+
+    /// <summary>On an index row moved from the legacy table: the shard its message stayed in, when not the recipient's.</summary>
+    internal const string StayedIn = "StayedIn";
     private const string QueuedSuffix = "queued";
     private static readonly string[] RowStates = [PendingPrefix, RecordPrefix];
 
@@ -160,6 +165,7 @@ public sealed class Outbox : IDisposable
     private static readonly string[] SetAsideColumns = ["Key", "Kind", "Channel", "Attempts", "Reason", "SetAsideAt"];
 
     private readonly CrisisStorage _storage;
+    private readonly LegacyOutbox _legacy;
     private readonly IReadOnlyList<INotificationChannel> _channels;
     private readonly IReadOnlyList<IDeferredMessages> _deferred;
     private readonly IOptions<OutboxOptions> _options;
@@ -167,10 +173,19 @@ public sealed class Outbox : IDisposable
     private readonly ILogger<Outbox> _logger;
     private readonly Dictionary<OutboxChannel, ChannelGate> _gates;
 
-    public Outbox(CrisisStorage storage, IEnumerable<INotificationChannel> channels, IEnumerable<IDeferredMessages> deferred, IOptions<OutboxOptions> options, TimeProvider time, ILogger<Outbox> logger)
+    /// <summary>Each shard's own table.</summary>
+    public static string TableName(int shard) => "outbox" + shard.ToString("D2", CultureInfo.InvariantCulture);
+
+    public static IEnumerable<string> TableNames => Enumerable.Range(0, Shards).Select(TableName);
+
+    /// <summary>The shard of a recipient's messages (or of a message without one, by its key): all of a recipient's messages are in one shard, so erasure looks in one.</summary>
+    public static int ShardOf(string recipientOrKey) => SHA256.HashData(Encoding.UTF8.GetBytes(recipientOrKey))[0] % Shards;
+
+    public Outbox(CrisisStorage storage, LegacyOutbox legacy, IEnumerable<INotificationChannel> channels, IEnumerable<IDeferredMessages> deferred, IOptions<OutboxOptions> options, TimeProvider time, ILogger<Outbox> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
         _storage = storage;
+        _legacy = legacy;
         _channels = [.. channels];
         _deferred = [.. deferred];
         _options = options;
@@ -224,7 +239,7 @@ public sealed class Outbox : IDisposable
             throw new ArgumentException("One batch holds messages of one tally.", nameof(messages));
         }
 
-        var table = await _storage.TableAsync(TableName, cancellationToken);
+        var table = await ShardTableAsync(shard, cancellationToken);
         var partition = ShardName(shard);
         var actions = messages.Select(m =>
         {
@@ -257,8 +272,9 @@ public sealed class Outbox : IDisposable
 
     private async Task<bool> EnqueueOnceAsync(string messageKey, string? recipient, Dictionary<string, object> record, Dictionary<string, object> data, CancellationToken cancellationToken)
     {
-        var table = await _storage.TableAsync(TableName, cancellationToken);
-        var partition = Shard(messageKey);
+        var shard = ShardOf(recipient ?? messageKey);
+        var table = await ShardTableAsync(shard, cancellationToken);
+        var partition = ShardName(shard);
         var key = RowKeyOf(messageKey);
         var recordRow = new TableEntity(partition, RecordPrefix + key) { ["Key"] = messageKey, ["Status"] = Queued, ["QueuedAt"] = _time.GetUtcNow() };
         foreach (var (name, value) in record)
@@ -318,8 +334,27 @@ public sealed class Outbox : IDisposable
         return data;
     }
 
+    /// <summary>
+    /// The recipient whose index row a finished message writes with its record: none for a message without one, nor
+    /// for one that stayed in the shard its key chose (moved from the legacy table), whose index row is in the
+    /// recipient's shard already, written when it was queued.
+    /// </summary>
+    private static string? IndexedWith(TableEntity marker) =>
+        marker.GetString("Recipient") is { } recipient && ShardName(ShardOf(recipient)) == marker.PartitionKey ? recipient : null;
+
     private static TableEntity IndexRow(string partition, string recipient, string rowKey, bool listed) =>
         new(partition, $"{IndexPrefix}{RowKeyOf(recipient)}|{rowKey}") { ["Listed"] = listed };
+
+    /// <summary>An index row of <paramref name="recipient"/> for the message whose row key (after its state) is <paramref name="rowKey"/>, in shard <paramref name="shard"/>, saying nothing of a listing.</summary>
+    internal static TableEntity IndexRowOf(string recipient, string rowKey, int shard) => new(ShardName(shard), $"{IndexPrefix}{RowKeyOf(recipient)}|{rowKey}");
+
+    /// <summary>The recipient an index row's key names, or null for another row.</summary>
+    internal static string? IndexedRecipient(string rowKey) =>
+        rowKey.StartsWith(IndexPrefix, StringComparison.Ordinal) && rowKey.IndexOf('|', IndexPrefix.Length) is > 0 and var end ? rowKey[IndexPrefix.Length..end] : null;
+
+    /// <summary>The recipient of a delivery record, or null for another row or a record without one.</summary>
+    internal static string? RecordedRecipient(TableEntity row) =>
+        row.RowKey.StartsWith(RecordPrefix, StringComparison.Ordinal) ? row.GetString("Recipient") : null;
 
     /// <summary>
     /// Sends what is due, oldest first per shard, several shards at once, up to about <paramref name="max"/> messages;
@@ -327,13 +362,12 @@ public sealed class Outbox : IDisposable
     /// </summary>
     public async Task<DispatchResult> DispatchAsync(int max, CancellationToken cancellationToken)
     {
-        var table = await _storage.TableAsync(TableName, cancellationToken);
         var run = new RunTally(max);
 
         // Instances start at different shards, so that two of them mostly work apart.
         var first = Random.Shared.Next(Shards);
         await Parallel.ForEachAsync(Enumerable.Range(0, Shards).Select(i => (first + i) % Shards), new ParallelOptions { MaxDegreeOfParallelism = _options.Value.Parallelism, CancellationToken = cancellationToken },
-            async (shard, token) => await DispatchShardAsync(table, shard, run, token));
+            async (shard, token) => await DispatchShardAsync(await ShardTableAsync(shard, token), shard, run, token));
 
         if (run.Sent + run.Retried + run.Failed + run.SetAside > 0)
         {
@@ -780,7 +814,7 @@ public sealed class Outbox : IDisposable
 
         yield return new(TableTransactionActionType.UpsertMerge, record);
         yield return new(TableTransactionActionType.Delete, new TableEntity(marker.PartitionKey, marker.RowKey), ending.Claimed.Claim);
-        if (marker.GetString("Recipient") is { } recipient)
+        if (IndexedWith(marker) is { } recipient)
         {
             yield return new(TableTransactionActionType.UpsertReplace, IndexRow(marker.PartitionKey, recipient, marker.RowKey[2..], ending.Listing is not null));
         }
@@ -801,13 +835,13 @@ public sealed class Outbox : IDisposable
     public async Task<IReadOnlyDictionary<string, DeliveryCounts>> CountsAsync(IReadOnlyCollection<string> tallies, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(tallies);
-        var table = await _storage.TableAsync(TableName, cancellationToken);
+        var tables = await ShardTablesAsync(cancellationToken);
         string[] names = [.. Outcomes.Select(CounterProperty), SendingCount, RetryingCount, ForgottenCount, QueuedCount];
         string[] columns = [FirstQueuedAt, .. names];
         var reads = tallies.Distinct(StringComparer.Ordinal).SelectMany(tally => Enumerable.Range(0, Shards).SelectMany(shard => new[]
         {
-            (Tally: tally, Row: table.FindAsync(ShardName(shard), CounterPrefix + RowKeyOf(tally), columns, cancellationToken)),
-            (Tally: tally, Row: table.FindAsync(ShardName(shard), CounterPrefix + RowKeyOf(tally) + QueuedSuffix, columns, cancellationToken)),
+            (Tally: tally, Row: tables[shard].FindAsync(ShardName(shard), CounterPrefix + RowKeyOf(tally), columns, cancellationToken)),
+            (Tally: tally, Row: tables[shard].FindAsync(ShardName(shard), CounterPrefix + RowKeyOf(tally) + QueuedSuffix, columns, cancellationToken)),
         })).ToList();
         await Task.WhenAll(reads.Select(r => r.Row));
         var sums = new Dictionary<string, long[]>(StringComparer.Ordinal);
@@ -848,9 +882,9 @@ public sealed class Outbox : IDisposable
     /// <summary>One page of the messages set aside, shard by shard (see <see cref="SetAsideListing"/>).</summary>
     public async Task<SetAsideList> SetAsidePageAsync(int pageSize, string? continuationToken, CancellationToken cancellationToken)
     {
-        var table = await _storage.TableAsync(TableName, cancellationToken);
-        var filters = Enumerable.Range(0, Shards).Select(shard => Tables.RowKeyPrefixFilter(ShardName(shard), ListingPrefix)).ToList();
-        var page = await table.QueryPageAsync(filters, SetAsideColumns, pageSize, continuationToken, cancellationToken);
+        var tables = await ShardTablesAsync(cancellationToken);
+        var queries = Enumerable.Range(0, Shards).Select(shard => (tables[shard], Tables.RowKeyPrefixFilter(ShardName(shard), ListingPrefix))).ToList();
+        var page = await SequencedQueries.QueryPageAsync(queries, SetAsideColumns, pageSize, continuationToken, cancellationToken);
         return new SetAsideList([.. page.Entities.Select(row => new SetAsideMessage(
             row.GetString("Key") ?? row.RowKey[2..], row.GetString("Kind"), row.GetString("Channel"), row.GetInt32("Attempts") ?? 0, row.GetString("Reason") ?? "", row.GetDateTimeOffset("SetAsideAt")))], page.ContinuationToken);
     }
@@ -884,52 +918,81 @@ public sealed class Outbox : IDisposable
     /// <summary>One page of the deliveries whose keys start with <paramref name="keyPrefix"/>, pending then done, shard by shard.</summary>
     public async Task<DeliveryPage> DeliveryPageAsync(string keyPrefix, int pageSize, string? continuationToken, CancellationToken cancellationToken)
     {
-        var table = await _storage.TableAsync(TableName, cancellationToken);
-        var page = await table.QueryPageAsync(DeliveryFilters(keyPrefix), DeliveryColumns, pageSize, continuationToken, cancellationToken);
+        var tables = await ShardTablesAsync(cancellationToken);
+        var page = await SequencedQueries.QueryPageAsync(DeliveryQueries(tables, keyPrefix), DeliveryColumns, pageSize, continuationToken, cancellationToken);
         return new DeliveryPage([.. page.Entities.Select(ToDelivery)], page.ContinuationToken);
     }
 
     /// <summary>The queries of one key prefix's deliveries: in each shard, the pending markers and then the records.</summary>
-    private static List<string> DeliveryFilters(string keyPrefix) =>
-        [.. Enumerable.Range(0, Shards).SelectMany(shard => RowStates.Select(state => Tables.RowKeyPrefixFilter(ShardName(shard), state + RowKeyOf(keyPrefix))))];
+    private static List<(TableClient, string)> DeliveryQueries(TableClient[] tables, string keyPrefix) =>
+        [.. Enumerable.Range(0, Shards).SelectMany(shard => RowStates.Select(state => (tables[shard], Tables.RowKeyPrefixFilter(ShardName(shard), state + RowKeyOf(keyPrefix)))))];
+
+    /// <summary>The table of shard <paramref name="shard"/>, once what the legacy single table held has been moved to the shards' own (see <see cref="LegacyOutbox"/>).</summary>
+    public async Task<TableClient> ShardTableAsync(int shard, CancellationToken cancellationToken)
+    {
+        await _legacy.MovedAsync(cancellationToken);
+        return await _storage.TableAsync(TableName(shard), cancellationToken);
+    }
+
+    private async Task<TableClient[]> ShardTablesAsync(CancellationToken cancellationToken) =>
+        await Task.WhenAll(Enumerable.Range(0, Shards).Select(shard => ShardTableAsync(shard, cancellationToken)));
 
     /// <summary>
     /// Deletes every message and delivery record of <paramref name="recipient"/> (erasure); returns how many went.
-    /// Records are found by key through the recipient's index rows, pending messages among the pending markers
-    /// only: the cost follows what the recipient has and what is still to send, not the size of the table. An unsent
-    /// message of a tally leaves its counts as no longer pending.
+    /// A recipient's messages are all in the recipient's shard (<see cref="ShardOf"/>): its records are found there by
+    /// key through its index rows, its pending messages among that shard's pending markers, so the cost follows what
+    /// the recipient has and what one shard still has to send, not the size of the outbox. An index row moved from the
+    /// legacy table names the shard its message stayed in. An unsent message of a tally leaves its counts as no longer
+    /// pending.
     /// </summary>
     public async Task<int> ForgetRecipientAsync(string recipient, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(recipient);
-        var table = await _storage.TableAsync(TableName, cancellationToken);
+        var shard = ShardOf(recipient);
+        var table = await ShardTableAsync(shard, cancellationToken);
+        var partition = ShardName(shard);
+        var prefix = $"{IndexPrefix}{RowKeyOf(recipient)}|";
         var deleted = 0;
-        await Parallel.ForEachAsync(Enumerable.Range(0, Shards), cancellationToken, async (shard, token) =>
+        await foreach (var index in table.QueryRowsAsync(Tables.RowKeyPrefixFilter(partition, prefix), ["Listed", StayedIn], cancellationToken: cancellationToken))
         {
-            var partition = ShardName(shard);
-            var prefix = $"{IndexPrefix}{RowKeyOf(recipient)}|";
-            await foreach (var index in table.QueryRowsAsync(Tables.RowKeyPrefixFilter(partition, prefix), ["Listed"], cancellationToken: token))
+            var key = index.RowKey[prefix.Length..];
+            if (index.GetInt32(StayedIn) is { } other and >= 0 and < Shards && other != shard)
             {
-                var key = index.RowKey[prefix.Length..];
-                var gone = await table.RemoveAsync(partition, RecordPrefix + key, cancellationToken: token) ? 1 : 0;
+                deleted += await ForgetElsewhereAsync(await ShardTableAsync(other, cancellationToken), ShardName(other), key, cancellationToken);
+            }
+            else
+            {
+                deleted += await table.RemoveAsync(partition, RecordPrefix + key, cancellationToken: cancellationToken) ? 1 : 0;
                 if (index.GetBoolean("Listed") == true)
                 {
-                    gone += await table.RemoveAsync(partition, ListingPrefix + key, cancellationToken: token) ? 1 : 0;
+                    deleted += await table.RemoveAsync(partition, ListingPrefix + key, cancellationToken: cancellationToken) ? 1 : 0;
                 }
-
-                await table.RemoveAsync(partition, index.RowKey, cancellationToken: token);
-                Interlocked.Add(ref deleted, gone);
             }
 
-            var counters = new ShardCounters(table, partition);
-            var pending = Tables.And(Tables.RowKeyPrefixFilter(partition, PendingPrefix), TableClient.CreateQueryFilter($"Recipient eq {recipient}"));
-            await foreach (var marker in table.QueryRowsAsync(pending, ["Tally", "Status"], cancellationToken: token))
-            {
-                Interlocked.Add(ref deleted, await ForgetPendingAsync(table, counters, marker) ? 1 : 0);
-            }
-        });
+            await table.RemoveAsync(partition, index.RowKey, cancellationToken: cancellationToken);
+        }
+
+        var counters = new ShardCounters(table, partition);
+        var pending = Tables.And(Tables.RowKeyPrefixFilter(partition, PendingPrefix), TableClient.CreateQueryFilter($"Recipient eq {recipient}"));
+        await foreach (var marker in table.QueryRowsAsync(pending, ["Tally", "Status"], cancellationToken: cancellationToken))
+        {
+            deleted += await ForgetPendingAsync(table, counters, marker) ? 1 : 0;
+        }
 
         return deleted;
+    }
+
+    /// <summary>Deletes a message that stayed in the shard its key chose before messages followed their recipient: its record, listing and pending marker.</summary>
+    private static async Task<int> ForgetElsewhereAsync(TableClient table, string partition, string key, CancellationToken cancellationToken)
+    {
+        var gone = await table.RemoveAsync(partition, RecordPrefix + key, cancellationToken: cancellationToken) ? 1 : 0;
+        gone += await table.RemoveAsync(partition, ListingPrefix + key, cancellationToken: cancellationToken) ? 1 : 0;
+        if (await table.FindAsync(partition, PendingPrefix + key, ["Tally", "Status"], cancellationToken) is { } marker)
+        {
+            gone += await ForgetPendingAsync(table, new ShardCounters(table, partition), marker) ? 1 : 0;
+        }
+
+        return gone;
     }
 
     /// <summary>Deletes one pending marker, counting it as forgotten (and no longer being sent or waiting for a retry) in its tally, in one transaction.</summary>
@@ -977,8 +1040,6 @@ public sealed class Outbox : IDisposable
 
     private static TimeSpan Backoff(int attempts) => TimeSpan.FromSeconds(Math.Min(3600, 30 * Math.Pow(2, attempts - 1)));
 
-    private static string Shard(string key) => ShardName(SHA256.HashData(Encoding.UTF8.GetBytes(key))[0] % Shards);
-
     public static string ShardName(int shard) => "o" + shard.ToString("D2", CultureInfo.InvariantCulture);
 
     /// <summary>Keys name crises and recipients; anything a table key forbids is replaced.</summary>
@@ -1005,7 +1066,7 @@ public sealed class Outbox : IDisposable
         public bool IsFinal => NextAttemptAt is null && !GivenBack;
 
         /// <summary>The actions recording it takes: record, marker and index row, and the listing of one set aside; or the marker alone.</summary>
-        public int Actions => IsFinal ? 2 + (Claimed.Marker.GetString("Recipient") is null ? 0 : 1) + (Listing is null ? 0 : 1) : 1;
+        public int Actions => IsFinal ? 2 + (IndexedWith(Claimed.Marker) is null ? 0 : 1) + (Listing is null ? 0 : 1) : 1;
     }
 
     /// <summary>What a run did, and how much of its budget is left.</summary>

@@ -43,6 +43,30 @@ public sealed class CrisisStorage
             return table;
         });
 
+    /// <summary>The table of <paramref name="logicalName"/> if it exists, without creating it (a table the app no longer writes, moved elsewhere).</summary>
+    public async Task<TableClient?> ExistingTableAsync(string logicalName, CancellationToken cancellationToken = default)
+    {
+        var name = TableName(logicalName);
+        var found = await StorageErrors.Translate($"Look for table {name}", async () =>
+        {
+            await foreach (var item in TableService.QueryAsync(t => t.Name == name, 1, cancellationToken))
+            {
+                return item.Name == name;
+            }
+
+            return false;
+        }, cancellationToken);
+        return found ? TableService.GetTableClient(name) : null;
+    }
+
+    /// <summary>Deletes the table of <paramref name="logicalName"/> and all it holds; nothing when there is none.</summary>
+    public async Task DeleteTableAsync(string logicalName, CancellationToken cancellationToken = default)
+    {
+        var name = TableName(logicalName);
+        _tables.TryRemove(logicalName, out _);
+        await StorageErrors.Translate($"Delete table {name}", () => TableService.DeleteTableAsync(name, cancellationToken), cancellationToken);
+    }
+
     public Task<BlobContainerClient> ContainerAsync(string logicalName, CancellationToken cancellationToken = default) =>
         Provisioned(_containers, logicalName, async () =>
         {

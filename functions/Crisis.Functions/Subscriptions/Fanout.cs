@@ -35,7 +35,7 @@ public sealed record NotificationStatus(
 /// whose claim was taken over writes nothing more. So a crash, a restart or a second worker neither skips nor
 /// repeats a subscriber. Claims expire after <see cref="ClaimTimeout"/>; a worker that stops cleanly releases its claims.
 /// </summary>
-public sealed class FanoutService(CrisisStore crises, SubscriberStore subscribers, Outbox outbox, CrisisStorage storage, TimeProvider time, ILogger<FanoutService> logger)
+public sealed class FanoutService(CrisisStore crises, SubscriberStore subscribers, Outbox outbox, TimeProvider time, ILogger<FanoutService> logger)
     : IOutboxFeeder
 {
     /// <summary>Who audits a notification job that could not be queued, and the action it audits.</summary>
@@ -119,7 +119,7 @@ public sealed class FanoutService(CrisisStore crises, SubscriberStore subscriber
     /// <summary>Queues one shard of a job from its checkpoint on; true when the shard is complete.</summary>
     private async Task<bool> QueueShardAsync(int shard, string crisisId, string updateId, string? topic, string worker, Func<bool> withinBudget, Action<int> count, CancellationToken cancellationToken)
     {
-        var table = await storage.TableAsync(Outbox.TableName, cancellationToken);
+        var table = await outbox.ShardTableAsync(shard, cancellationToken);
         var checkpoint = await CheckpointAsync(table, shard, crisisId, updateId, cancellationToken);
         if (checkpoint.GetBoolean("Done") == true)
         {

@@ -161,8 +161,8 @@ public static class SubscriberIds
 
     public static string NewNonce() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
 
-    /// <summary>The shard of a subscriber, the same number as its outbox shard, so a fan-out writes one shard's messages in one partition.</summary>
-    public static int Shard(string subscriberId) => SHA256.HashData(Encoding.UTF8.GetBytes(subscriberId))[0] % Outbox.Shards;
+    /// <summary>The shard of a subscriber, the same number as its outbox shard (<see cref="Outbox.ShardOf"/>), so a fan-out writes one shard's messages in one partition.</summary>
+    public static int Shard(string subscriberId) => Outbox.ShardOf(subscriberId);
 
     public static string Partition(int shard) => "s" + shard.ToString("D2", CultureInfo.InvariantCulture);
 }

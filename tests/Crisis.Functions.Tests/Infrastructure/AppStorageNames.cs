@@ -18,7 +18,7 @@ public static class AppStorageNames
     public static readonly string[] Tables =
     [
         CrisisStore.TableName, FeedbackStore.TableName, HeartbeatTimer.Table, StakeholderStore.StakeholderTable, StakeholderStore.ExpectedUpdateTable,
-        StakeholderStore.DueTable, SourceOfTruthStore.SubscriberTable, Outbox.TableName, TouchpointStore.OverrideTable, SubscriberStore.TableName,
+        StakeholderStore.DueTable, SourceOfTruthStore.SubscriberTable, .. Outbox.TableNames, TouchpointStore.OverrideTable, SubscriberStore.TableName,
         CannedResponseStore.TableName, TriageStore.CountTable,
     ];
 

@@ -226,7 +226,7 @@ public sealed class FanoutTests : IAsyncLifetime
     /// <summary>Leaves shard 0 of the job claimed by a worker that is gone, as a crash mid-run would.</summary>
     private async Task HoldAClaimAsDeadWorkerAsync(string updateId)
     {
-        var table = await _f.App.Services.GetRequiredService<CrisisStorage>().TableAsync(Outbox.TableName);
+        var table = await _f.App.Services.GetRequiredService<Outbox>().ShardTableAsync(0, CancellationToken.None);
         await table.InsertAsync(new TableEntity(Outbox.ShardName(0), $"f|{_f.CrisisId}|{updateId}")
         {
             ["ClaimedBy"] = "dead-worker", ["ClaimedAt"] = _f.Clock.Now, ["Done"] = false, ["Queued"] = 0, ["Last"] = "", ["StartedAt"] = _f.Clock.Now,

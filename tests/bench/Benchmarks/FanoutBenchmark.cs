@@ -53,9 +53,9 @@ internal static class FanoutBenchmark
         var transactions = counter.Count - before;
 
         var queued = 0;
-        var outbox = await storage.TableAsync(Outbox.TableName);
         for (var shard = 0; shard < Outbox.Shards; shard++)
         {
+            var outbox = await storage.TableAsync(Outbox.TableName(shard));
             await foreach (var _ in outbox.QueryRowsAsync(Tables.RowKeyPrefixFilter(Outbox.ShardName(shard), "p|u|"), ["RowKey"]))
             {
                 queued++;
