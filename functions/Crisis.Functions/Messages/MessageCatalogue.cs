@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Resources;
 using System.Text.RegularExpressions;
@@ -224,6 +225,7 @@ public static partial class MessageCatalogue
     public static readonly ResourceManager Resources = new("Crisis.Functions.Messages.Catalogue", typeof(MessageCatalogue).Assembly);
 
     private static readonly Lazy<IReadOnlyList<string>> Discovered = new(Discover);
+    private static readonly ConcurrentDictionary<(string Key, string Language), string> Templates = new();
 
     /// <summary>The languages with a catalogue: English and every satellite catalogue built with the app.</summary>
     public static IReadOnlyList<string> Languages => Discovered.Value;
@@ -262,8 +264,11 @@ public static partial class MessageCatalogue
     public static string Isolate(string value, string language) =>
         Common.Languages.Direction(language) == "rtl" ? $"{FirstStrongIsolate}{value}{PopDirectionalIsolate}" : value;
 
-    /// <summary>The text as the catalogue holds it, placeholders unfilled.</summary>
+    /// <summary>The text as the catalogue holds it, placeholders unfilled; remembered for the catalogue's own languages (a fixed set), as every message of a send needs the same few.</summary>
     public static string Template(string key, string language) =>
+        Languages.Contains(language, StringComparer.Ordinal) ? Templates.GetOrAdd((key, language), static k => Lookup(k.Key, k.Language)) : Lookup(key, language);
+
+    private static string Lookup(string key, string language) =>
         Resources.GetString(key, CultureInfo.GetCultureInfo(language))
         ?? throw new ArgumentException($"The catalogue has no text {key}.", nameof(key));
 
