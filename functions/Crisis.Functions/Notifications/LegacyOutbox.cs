@@ -6,12 +6,13 @@ namespace Crisis.Functions.Notifications;
 
 /// <summary>
 /// Moves what the single legacy table <c>outbox</c> holds (from before each shard had a table of its own) into the
-/// shards' tables, once, before the outbox is used. Every row keeps its shard but a recipient's index rows, which go
-/// to the recipient's shard naming the shard their message stayed in (<see cref="Outbox.StayedIn"/>), so erasure
-/// looks in one shard; a delivery record without an index row gets one. One instance moves at a time, under a lease
-/// row in the legacy table; the others' outbox calls answer that storage is unavailable meanwhile (their callers
-/// retry), and no instance uses the shard tables until the move is done, so a page copied again after a crash
-/// writes the same rows. Rows leave the legacy table once copied, and the table goes once empty.
+/// shards' tables, once, before the outbox is used. Each row of a message with a recipient goes to the recipient's
+/// shard (<see cref="Outbox.ShardOf"/>), where the outbox now keeps all of a recipient's messages, so that erasure
+/// finds them in one shard and a message queued again is still recognised; every other row keeps its shard. A
+/// delivery record without an index row (from before they existed) gets one. One instance moves at a time, under a
+/// lease row in the legacy table; the others' outbox calls answer that storage is unavailable meanwhile (their
+/// callers retry), and no instance uses the shard tables until the move is done, so a page copied again after a
+/// crash writes the same rows. Rows leave the legacy table once copied, and the table goes once empty.
 /// </summary>
 public sealed class LegacyOutbox(CrisisStorage storage, TimeProvider time, ILogger<LegacyOutbox> logger)
 {
@@ -77,7 +78,7 @@ public sealed class LegacyOutbox(CrisisStorage storage, TimeProvider time, ILogg
                     break;
                 }
 
-                await CopyAsync(shard, page.Entities);
+                await CopyAsync(legacy, shard, page.Entities);
                 await DeleteAsync(legacy, page.Entities);
                 moved += page.Entities.Count;
                 lease = await RenewAsync(legacy, lease);
@@ -89,16 +90,26 @@ public sealed class LegacyOutbox(CrisisStorage storage, TimeProvider time, ILogg
     }
 
     /// <summary>Writes one page of a legacy shard's rows into the shard tables, replacing what an interrupted move may have written of them.</summary>
-    private async Task CopyAsync(int shard, IReadOnlyList<TableEntity> rows)
+    private async Task CopyAsync(TableClient legacy, int shard, IReadOnlyList<TableEntity> rows)
     {
         var writes = new Dictionary<int, Dictionary<string, TableTransactionAction>>();
         void Write(int into, TableEntity row, TableUpdateMode mode)
         {
+            row.PartitionKey = Outbox.ShardName(into);
             var actions = writes.TryGetValue(into, out var found) ? found : writes[into] = new(StringComparer.Ordinal);
-            if (mode == TableUpdateMode.Replace || !actions.ContainsKey(row.RowKey))
+            if (mode == TableUpdateMode.Merge && actions.TryGetValue(row.RowKey, out var earlier))
             {
-                actions[row.RowKey] = new(mode == TableUpdateMode.Replace ? TableTransactionActionType.UpsertReplace : TableTransactionActionType.UpsertMerge, row);
+                // One action per row in a transaction: what a merge adds joins the earlier action (a copied row's own values win).
+                var entity = (TableEntity)earlier.Entity;
+                foreach (var (name, value) in row.Where(p => earlier.ActionType == TableTransactionActionType.UpsertMerge || !entity.ContainsKey(p.Key)))
+                {
+                    entity[name] = value;
+                }
+
+                return;
             }
+
+            actions[row.RowKey] = new(mode == TableUpdateMode.Replace ? TableTransactionActionType.UpsertReplace : TableTransactionActionType.UpsertMerge, row);
         }
 
         foreach (var row in rows)
@@ -109,27 +120,27 @@ public sealed class LegacyOutbox(CrisisStorage storage, TimeProvider time, ILogg
                 copy[name] = value;
             }
 
-            if (Outbox.IndexedRecipient(row.RowKey) is { } indexed && Outbox.ShardOf(indexed) != shard)
+            if (Outbox.RecordKeyOfListing(row.RowKey) is { } recordKey)
             {
-                var into = Outbox.ShardOf(indexed);
-                copy.PartitionKey = Outbox.ShardName(into);
-                copy[Outbox.StayedIn] = shard;
-                Write(into, copy, TableUpdateMode.Replace);
+                // A set-aside message's listing follows its record, and its recipient's index row says it is listed.
+                var owner = await RecipientOfRecordAsync(legacy, row.PartitionKey, recordKey);
+                Write(owner is null ? shard : Outbox.ShardOf(owner), copy, TableUpdateMode.Replace);
+                if (owner is not null)
+                {
+                    var listed = Outbox.IndexRowOf(owner, recordKey[2..]);
+                    listed["Listed"] = true;
+                    Write(Outbox.ShardOf(owner), listed, TableUpdateMode.Merge);
+                }
+
                 continue;
             }
 
-            Write(shard, copy, TableUpdateMode.Replace);
-            if (Outbox.RecordedRecipient(row) is { } recipient)
+            var recipient = Outbox.RecipientOf(row);
+            Write(recipient is null ? shard : Outbox.ShardOf(recipient), copy, TableUpdateMode.Replace);
+            if (recipient is not null && Outbox.IsRecord(row.RowKey))
             {
-                // A record from before index rows existed: give it one, so erasure finds it (a copied index row replaces this).
-                var into = Outbox.ShardOf(recipient);
-                var index = Outbox.IndexRowOf(recipient, row.RowKey[2..], into);
-                if (into != shard)
-                {
-                    index[Outbox.StayedIn] = shard;
-                }
-
-                Write(into, index, TableUpdateMode.Merge);
+                // A record from before index rows existed gets one (a copied index row, later in the shard, replaces this).
+                Write(Outbox.ShardOf(recipient), Outbox.IndexRowOf(recipient, row.RowKey[2..]), TableUpdateMode.Merge);
             }
         }
 
@@ -141,6 +152,25 @@ public sealed class LegacyOutbox(CrisisStorage storage, TimeProvider time, ILogg
                 await table.SubmitAsync(chunk);
             }
         }
+    }
+
+    /// <summary>The recipient of a record: still in the legacy table (the same page), or already moved to its recipient's shard.</summary>
+    private async Task<string?> RecipientOfRecordAsync(TableClient legacy, string partition, string recordKey)
+    {
+        if (await legacy.FindAsync(partition, recordKey, ["Recipient"]) is { } left)
+        {
+            return left.GetString("Recipient");
+        }
+
+        for (var shard = 0; shard < Outbox.Shards; shard++)
+        {
+            if (await (await storage.TableAsync(Outbox.TableName(shard))).FindAsync(Outbox.ShardName(shard), recordKey, ["Recipient"]) is { } moved)
+            {
+                return moved.GetString("Recipient");
+            }
+        }
+
+        return null;
     }
 
     private static async Task DeleteAsync(TableClient legacy, IReadOnlyList<TableEntity> rows)

@@ -141,8 +141,6 @@ public sealed class Outbox : IDisposable
     private const string ListingPrefix = "s|";
     private const string CounterPrefix = "n|";
 
-    /// <summary>On an index row moved from the legacy table: the shard its message stayed in, when not the recipient's.</summary>
-    internal const string StayedIn = "StayedIn";
     private const string QueuedSuffix = "queued";
     private static readonly string[] RowStates = [PendingPrefix, RecordPrefix];
 
@@ -334,27 +332,29 @@ public sealed class Outbox : IDisposable
         return data;
     }
 
-    /// <summary>
-    /// The recipient whose index row a finished message writes with its record: none for a message without one, nor
-    /// for one that stayed in the shard its key chose (moved from the legacy table), whose index row is in the
-    /// recipient's shard already, written when it was queued.
-    /// </summary>
-    private static string? IndexedWith(TableEntity marker) =>
-        marker.GetString("Recipient") is { } recipient && ShardName(ShardOf(recipient)) == marker.PartitionKey ? recipient : null;
-
     private static TableEntity IndexRow(string partition, string recipient, string rowKey, bool listed) =>
         new(partition, $"{IndexPrefix}{RowKeyOf(recipient)}|{rowKey}") { ["Listed"] = listed };
 
-    /// <summary>An index row of <paramref name="recipient"/> for the message whose row key (after its state) is <paramref name="rowKey"/>, in shard <paramref name="shard"/>, saying nothing of a listing.</summary>
-    internal static TableEntity IndexRowOf(string recipient, string rowKey, int shard) => new(ShardName(shard), $"{IndexPrefix}{RowKeyOf(recipient)}|{rowKey}");
+    /// <summary>An index row of <paramref name="recipient"/> for the message whose row key (after its state) is <paramref name="rowKey"/>, in the recipient's shard, saying nothing of a listing.</summary>
+    internal static TableEntity IndexRowOf(string recipient, string rowKey) => new(ShardName(ShardOf(recipient)), $"{IndexPrefix}{RowKeyOf(recipient)}|{rowKey}");
 
-    /// <summary>The recipient an index row's key names, or null for another row.</summary>
-    internal static string? IndexedRecipient(string rowKey) =>
-        rowKey.StartsWith(IndexPrefix, StringComparison.Ordinal) && rowKey.IndexOf('|', IndexPrefix.Length) is > 0 and var end ? rowKey[IndexPrefix.Length..end] : null;
+    /// <summary>
+    /// The recipient of the message a row belongs to, where the row says: a marker's or a record's <c>Recipient</c>, an
+    /// index row's key. Null for a row of a message without one, a counter, a checkpoint, and a listing (whose
+    /// recipient is its record's).
+    /// </summary>
+    internal static string? RecipientOf(TableEntity row) => row.RowKey switch
+    {
+        var key when key.StartsWith(IndexPrefix, StringComparison.Ordinal) && key.IndexOf('|', IndexPrefix.Length) is > 0 and var end => key[IndexPrefix.Length..end],
+        var key when key.StartsWith(PendingPrefix, StringComparison.Ordinal) || key.StartsWith(RecordPrefix, StringComparison.Ordinal) => row.GetString("Recipient"),
+        _ => null,
+    };
 
-    /// <summary>The recipient of a delivery record, or null for another row or a record without one.</summary>
-    internal static string? RecordedRecipient(TableEntity row) =>
-        row.RowKey.StartsWith(RecordPrefix, StringComparison.Ordinal) ? row.GetString("Recipient") : null;
+    /// <summary>The key of the record of a set-aside message's listing row, or null for another row.</summary>
+    internal static string? RecordKeyOfListing(string rowKey) => rowKey.StartsWith(ListingPrefix, StringComparison.Ordinal) ? RecordPrefix + rowKey[ListingPrefix.Length..] : null;
+
+    /// <summary>Whether a row is a delivery record.</summary>
+    internal static bool IsRecord(string rowKey) => rowKey.StartsWith(RecordPrefix, StringComparison.Ordinal);
 
     /// <summary>
     /// Sends what is due, oldest first per shard, several shards at once, up to about <paramref name="max"/> messages;
@@ -814,7 +814,7 @@ public sealed class Outbox : IDisposable
 
         yield return new(TableTransactionActionType.UpsertMerge, record);
         yield return new(TableTransactionActionType.Delete, new TableEntity(marker.PartitionKey, marker.RowKey), ending.Claimed.Claim);
-        if (IndexedWith(marker) is { } recipient)
+        if (marker.GetString("Recipient") is { } recipient)
         {
             yield return new(TableTransactionActionType.UpsertReplace, IndexRow(marker.PartitionKey, recipient, marker.RowKey[2..], ending.Listing is not null));
         }
@@ -941,9 +941,8 @@ public sealed class Outbox : IDisposable
     /// Deletes every message and delivery record of <paramref name="recipient"/> (erasure); returns how many went.
     /// A recipient's messages are all in the recipient's shard (<see cref="ShardOf"/>): its records are found there by
     /// key through its index rows, its pending messages among that shard's pending markers, so the cost follows what
-    /// the recipient has and what one shard still has to send, not the size of the outbox. An index row moved from the
-    /// legacy table names the shard its message stayed in. An unsent message of a tally leaves its counts as no longer
-    /// pending.
+    /// the recipient has and what one shard still has to send, not the size of the outbox. An unsent message of a
+    /// tally leaves its counts as no longer pending.
     /// </summary>
     public async Task<int> ForgetRecipientAsync(string recipient, CancellationToken cancellationToken)
     {
@@ -953,20 +952,13 @@ public sealed class Outbox : IDisposable
         var partition = ShardName(shard);
         var prefix = $"{IndexPrefix}{RowKeyOf(recipient)}|";
         var deleted = 0;
-        await foreach (var index in table.QueryRowsAsync(Tables.RowKeyPrefixFilter(partition, prefix), ["Listed", StayedIn], cancellationToken: cancellationToken))
+        await foreach (var index in table.QueryRowsAsync(Tables.RowKeyPrefixFilter(partition, prefix), ["Listed"], cancellationToken: cancellationToken))
         {
             var key = index.RowKey[prefix.Length..];
-            if (index.GetInt32(StayedIn) is { } other and >= 0 and < Shards && other != shard)
+            deleted += await table.RemoveAsync(partition, RecordPrefix + key, cancellationToken: cancellationToken) ? 1 : 0;
+            if (index.GetBoolean("Listed") == true)
             {
-                deleted += await ForgetElsewhereAsync(await ShardTableAsync(other, cancellationToken), ShardName(other), key, cancellationToken);
-            }
-            else
-            {
-                deleted += await table.RemoveAsync(partition, RecordPrefix + key, cancellationToken: cancellationToken) ? 1 : 0;
-                if (index.GetBoolean("Listed") == true)
-                {
-                    deleted += await table.RemoveAsync(partition, ListingPrefix + key, cancellationToken: cancellationToken) ? 1 : 0;
-                }
+                deleted += await table.RemoveAsync(partition, ListingPrefix + key, cancellationToken: cancellationToken) ? 1 : 0;
             }
 
             await table.RemoveAsync(partition, index.RowKey, cancellationToken: cancellationToken);
@@ -980,19 +972,6 @@ public sealed class Outbox : IDisposable
         }
 
         return deleted;
-    }
-
-    /// <summary>Deletes a message that stayed in the shard its key chose before messages followed their recipient: its record, listing and pending marker.</summary>
-    private static async Task<int> ForgetElsewhereAsync(TableClient table, string partition, string key, CancellationToken cancellationToken)
-    {
-        var gone = await table.RemoveAsync(partition, RecordPrefix + key, cancellationToken: cancellationToken) ? 1 : 0;
-        gone += await table.RemoveAsync(partition, ListingPrefix + key, cancellationToken: cancellationToken) ? 1 : 0;
-        if (await table.FindAsync(partition, PendingPrefix + key, ["Tally", "Status"], cancellationToken) is { } marker)
-        {
-            gone += await ForgetPendingAsync(table, new ShardCounters(table, partition), marker) ? 1 : 0;
-        }
-
-        return gone;
     }
 
     /// <summary>Deletes one pending marker, counting it as forgotten (and no longer being sent or waiting for a retry) in its tally, in one transaction.</summary>
@@ -1066,7 +1045,7 @@ public sealed class Outbox : IDisposable
         public bool IsFinal => NextAttemptAt is null && !GivenBack;
 
         /// <summary>The actions recording it takes: record, marker and index row, and the listing of one set aside; or the marker alone.</summary>
-        public int Actions => IsFinal ? 2 + (IndexedWith(Claimed.Marker) is null ? 0 : 1) + (Listing is null ? 0 : 1) : 1;
+        public int Actions => IsFinal ? 2 + (Claimed.Marker.GetString("Recipient") is null ? 0 : 1) + (Listing is null ? 0 : 1) : 1;
     }
 
     /// <summary>What a run did, and how much of its budget is left.</summary>

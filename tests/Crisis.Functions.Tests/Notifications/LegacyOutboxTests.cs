@@ -41,21 +41,37 @@ public sealed class LegacyOutboxTests : IAsyncLifetime
             new TableEntity("", "r|" + waiting) { ["Key"] = waiting, ["Recipient"] = subscriber, ["Status"] = "queued", ["QueuedAt"] = now },
             new TableEntity("", "p|" + waiting) { ["Key"] = waiting, ["Kind"] = ConfirmationMessages.KindName, ["Ref"] = subscriber, ["Recipient"] = subscriber, ["Status"] = "queued", ["Attempts"] = 0, ["NextAttemptAt"] = now },
             new TableEntity("", $"x|{subscriber}|{waiting}") { ["Listed"] = false });
-        const string notice = "legacy-notice|1|webhook";
-        var message = new OutboxMessage(notice, "legacy", OutboxChannel.Webhook, _before.Receiver.Url("hooks/legacy"), "Notice", "Depots reopen on Monday.", "<p>Depots reopen on Monday.</p>", "{\"type\":\"legacy.notice\"}");
-        await WriteAsync(legacy, notice,
-            new TableEntity("", "r|" + notice) { ["Key"] = notice, ["Source"] = "legacy", ["Channel"] = "Webhook", ["Status"] = "queued", ["QueuedAt"] = now },
-            new TableEntity("", "p|" + notice) { ["Data"] = JsonSerializer.Serialize(message, JsonBody.Options), ["Status"] = "queued", ["Attempts"] = 0, ["NextAttemptAt"] = now });
+        var aside = KeyOutsideTheShardOf(subscriber, "confirm|{0}|d");
+        await WriteAsync(legacy, aside,
+            new TableEntity("", "r|" + aside) { ["Key"] = aside, ["Recipient"] = subscriber, ["Status"] = "set-aside", ["Attempts"] = 1, ["CompletedAt"] = now },
+            new TableEntity("", "s|" + aside) { ["Key"] = aside, ["Kind"] = ConfirmationMessages.KindName, ["Attempts"] = 1, ["Reason"] = "Rendering failed: a corrupted document", ["SetAsideAt"] = now });
+        await WriteNoticeAsync(legacy, "legacy-notice|1|webhook", "hooks/legacy");
 
         await using var upgraded = await SubscriptionFixture.StartAsync(new Dictionary<string, string?> { ["Storage:NamePrefix"] = _before.App.NamePrefix });
+        var listed = await (await upgraded.Admin.GetAsync("/api/admin/outbox/set-aside")).ReadJsonAsync();
+        Assert.Equal(aside, Assert.Single(listed.GetProperty("messages").EnumerateArray()).GetProperty("key").GetString());
+
+        // Moved: every row of the subscriber's messages is in the subscriber's shard, with an index row for each record.
+        var storage = upgraded.App.Services.GetRequiredService<CrisisStorage>();
+        Assert.Null(await storage.ExistingTableAsync(Outbox.LegacyTableName));
+        var home = await storage.TableAsync(Outbox.TableName(Outbox.ShardOf(subscriber)));
+        var partition = Outbox.ShardName(Outbox.ShardOf(subscriber));
+        foreach (var row in new[] { "r|" + sent, "r|" + unindexed, "r|" + waiting, "p|" + waiting, "r|" + aside, "s|" + aside, $"x|{subscriber}|{sent}", $"x|{subscriber}|{unindexed}", $"x|{subscriber}|{waiting}" })
+        {
+            Assert.NotNull(await home.FindAsync(partition, row));
+        }
+
+        Assert.True((await home.FindAsync(partition, $"x|{subscriber}|{aside}"))?.GetBoolean("Listed"));
+
+        // A message sent before the upgrade is still recognised when it is queued again (as a repeated answer or reminder would be).
+        Assert.False(await upgraded.App.Services.GetRequiredService<Outbox>().EnqueueAsync(new DeferredMessage(sent, ConfirmationMessages.KindName, subscriber, subscriber), CancellationToken.None));
+
         var manage = SubscriptionFixture.PathOf(upgraded.App.Services.GetRequiredService<SubscriptionLinks>().Manage(subscriber));
         var erased = await (await upgraded.Client.DeleteAsync(manage)).ReadJsonAsync();
 
-        // The confirmation it was sent through this app, and the three legacy messages: two records, and one record with its pending message.
-        Assert.Equal(5, erased.GetProperty("deliveryRecords").GetInt32());
-
-        var storage = upgraded.App.Services.GetRequiredService<CrisisStorage>();
-        Assert.Null(await storage.ExistingTableAsync(Outbox.LegacyTableName));
+        // The confirmation it was sent through this app, and the four legacy messages: two records, a record with its pending message, a record with its listing.
+        Assert.Equal(7, erased.GetProperty("deliveryRecords").GetInt32());
+        Assert.Empty((await (await upgraded.Admin.GetAsync("/api/admin/outbox/set-aside")).ReadJsonAsync()).GetProperty("messages").EnumerateArray());
         Assert.DoesNotContain(subscriber, await StorageDump.TextAsync(upgraded.App), StringComparison.Ordinal);
         await upgraded.RunTimerAsync();
         await upgraded.RunTimerAsync();
@@ -69,10 +85,7 @@ public sealed class LegacyOutboxTests : IAsyncLifetime
     {
         var legacy = await LegacyTableAsync();
         await legacy.AddEntityAsync(new TableEntity("move", "lease") { ["HeldBy"] = "another-instance", ["HeldAt"] = _before.Clock.GetUtcNow() });
-        const string notice = "legacy-notice|2|webhook";
-        var message = new OutboxMessage(notice, "legacy", OutboxChannel.Webhook, _before.Receiver.Url("hooks/held"), "Notice", "Depots reopen on Monday.", "<p>Depots reopen on Monday.</p>", "{\"type\":\"legacy.notice\"}");
-        await WriteAsync(legacy, notice,
-            new TableEntity("", "p|" + notice) { ["Data"] = JsonSerializer.Serialize(message, JsonBody.Options), ["Status"] = "queued", ["Attempts"] = 0, ["NextAttemptAt"] = _before.Clock.GetUtcNow() });
+        await WriteNoticeAsync(legacy, "legacy-notice|2|webhook", "hooks/held");
 
         await using var upgraded = await SubscriptionFixture.StartAsync(new Dictionary<string, string?> { ["Storage:NamePrefix"] = _before.App.NamePrefix });
         var held = await upgraded.Client.RunTimerAsync("Notifications");
@@ -108,6 +121,16 @@ public sealed class LegacyOutboxTests : IAsyncLifetime
                 return key;
             }
         }
+    }
+
+    /// <summary>A queued webhook notice without a recipient (as the source of truth's are) to the receiver's <paramref name="path"/>, written as the legacy outbox held it.</summary>
+    private async Task WriteNoticeAsync(TableClient legacy, string key, string path)
+    {
+        var now = _before.Clock.GetUtcNow();
+        var message = new OutboxMessage(key, "legacy", OutboxChannel.Webhook, _before.Receiver.Url(path), "Notice", "Depots reopen on Monday.", "<p>Depots reopen on Monday.</p>", "{\"type\":\"legacy.notice\"}");
+        await WriteAsync(legacy, key,
+            new TableEntity("", "r|" + key) { ["Key"] = key, ["Source"] = "legacy", ["Channel"] = "Webhook", ["Status"] = "queued", ["QueuedAt"] = now },
+            new TableEntity("", "p|" + key) { ["Data"] = JsonSerializer.Serialize(message, JsonBody.Options), ["Status"] = "queued", ["Attempts"] = 0, ["NextAttemptAt"] = now });
     }
 
     /// <summary>Writes a message's rows into the legacy table, in the shard its key chose, as the single-table outbox did.</summary>
