@@ -80,9 +80,19 @@ public sealed class ReviewService(
     {
         var crisis = (await crises.GetAsync(crisisId, cancellationToken) ?? throw new CrisisNotFoundException($"Crisis {crisisId}")).Crisis;
         var now = time.GetUtcNow();
-        var updates = await crises.ListUpdatesAsync(crisisId, cancellationToken);
-        var content = (await contents.GetPublishedAsync(crisisId, cancellationToken))?.Document.Content ?? CrisisContent.Empty;
-        await views.FlushAsync(cancellationToken);
+
+        // The sections read different tables and blobs: read them at once, so the review costs its slowest read, not their sum.
+        var updates = crises.ListUpdatesAsync(crisisId, cancellationToken);
+        var timeline = TimelineAsync(crisis, updates, cancellationToken);
+        var activity = subscribers.ActivityAsync(crisisId, cancellationToken);
+        var notifications = NotificationsAsync(crisisId, updates, cancellationToken);
+        var faq = FaqAsync(crisis, cancellationToken);
+        var questions = feedback.ListQuestionsAsync(crisisId, QuestionStatus.Open, cancellationToken);
+        var tags = triage.CountsAsync(crisisId, cancellationToken);
+        var uses = responses.ListAsync(crisisId, cancellationToken);
+        var reminders = RemindersAsync(crisis, now, cancellationToken);
+        var restores = touchpoints.OverridesOfCrisisAsync(crisisId, cancellationToken);
+        await Task.WhenAll(timeline, activity, notifications, faq, questions, tags, uses, reminders, restores);
 
         return new ReviewReport(
             crisis.Id,
@@ -90,18 +100,18 @@ public sealed class ReviewService(
             crisis.Status,
             crisis.Severity,
             now,
-            await TimelineAsync(crisis, updates, cancellationToken),
-            await subscribers.ActivityAsync(crisisId, cancellationToken),
-            await NotificationsAsync(crisisId, updates, cancellationToken),
-            await FaqAsync(crisis, content, cancellationToken),
-            [.. (await feedback.ListQuestionsAsync(crisisId, QuestionStatus.Open, cancellationToken)).OrderBy(q => q.AskedAt).Select(q => new UnansweredQuestion(q.Id, q.AskedAt, q.Language, q.Text))],
-            [.. (await triage.CountsAsync(crisisId, cancellationToken)).GroupBy(c => c.Tag).Select(g => new TagTotal(g.Key, g.Sum(c => c.Count))).OrderByDescending(t => t.Count).ThenBy(t => t.Tag, StringComparer.Ordinal)],
-            [.. (await responses.ListAsync(crisisId, cancellationToken)).Select(r => new ResponseUsage(r.Id, r.Name, r.Status, r.Uses)).OrderByDescending(r => r.Uses)],
-            await RemindersAsync(crisis, now, cancellationToken),
-            [.. (await touchpoints.OverridesOfCrisisAsync(crisisId, cancellationToken)).Select(o => new TouchpointRestore(o.TouchpointId, !o.Active, o.RestoredAt, o.RestoredBy)).OrderBy(t => t.TouchpointId, StringComparer.Ordinal)]);
+            await timeline,
+            await activity,
+            await notifications,
+            await faq,
+            [.. (await questions).OrderBy(q => q.AskedAt).Select(q => new UnansweredQuestion(q.Id, q.AskedAt, q.Language, q.Text))],
+            [.. (await tags).GroupBy(c => c.Tag).Select(g => new TagTotal(g.Key, g.Sum(c => c.Count))).OrderByDescending(t => t.Count).ThenBy(t => t.Tag, StringComparer.Ordinal)],
+            [.. (await uses).Select(r => new ResponseUsage(r.Id, r.Name, r.Status, r.Uses)).OrderByDescending(r => r.Uses)],
+            await reminders,
+            [.. (await restores).Select(o => new TouchpointRestore(o.TouchpointId, !o.Active, o.RestoredAt, o.RestoredBy)).OrderBy(t => t.TouchpointId, StringComparer.Ordinal)]);
     }
 
-    private async Task<IReadOnlyList<TimelineEvent>> TimelineAsync(CrisisRecord crisis, IReadOnlyList<CrisisUpdate> updates, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<TimelineEvent>> TimelineAsync(CrisisRecord crisis, Task<IReadOnlyList<CrisisUpdate>> updatesRead, CancellationToken cancellationToken)
     {
         var events = new List<TimelineEvent>();
         string? continuation = null;
@@ -114,15 +124,15 @@ public sealed class ReviewService(
         }
         while (continuation is not null);
 
-        events.AddRange(updates.Where(u => u.PublishedAt is not null)
+        events.AddRange((await updatesRead).Where(u => u.PublishedAt is not null)
             .Select(u => new TimelineEvent(u.PublishedAt!.Value, "update.publish", u.PublishedBy ?? u.CreatedBy, crisis.Localised(u.Text, crisis.DefaultLanguage))));
         return [.. events.OrderBy(e => e.At)];
     }
 
     /// <summary>Per published update, how its notifications ended (durable counts: erasing a recipient does not lower them) and how many are pending.</summary>
-    private async Task<NotificationSummary> NotificationsAsync(string crisisId, IReadOnlyList<CrisisUpdate> updates, CancellationToken cancellationToken)
+    private async Task<NotificationSummary> NotificationsAsync(string crisisId, Task<IReadOnlyList<CrisisUpdate>> updatesRead, CancellationToken cancellationToken)
     {
-        var published = updates.Where(u => u.PublishedAt is not null).OrderBy(u => u.PublishedAt).ToList();
+        var published = (await updatesRead).Where(u => u.PublishedAt is not null).OrderBy(u => u.PublishedAt).ToList();
         var byTally = await outbox.CountsAsync([.. published.Select(u => UpdateNotifications.KeyPrefix(crisisId, u.Id))], cancellationToken);
         var totals = published.Select(u =>
         {
@@ -132,8 +142,12 @@ public sealed class ReviewService(
         return new NotificationSummary(totals.Sum(t => t.Sent), totals.Sum(t => t.Failed), totals.Sum(t => t.Quarantined), totals.Sum(t => t.Cancelled), totals.Sum(t => t.Pending), totals);
     }
 
-    private async Task<FaqSummary> FaqAsync(CrisisRecord crisis, CrisisContent content, CancellationToken cancellationToken)
+    /// <summary>Views (counted once the views this instance holds are stored) and votes of each FAQ entry of the published content.</summary>
+    private async Task<FaqSummary> FaqAsync(CrisisRecord crisis, CancellationToken cancellationToken)
     {
+        var contentRead = contents.GetPublishedAsync(crisis.Id, cancellationToken);
+        await views.FlushAsync(cancellationToken);
+        var content = (await contentRead)?.Document.Content ?? CrisisContent.Empty;
         var viewCounts = await feedback.CountFaqViewsAsync(crisis.Id, cancellationToken);
         var votes = (await feedback.CountVotesAsync(crisis.Id, cancellationToken)).ToDictionary(v => v.EntryId, StringComparer.Ordinal);
         var entries = content.Faq.OrderBy(e => e.Order).Select(e => new FaqEntryVotes(e.Id, crisis.Localised(e.Question, crisis.DefaultLanguage),
