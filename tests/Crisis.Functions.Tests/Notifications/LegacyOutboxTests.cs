@@ -81,11 +81,17 @@ public sealed class LegacyOutboxTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task While_another_instance_holds_the_move_the_outbox_answers_unavailable_and_once_its_lease_expires_this_instance_moves_and_sends()
+    public async Task While_another_instance_holds_the_move_the_outbox_answers_unavailable_and_once_its_lease_expires_this_instance_finishes_the_move_and_sends_once()
     {
         var legacy = await LegacyTableAsync();
         await legacy.AddEntityAsync(new TableEntity("move", "lease") { ["HeldBy"] = "another-instance", ["HeldAt"] = _before.Clock.GetUtcNow() });
-        await WriteNoticeAsync(legacy, "legacy-notice|2|webhook", "hooks/held");
+        const string notice = "legacy-notice|2|webhook";
+        await WriteNoticeAsync(legacy, notice, "hooks/held");
+
+        // The other instance had copied the notice's marker into its shard's table before it stopped, and deleted nothing yet.
+        var storage = _before.App.Services.GetRequiredService<CrisisStorage>();
+        var copied = await legacy.GetEntityAsync<TableEntity>(Outbox.ShardName(Outbox.ShardOf(notice)), "p|" + notice);
+        await (await storage.TableAsync(Outbox.TableName(Outbox.ShardOf(notice)))).AddEntityAsync(new TableEntity(copied.Value.Where(p => p.Key is not ("odata.etag" or "Timestamp")).ToDictionary()));
 
         await using var upgraded = await SubscriptionFixture.StartAsync(new Dictionary<string, string?> { ["Storage:NamePrefix"] = _before.App.NamePrefix });
         var held = await upgraded.Client.RunTimerAsync("Notifications");
