@@ -32,20 +32,39 @@ public class LocalHostTests
         });
     }
 
-    private static int WorkerProcessId(LocalFunctionsHost host)
+    /// <summary>
+    /// The worker process, found by its worker id in the process table. The table is read again for up to 10 s: the
+    /// suite starts and stops processes meanwhile, and one may go while it is being read.
+    /// </summary>
+    private static async Task<int> WorkerProcessIdAsync(LocalFunctionsHost host)
     {
         var workerId = host.WorkerArguments[host.WorkerArguments.ToList().IndexOf("--functions-worker-id") + 1];
-        foreach (var folder in Directory.EnumerateDirectories("/proc"))
+        for (var attempt = 0; attempt < 100; attempt++)
         {
-            if (int.TryParse(Path.GetFileName(folder), out var pid)
-                && File.Exists(Path.Combine(folder, "cmdline"))
-                && File.ReadAllText(Path.Combine(folder, "cmdline")).Contains(workerId, StringComparison.Ordinal))
+            foreach (var folder in Directory.EnumerateDirectories("/proc"))
             {
-                return pid;
+                if (int.TryParse(Path.GetFileName(folder), out var pid) && CommandLineOf(folder).Contains(workerId, StringComparison.Ordinal))
+                {
+                    return pid;
+                }
             }
+
+            await Task.Delay(100);
         }
 
         throw new InvalidOperationException("The worker process was not found.");
+    }
+
+    private static string CommandLineOf(string processFolder)
+    {
+        try
+        {
+            return File.ReadAllText(Path.Combine(processFolder, "cmdline"));
+        }
+        catch (IOException)
+        {
+            return "";
+        }
     }
 
     [Fact]
@@ -57,7 +76,7 @@ public class LocalHostTests
         host.WorkerExited += exits.Enqueue;
 
         var before = await client.GetAsync("/api/health");
-        var firstWorker = WorkerProcessId(host);
+        var firstWorker = await WorkerProcessIdAsync(host);
         Process.GetProcessById(firstWorker).Kill();
         for (var i = 0; i < 300 && exits.IsEmpty; i++)
         {
@@ -69,7 +88,7 @@ public class LocalHostTests
         Assert.Equal(HttpStatusCode.OK, before.StatusCode);
         Assert.Equal(HttpStatusCode.OK, after.StatusCode);
         Assert.Equal("healthy", JsonDocument.Parse(await after.Content.ReadAsStringAsync()).RootElement.GetProperty("status").GetString());
-        Assert.NotEqual(firstWorker, WorkerProcessId(host));
+        Assert.NotEqual(firstWorker, await WorkerProcessIdAsync(host));
         Assert.Single(exits);
         var unknown = await client.GetAsync("/api/no-such-function");
         Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
