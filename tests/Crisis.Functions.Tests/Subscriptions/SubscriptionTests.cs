@@ -265,6 +265,30 @@ public sealed class SubscriptionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Erasing_a_subscriber_whose_update_is_still_to_send_removes_it_sends_it_no_more_and_stops_counting_it_as_pending()
+    {
+        var leaving = (await _f.SubscribeWebhookAsync("hooks/leaving")).GetProperty("links").GetProperty("manage").GetString()!;
+        await _f.SubscribeWebhookAsync("hooks/staying");
+        _f.Receiver.Respond = call => call.Path == "/hooks/leaving" ? 503 : 200;
+        var update = await _f.PublishUpdateAsync("Depots reopen on Monday.", "انبارها دوشنبه باز می‌شوند.");
+        await _f.RunTimerAsync();
+        var attempts = _f.Receiver.Received.Count(c => c.Path == "/hooks/leaving" && SubscriptionFixture.Type(c) == "crisis.update");
+        var before = await (await _f.Admin.GetAsync($"/api/admin/crises/{_f.CrisisId}/updates/{update}/notifications")).ReadJsonAsync();
+        Assert.Equal((1, 1), (before.GetProperty("sent").GetInt32(), before.GetProperty("retrying").GetInt32()));
+
+        var erased = await (await _f.Client.DeleteAsync(SubscriptionFixture.PathOf(leaving))).ReadJsonAsync();
+        _f.Clock.Advance(TimeSpan.FromHours(2));
+        await _f.RunTimerAsync();
+
+        // Its confirmation's record and the update still to send.
+        Assert.Equal(2, erased.GetProperty("deliveryRecords").GetInt32());
+        Assert.Equal(1, attempts);
+        Assert.Equal(attempts, _f.Receiver.Received.Count(c => c.Path == "/hooks/leaving" && SubscriptionFixture.Type(c) == "crisis.update"));
+        var after = await (await _f.Admin.GetAsync($"/api/admin/crises/{_f.CrisisId}/updates/{update}/notifications")).ReadJsonAsync();
+        Assert.Equal((1, 0, 0, 2), (after.GetProperty("sent").GetInt32(), after.GetProperty("retrying").GetInt32(), after.GetProperty("queued").GetInt32(), after.GetProperty("recipients").GetInt32()));
+    }
+
+    [Fact]
     public async Task An_update_published_on_a_draft_crisis_reaches_subscribers_only_once_the_crisis_is_public()
     {
         await _f.SubscribeWebhookAsync("hooks/all");
