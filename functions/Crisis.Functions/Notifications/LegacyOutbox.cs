@@ -29,15 +29,16 @@ public sealed class LegacyOutbox(CrisisStorage storage, TimeProvider time, ILogg
     /// <summary>Completes once nothing is left in the legacy table (at once after the first time); throws what stopped the move, which the next call tries again.</summary>
     public async Task MovedAsync(CancellationToken cancellationToken)
     {
-        Task moving;
+        // Every use of the outbox asks: once moved, answer without taking the lock.
+        var moving = Volatile.Read(ref _moving);
+        if (moving is { IsCompletedSuccessfully: true })
+        {
+            return;
+        }
+
         lock (_gate)
         {
             moving = _moving ??= MoveAsync();
-        }
-
-        if (moving.IsCompletedSuccessfully)
-        {
-            return;
         }
 
         try
