@@ -333,10 +333,13 @@ public sealed class Outbox : IDisposable
     }
 
     private static TableEntity IndexRow(string partition, string recipient, string rowKey, bool listed) =>
-        new(partition, $"{IndexPrefix}{RowKeyOf(recipient)}|{rowKey}") { ["Listed"] = listed };
+        new(partition, IndexKeyPrefix(recipient) + rowKey) { ["Listed"] = listed };
+
+    /// <summary>Where a recipient's index rows start, one per message: <c>x|{recipient}|{message}</c>.</summary>
+    private static string IndexKeyPrefix(string recipient) => $"{IndexPrefix}{RowKeyOf(recipient)}|";
 
     /// <summary>An index row of <paramref name="recipient"/> for the message whose row key (after its state) is <paramref name="rowKey"/>, in the recipient's shard, saying nothing of a listing.</summary>
-    internal static TableEntity IndexRowOf(string recipient, string rowKey) => new(ShardName(ShardOf(recipient)), $"{IndexPrefix}{RowKeyOf(recipient)}|{rowKey}");
+    internal static TableEntity IndexRowOf(string recipient, string rowKey) => new(ShardName(ShardOf(recipient)), IndexKeyPrefix(recipient) + rowKey);
 
     /// <summary>
     /// The recipient of the message a row belongs to, where the row says: a marker's or a record's <c>Recipient</c>, an
@@ -950,7 +953,7 @@ public sealed class Outbox : IDisposable
         var shard = ShardOf(recipient);
         var table = await ShardTableAsync(shard, cancellationToken);
         var partition = ShardName(shard);
-        var prefix = $"{IndexPrefix}{RowKeyOf(recipient)}|";
+        var prefix = IndexKeyPrefix(recipient);
         var deleted = 0;
         await foreach (var index in table.QueryRowsAsync(Tables.RowKeyPrefixFilter(partition, prefix), ["Listed"], cancellationToken: cancellationToken))
         {
