@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Azure;
 using Azure.Data.Tables;
 using Crisis.Functions.Common;
@@ -104,20 +105,28 @@ public sealed class OutboxOptions
 }
 
 /// <summary>
-/// The durable outbox, in 16 shards (partitions). Each message has a pending marker <c>p|{key}</c> while
-/// undelivered and a permanent record <c>r|{key}</c> once it is done; a message with a recipient also has an index
-/// row <c>x|{recipient}|{key}</c>, so erasure finds the recipient's records by key. A tally's counters are rows
-/// <c>n|{tally}</c> (how its messages ended, and how many are being sent or wait for a retry) and <c>n|{tally}queued</c>
-/// (how many were queued, written by the queuer, so the two never contend) of each shard, each read by its key. Every change to markers is an entity-group transaction per shard that
-/// carries the counters it changes, so the counts move exactly with the messages.
-/// Senders read the due markers of a shard a window at a time, claim up to 99 in one ETag-guarded transaction (two
-/// instances never send the same message at once), send them in parallel within per-channel limits, and record
-/// how they ended in a few transactions. A claim left by a crashed run expires and the message is sent again with
-/// the same id (webhook-id / Message-ID), which receivers use to recognise the repeat.
+/// The durable outbox, in 16 shards (a table and partition each). A message queued alone has a pending marker
+/// <c>p|{key}</c> while undelivered and a permanent record <c>r|{key}</c> once it is done. Messages queued in batches
+/// (a fan-out to every subscriber) are held by bundle rows of up to 96: a pending bundle <c>p|{first key}|b</c>,
+/// claimed, sent and recorded as one row, and once sent a record bundle <c>r|{first key}|b</c> of those sent; a bundled
+/// message that needs a retry, ends otherwise or is handed back leaves the bundle for a marker or record of its own.
+/// So a surge costs a few storage writes per hundred messages, not several per message. A message with a recipient
+/// also has an index row <c>x|{recipient}|{key}</c> (naming its bundle, if any), so erasure finds the recipient's
+/// messages by key. A tally's counters are rows <c>n|{tally}</c> (how its messages ended, and how many are being sent
+/// or wait for a retry) and <c>n|{tally}queued</c> (how many were queued, written by the queuer, so the two never
+/// contend) of each shard, each read by its key. Every change to markers and bundles is an entity-group transaction
+/// per shard that carries the counters it changes, so the counts move exactly with the messages.
+/// Senders read the due rows of a shard a window at a time, claim a bundle, or up to 99 markers, in one ETag-guarded
+/// transaction (two instances never send the same message at once), send them in parallel within per-channel limits,
+/// and record how they ended in a few transactions. A claim left by a crashed run expires and the message is sent
+/// again with the same id (webhook-id / Message-ID), which receivers use to recognise the repeat.
 /// </summary>
 public sealed class Outbox : IDisposable
 {
     public const int Shards = 16;
+
+    /// <summary>The most messages <see cref="EnqueueBatchAsync"/> queues at once: with an index row each, up to two bundles, their count and the checkpoint, one transaction.</summary>
+    public const int MaxBatch = 96;
 
     /// <summary>The single table every shard shared before each had its own (see <see cref="LegacyOutbox"/>).</summary>
     public const string LegacyTableName = "outbox";
@@ -142,6 +151,18 @@ public sealed class Outbox : IDisposable
     private const string CounterPrefix = "n|";
 
     private const string QueuedSuffix = "queued";
+
+    /// <summary>How a bundle's row key ends (see <see cref="EnqueueBatchAsync"/>), and what its row and its messages' index rows hold.</summary>
+    private const string BundleSuffix = "|b";
+    private const string EntriesProperty = "Entries";
+    private const string CountProperty = "Count";
+    private const string BundleProperty = "Bundle";
+    private const string ClaimIdProperty = "ClaimId";
+
+    /// <summary>The most characters of entries one bundle holds: well within a property's limit once outcomes are added to make its record.</summary>
+    private const int MaxBundleChars = 24_000;
+
+    private static readonly JsonSerializerOptions BundleJson = new() { DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingDefault };
     private static readonly string[] RowStates = [PendingPrefix, RecordPrefix];
 
     /// <summary>The final outcomes counted per tally, in the order <see cref="DeliveryCounts"/> holds them.</summary>
@@ -159,7 +180,8 @@ public sealed class Outbox : IDisposable
     private const int WindowSize = 990;
     private const int MaxConflicts = 10;
     private const int MaxReasonLength = 1000;
-    private static readonly string[] DeliveryColumns = ["Key", "Recipient", "Channel", "Status", "Attempts", "LastError", "NextAttemptAt", "CompletedAt"];
+    private static readonly string[] DeliveryColumns = ["Key", "Recipient", "Channel", "Status", "Attempts", "LastError", "NextAttemptAt", "CompletedAt", EntriesProperty];
+    private static readonly UTF8Encoding StrictUtf8 = new(false, true);
     private static readonly string[] SetAsideColumns = ["Key", "Kind", "Channel", "Attempts", "Reason", "SetAsideAt"];
 
     private readonly CrisisStorage _storage;
@@ -222,33 +244,38 @@ public sealed class Outbox : IDisposable
     }
 
     /// <summary>
-    /// Queues up to 98 deferred messages of one tally (or none) in shard <paramref name="shard"/> and, in the same
-    /// transaction, counts them in the tally's queued row and merges <paramref name="checkpoint"/> (a row of the
-    /// same shard) if it still has <paramref name="checkpointETag"/>: the progress of whoever queues them is recorded
-    /// with the messages and their count, all or nothing. Returns the checkpoint's new ETag.
+    /// Queues up to <see cref="MaxBatch"/> deferred messages of one kind and one tally (or none) in shard
+    /// <paramref name="shard"/> and, in the same transaction, counts them in the tally's queued row and merges
+    /// <paramref name="checkpoint"/> (a row of the same shard) if it still has <paramref name="checkpointETag"/>: the
+    /// progress of whoever queues them is recorded with the messages and their count, all or nothing. The messages
+    /// are held in one or two bundle rows, each with an index row per recipient. Returns the checkpoint's new ETag.
     /// </summary>
     public async Task<ETag> EnqueueBatchAsync(int shard, IReadOnlyList<DeferredMessage> messages, TableEntity checkpoint, ETag checkpointETag, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(messages);
         ArgumentNullException.ThrowIfNull(checkpoint);
-        var tallies = messages.Select(m => m.Tally).Distinct(StringComparer.Ordinal).ToList();
-        if (tallies.Count > 1)
+        if (messages.Count > MaxBatch)
         {
-            throw new ArgumentException("One batch holds messages of one tally.", nameof(messages));
+            throw new ArgumentException($"One batch holds at most {MaxBatch} messages.", nameof(messages));
+        }
+
+        var tallies = messages.Select(m => m.Tally).Distinct(StringComparer.Ordinal).ToList();
+        if (tallies.Count > 1 || messages.Select(m => m.Kind).Distinct(StringComparer.Ordinal).Skip(1).Any())
+        {
+            throw new ArgumentException("One batch holds messages of one kind and one tally.", nameof(messages));
         }
 
         var table = await ShardTableAsync(shard, cancellationToken);
         var partition = ShardName(shard);
-        var actions = messages.Select(m =>
+        var actions = new List<TableTransactionAction>();
+        foreach (var bundle in Bundled(messages))
         {
-            var marker = new TableEntity(partition, PendingPrefix + RowKeyOf(m.Key));
-            foreach (var (name, value) in Pending(Deferred(m)))
-            {
-                marker[name] = value;
-            }
+            actions.Add(new(TableTransactionActionType.Add, PendingBundle(partition, bundle)));
+            var bundleKey = BundleKeyOf(bundle);
+            actions.AddRange(bundle.Select(m => new TableTransactionAction(TableTransactionActionType.UpsertReplace,
+                new TableEntity(partition, IndexKeyPrefix(m.Recipient) + RowKeyOf(m.Key)) { ["Listed"] = false, [BundleProperty] = bundleKey })));
+        }
 
-            return new TableTransactionAction(TableTransactionActionType.Add, marker);
-        }).ToList();
         if (tallies is [{ } tally])
         {
             // Only the holder of the checkpoint writes this count (the checkpoint's ETag guards the transaction).
@@ -267,6 +294,52 @@ public sealed class Outbox : IDisposable
         var etags = await table.SubmitAsync(actions, cancellationToken);
         return etags[^1];
     }
+
+    /// <summary>The messages split into bundles whose entries fit <see cref="MaxBundleChars"/>, in key order.</summary>
+    private static List<List<DeferredMessage>> Bundled(IReadOnlyList<DeferredMessage> messages)
+    {
+        var bundles = new List<List<DeferredMessage>>();
+        var size = 0;
+        foreach (var message in messages)
+        {
+            _ = TallyOf(message);
+            var entry = JsonSerializer.Serialize(new BundleEntry(message.Key, message.Recipient, message.Reference), BundleJson).Length + 1;
+            if (bundles.Count == 0 || size + entry > MaxBundleChars)
+            {
+                bundles.Add([]);
+                size = 0;
+            }
+
+            bundles[^1].Add(message);
+            size += entry;
+        }
+
+        return bundles;
+    }
+
+    private TableEntity PendingBundle(string partition, List<DeferredMessage> bundle)
+    {
+        var row = new TableEntity(partition, PendingPrefix + BundleKeyOf(bundle))
+        {
+            ["Kind"] = bundle[0].Kind,
+            [CountProperty] = bundle.Count,
+            [EntriesProperty] = JsonSerializer.Serialize(bundle.Select(m => new BundleEntry(m.Key, m.Recipient, m.Reference)), BundleJson),
+        };
+        if (bundle[0].Tally is { } tally)
+        {
+            row["Tally"] = tally;
+        }
+
+        foreach (var (name, value) in Pending([]))
+        {
+            row[name] = value;
+        }
+
+        return row;
+    }
+
+    /// <summary>A bundle's row key after its state: its first message's, marked as a bundle (no message key ends so).</summary>
+    private static string BundleKeyOf(List<DeferredMessage> bundle) => RowKeyOf(bundle[0].Key) + BundleSuffix;
 
     private async Task<bool> EnqueueOnceAsync(string messageKey, string? recipient, Dictionary<string, object> record, Dictionary<string, object> data, CancellationToken cancellationToken)
     {
@@ -324,13 +397,17 @@ public sealed class Outbox : IDisposable
             ["Ref"] = message.Reference,
             ["Recipient"] = message.Recipient,
         };
-        if (message.Tally is { } tally)
+        if (TallyOf(message) is { } tally)
         {
-            data["Tally"] = message.Key.StartsWith(tally, StringComparison.Ordinal) ? tally : throw new ArgumentException($"The tally of {message.Key} is not a prefix of its key.", nameof(message));
+            data["Tally"] = tally;
         }
 
         return data;
     }
+
+    private static string? TallyOf(DeferredMessage message) => message.Tally is not { } tally || message.Key.StartsWith(tally, StringComparison.Ordinal)
+        ? message.Tally
+        : throw new ArgumentException($"The tally of {message.Key} is not a prefix of its key.", nameof(message));
 
     private static TableEntity IndexRow(string partition, string recipient, string rowKey, bool listed) =>
         new(partition, IndexKeyPrefix(recipient) + rowKey) { ["Listed"] = listed };
@@ -386,17 +463,19 @@ public sealed class Outbox : IDisposable
         var now = _time.GetUtcNow();
         var counters = new ShardCounters(table, partition);
         var due = Tables.And(Tables.RowKeyPrefixFilter(partition, PendingPrefix), TableClient.CreateQueryFilter($"NextAttemptAt le {now}"));
-        var window = new List<TableEntity>(WindowSize);
+        var window = new List<TableEntity>();
+        var messages = 0;
         await foreach (var marker in table.QueryRowsAsync(due, maxPerPage: Tables.MaxPageSize, cancellationToken: cancellationToken))
         {
             if (marker.GetString("Status") == Sending && marker.GetDateTimeOffset("ClaimedAt") > now - ClaimTimeout)
             {
-                run.Count(null);
+                run.Skip(MessagesIn(marker));
                 continue;
             }
 
             window.Add(marker);
-            if (window.Count == WindowSize)
+            messages += MessagesIn(marker);
+            if (messages >= WindowSize)
             {
                 if (!await SendWindowAsync(table, counters, window, run, cancellationToken))
                 {
@@ -404,6 +483,7 @@ public sealed class Outbox : IDisposable
                 }
 
                 window.Clear();
+                messages = 0;
             }
         }
 
@@ -413,23 +493,46 @@ public sealed class Outbox : IDisposable
         }
     }
 
-    /// <summary>Sends a window of due markers, claimed a batch of one tally at a time; false when the run should stop (budget spent, cancelled).</summary>
+    /// <summary>
+    /// Sends a window of due markers: a bundle claimed and sent on its own, other markers claimed a batch of one tally
+    /// at a time; false when the run should stop (budget spent, cancelled).
+    /// </summary>
     private async Task<bool> SendWindowAsync(TableClient table, ShardCounters counters, List<TableEntity> window, RunTally run, CancellationToken cancellationToken)
     {
-        var render = await RenderersAsync(window);
+        var render = await RenderersAsync([.. window.SelectMany(m => IsBundle(m) ? Unbundled(m, EntriesOf(m), 0) : [m])]);
         var start = 0;
         while (start < window.Count)
         {
-            var tally = window[start].GetString("Tally");
-            var end = start + 1;
-            while (end < window.Count && end - start < ClaimBatch && window[end].GetString("Tally") == tally)
-            {
-                end++;
-            }
-
             if (cancellationToken.IsCancellationRequested)
             {
                 return false;
+            }
+
+            if (IsBundle(window[start]))
+            {
+                var size = MessagesIn(window[start]);
+                var granted = run.Take(size);
+                if (granted == 0)
+                {
+                    return false;
+                }
+
+                // A bundle is sent whole: the budget is a bound of about this many.
+                await SendBundleAsync(table, counters, window[start], render, run, cancellationToken);
+                if (granted < size)
+                {
+                    return false;
+                }
+
+                start++;
+                continue;
+            }
+
+            var tally = window[start].GetString("Tally");
+            var end = start + 1;
+            while (end < window.Count && end - start < ClaimBatch && !IsBundle(window[end]) && window[end].GetString("Tally") == tally)
+            {
+                end++;
             }
 
             var allowed = run.Take(end - start);
@@ -439,7 +542,15 @@ public sealed class Outbox : IDisposable
             }
 
             var claimed = await ClaimAsync(table, counters, tally, window.GetRange(start, allowed));
-            await SendClaimedAsync(table, counters, tally, claimed, render, run, cancellationToken);
+            var (endings, unavailable) = await DeliverAllAsync(claimed, render, cancellationToken);
+            var done = endings.OfType<Ending>().ToList();
+            await RecordAsync(table, counters, tally, done);
+            run.Count(done);
+            if (unavailable is not null)
+            {
+                throw unavailable;
+            }
+
             if (allowed < end - start)
             {
                 return false;
@@ -450,6 +561,30 @@ public sealed class Outbox : IDisposable
 
         return true;
     }
+
+    private static bool IsBundle(TableEntity row) => row.RowKey.EndsWith(BundleSuffix, StringComparison.Ordinal);
+
+    private static int MessagesIn(TableEntity marker) => IsBundle(marker) ? marker.GetInt32(CountProperty) ?? 1 : 1;
+
+    private static List<BundleEntry> EntriesOf(TableEntity row) =>
+        JsonSerializer.Deserialize<List<BundleEntry>>(row.GetString(EntriesProperty) ?? "[]", BundleJson) ?? [];
+
+    /// <summary>
+    /// The messages of a bundle as markers of their own (not stored): what sending one needs, with the bundle's state
+    /// and <paramref name="attempts"/>; the key after the state is the message's, so its id is as if queued alone.
+    /// </summary>
+    private static List<TableEntity> Unbundled(TableEntity bundle, List<BundleEntry> entries, int attempts) =>
+        [.. entries.Select(e => new TableEntity(bundle.PartitionKey, PendingPrefix + RowKeyOf(e.Key))
+        {
+            ["Key"] = e.Key,
+            ["Kind"] = bundle.GetString("Kind"),
+            ["Ref"] = e.Reference,
+            ["Recipient"] = e.Recipient,
+            ["Tally"] = bundle.GetString("Tally"),
+            ["Status"] = bundle.GetString("Status"),
+            ["Attempts"] = attempts,
+            ["NextAttemptAt"] = bundle.GetDateTimeOffset("NextAttemptAt"),
+        })];
 
     /// <summary>How to make each message of a window: deferred kinds prepared together, others from the data they were queued with.</summary>
     private async Task<Func<TableEntity, Task<Rendering>>> RenderersAsync(List<TableEntity> window)
@@ -562,11 +697,12 @@ public sealed class Outbox : IDisposable
     }
 
     /// <summary>
-    /// Sends claimed messages in parallel within the channels' limits and records how each ended. A send once
-    /// started is finished (each sender has its own timeout) and recorded; a message not yet started when the run
-    /// is cancelled is given back as it was.
+    /// Sends claimed messages in parallel within the channels' limits: how each ended, in their order (null for one
+    /// left claimed because storage went away while making it, which is then thrown once the others are recorded). A
+    /// send once started is finished (each sender has its own timeout); a message not yet started when the run is
+    /// cancelled is given back as it was.
     /// </summary>
-    private async Task SendClaimedAsync(TableClient table, ShardCounters counters, string? tally, List<Claimed> claimed, Func<TableEntity, Task<Rendering>> render, RunTally run, CancellationToken cancellationToken)
+    private async Task<(Ending?[] Endings, StorageUnavailableException? Unavailable)> DeliverAllAsync(List<Claimed> claimed, Func<TableEntity, Task<Rendering>> render, CancellationToken cancellationToken)
     {
         StorageUnavailableException? unavailable = null;
         var endings = await Task.WhenAll(claimed.Select(async c =>
@@ -582,17 +718,7 @@ public sealed class Outbox : IDisposable
                 return null;
             }
         }));
-        var done = endings.OfType<Ending>().ToList();
-        await RecordAsync(table, counters, tally, done);
-        foreach (var ending in done)
-        {
-            run.Count(ending);
-        }
-
-        if (unavailable is not null)
-        {
-            throw unavailable;
-        }
+        return (endings, unavailable);
     }
 
     private async Task<Ending> DeliverAsync(Claimed claimed, Func<TableEntity, Task<Rendering>> render, CancellationToken cancellationToken)
@@ -801,6 +927,23 @@ public sealed class Outbox : IDisposable
             yield break;
         }
 
+        yield return new(TableTransactionActionType.UpsertMerge, RecordOf(ending));
+        yield return new(TableTransactionActionType.Delete, new TableEntity(marker.PartitionKey, marker.RowKey), ending.Claimed.Claim);
+        if (marker.GetString("Recipient") is { } recipient)
+        {
+            yield return new(TableTransactionActionType.UpsertReplace, IndexRow(marker.PartitionKey, recipient, marker.RowKey[2..], ending.Listing is not null));
+        }
+
+        if (ending.Listing is { } listing)
+        {
+            yield return new(TableTransactionActionType.UpsertReplace, listing);
+        }
+    }
+
+    /// <summary>The record of a message that ended: how, after how many attempts, when, sent by which channel.</summary>
+    private TableEntity RecordOf(Ending ending)
+    {
+        var marker = ending.Claimed.Marker;
         var record = new TableEntity(marker.PartitionKey, RecordPrefix + marker.RowKey[2..])
         {
             ["Key"] = marker.GetString("Key"),
@@ -815,17 +958,218 @@ public sealed class Outbox : IDisposable
             record["Channel"] = sentBy.ToString();
         }
 
-        yield return new(TableTransactionActionType.UpsertMerge, record);
-        yield return new(TableTransactionActionType.Delete, new TableEntity(marker.PartitionKey, marker.RowKey), ending.Claimed.Claim);
-        if (marker.GetString("Recipient") is { } recipient)
+        return record;
+    }
+
+    /// <summary>
+    /// Claims a bundle, sends its messages and records how they ended. A bundle changed meanwhile is read again; one
+    /// another sender claimed meanwhile is left to it.
+    /// </summary>
+    private async Task SendBundleAsync(TableClient table, ShardCounters counters, TableEntity bundle, Func<TableEntity, Task<Rendering>> render, RunTally run, CancellationToken cancellationToken)
+    {
+        if (await ClaimBundleAsync(table, counters, bundle) is not { } claim)
         {
-            yield return new(TableTransactionActionType.UpsertReplace, IndexRow(marker.PartitionKey, recipient, marker.RowKey[2..], ending.Listing is not null));
+            run.Skip(MessagesIn(bundle));
+            return;
         }
 
-        if (ending.Listing is { } listing)
+        var claimed = Unbundled(claim.Row, claim.Entries, claim.Attempts).Select(m => new Claimed(m, claim.ETag, claim.Attempts)).ToList();
+        var (endings, unavailable) = await DeliverAllAsync(claimed, render, cancellationToken);
+        await RecordBundleAsync(table, counters, claim, endings);
+        run.Count(endings.OfType<Ending>());
+        if (unavailable is not null)
         {
-            yield return new(TableTransactionActionType.UpsertReplace, listing);
+            throw unavailable;
         }
+    }
+
+    /// <summary>
+    /// Claims a bundle in one write guarded by its ETag, with its tally's count of messages being sent, under a claim id
+    /// that erasure keeps when it takes a message out of the bundle; null when another sender holds it or it is gone.
+    /// </summary>
+    private async Task<BundleClaim?> ClaimBundleAsync(TableClient table, ShardCounters counters, TableEntity bundle)
+    {
+        for (var attempt = 1; attempt <= MaxConflicts; attempt++)
+        {
+            var now = _time.GetUtcNow();
+            var attempts = (bundle.GetInt32("Attempts") ?? 0) + 1;
+            var id = Guid.NewGuid().ToString("N");
+            var claim = new TableEntity(bundle.PartitionKey, bundle.RowKey) { ["Status"] = Sending, ["ClaimedAt"] = now, ["Attempts"] = attempts, [ClaimIdProperty] = id };
+            var delta = new Dictionary<string, long>(StringComparer.Ordinal) { [SendingCount] = bundle.GetString("Status") == Sending ? 0 : MessagesIn(bundle) };
+            try
+            {
+                var etags = await SubmitCountedAsync(table, counters, bundle.GetString("Tally"), [new(TableTransactionActionType.UpdateMerge, claim, bundle.ETag)], delta);
+                return new BundleClaim(bundle, etags[0], id, attempts, now);
+            }
+            catch (Exception e) when (e is ChangedMeanwhileException or NotFoundException or AlreadyExistsException)
+            {
+                if (await table.FindAsync(bundle.PartitionKey, bundle.RowKey, cancellationToken: CancellationToken.None) is not { } again
+                    || (again.GetString("Status") == Sending && again.GetDateTimeOffset("ClaimedAt") > now - ClaimTimeout))
+                {
+                    return null;
+                }
+
+                bundle = again;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Records how the messages of a claimed bundle ended, guarded by the claim, with the tally's counters: the sent and
+    /// the plainly cancelled in one record row of the bundle (<c>r|{bundle}</c>, which erasure edits), any other outcome
+    /// in a record of its own (and its listing when set aside); a message to retry, given back, or left claimed because
+    /// storage went away while it was made, in a marker of its own. Then the bundle row goes. When that is more than one
+    /// transaction holds, each transaction also takes the messages it records out of the bundle row, so a crash between
+    /// them records each message once. When erasure took messages out meanwhile (keeping the claim) they are left out; a
+    /// claim lost meanwhile (expired and taken over, or the bundle erased) writes nothing more.
+    /// </summary>
+    private async Task RecordBundleAsync(TableClient table, ShardCounters counters, BundleClaim claim, Ending?[] endings)
+    {
+        var bundle = claim.Row;
+        var tally = bundle.GetString("Tally");
+        var left = claim.Entries.Select((entry, i) => (Entry: entry, Ending: endings[i])).ToList();
+        var etag = claim.ETag;
+        for (var conflicts = 0; left.Count > 0;)
+        {
+            var plain = left.Where(l => l.Ending is { IsFinal: true, Error: null, Listing: null }).ToList();
+            var actions = new List<TableTransactionAction>();
+            var taken = new List<(BundleEntry Entry, Ending? Ending)>(plain);
+            if (plain.Count > 0)
+            {
+                actions.Add(new(TableTransactionActionType.UpsertReplace, BundleRecord(bundle, plain.Select(p => p.Ending!))));
+            }
+
+            foreach (var other in left.Where(l => l.Ending is not { IsFinal: true, Error: null, Listing: null }))
+            {
+                var own = OwnActions(claim, other.Ending, other.Entry).ToList();
+                if (actions.Count + own.Count > TransactionLimits.MaxActions - 2)
+                {
+                    break;
+                }
+
+                actions.AddRange(own);
+                taken.Add(other);
+            }
+
+            var recorded = taken.Select(t => t.Entry.Key).ToHashSet(StringComparer.Ordinal);
+            var rest = left.Where(l => !recorded.Contains(l.Entry.Key)).ToList();
+            var marker = new TableEntity(bundle.PartitionKey, bundle.RowKey);
+            if (rest.Count > 0)
+            {
+                marker[EntriesProperty] = JsonSerializer.Serialize(rest.Select(r => r.Entry), BundleJson);
+                marker[CountProperty] = rest.Count;
+            }
+
+            actions.Insert(0, new(rest.Count == 0 ? TableTransactionActionType.Delete : TableTransactionActionType.UpdateMerge, marker, etag));
+            var delta = new Dictionary<string, long>(StringComparer.Ordinal);
+            foreach (var ending in taken.Select(t => t.Ending).OfType<Ending>())
+            {
+                Add(delta, SendingCount, -1);
+                if (ending.Status == Retry)
+                {
+                    Add(delta, RetryingCount, 1);
+                }
+                else if (ending.IsFinal)
+                {
+                    Add(delta, CounterProperty(ending.Status), 1);
+                }
+            }
+
+            try
+            {
+                var etags = await SubmitCountedAsync(table, counters, tally, actions, delta);
+                etag = etags[0];
+                left = rest;
+            }
+            catch (Exception e) when (e is ChangedMeanwhileException or NotFoundException or AlreadyExistsException)
+            {
+                var again = await table.FindAsync(bundle.PartitionKey, bundle.RowKey, cancellationToken: CancellationToken.None);
+                if (again?.GetString(ClaimIdProperty) != claim.Id)
+                {
+                    // Taken over once the claim expired, or erased: whoever holds it now sends and records its messages.
+                    return;
+                }
+
+                if (++conflicts >= MaxConflicts)
+                {
+                    _logger.LogWarning("Outbox: bundle {Bundle} could not be recorded after {Attempts} attempts on a busy shard", bundle.RowKey, conflicts);
+                    return;
+                }
+
+                var present = EntriesOf(again).Select(entry => entry.Key).ToHashSet(StringComparer.Ordinal);
+                left = [.. left.Where(l => present.Contains(l.Entry.Key))];
+                etag = again.ETag;
+            }
+        }
+    }
+
+    /// <summary>The record row of a bundle's messages that were sent or plainly cancelled.</summary>
+    private TableEntity BundleRecord(TableEntity bundle, IEnumerable<Ending> endings)
+    {
+        var entries = endings.Select(e => new BundleEntry(e.Claimed.Marker.GetString("Key")!, e.Claimed.Marker.GetString("Recipient")!, null, e.Status, e.Attempts, e.Channel?.ToString())).ToList();
+        var record = new TableEntity(bundle.PartitionKey, RecordPrefix + bundle.RowKey[2..])
+        {
+            ["Kind"] = bundle.GetString("Kind"),
+            [CountProperty] = entries.Count,
+            ["CompletedAt"] = _time.GetUtcNow(),
+            [EntriesProperty] = JsonSerializer.Serialize(entries, BundleJson),
+        };
+        if (bundle.GetString("Tally") is { } tally)
+        {
+            record["Tally"] = tally;
+        }
+
+        return record;
+    }
+
+    /// <summary>
+    /// The rows a message leaving a bundle on its own writes: its record (and, when set aside, its listing and the mark
+    /// on its index row), or its own marker: to retry, given back, or still claimed (<paramref name="ending"/> null).
+    /// </summary>
+    private IEnumerable<TableTransactionAction> OwnActions(BundleClaim claim, Ending? ending, BundleEntry entry)
+    {
+        if (ending is { IsFinal: true })
+        {
+            yield return new(TableTransactionActionType.UpsertMerge, RecordOf(ending));
+            if (ending.Listing is { } listing)
+            {
+                yield return new(TableTransactionActionType.UpsertMerge, new TableEntity(claim.Row.PartitionKey, IndexKeyPrefix(entry.Recipient) + RowKeyOf(entry.Key)) { ["Listed"] = true });
+                yield return new(TableTransactionActionType.UpsertReplace, listing);
+            }
+
+            yield break;
+        }
+
+        var marker = new TableEntity(claim.Row.PartitionKey, PendingPrefix + RowKeyOf(entry.Key))
+        {
+            ["Key"] = entry.Key,
+            ["Kind"] = claim.Row.GetString("Kind"),
+            ["Ref"] = entry.Reference,
+            ["Recipient"] = entry.Recipient,
+        };
+        if (claim.Row.GetString("Tally") is { } tally)
+        {
+            marker["Tally"] = tally;
+        }
+
+        if (ending is null)
+        {
+            marker["Status"] = Sending;
+            marker["ClaimedAt"] = claim.At;
+            marker["Attempts"] = claim.Attempts;
+            marker["NextAttemptAt"] = claim.Row.GetDateTimeOffset("NextAttemptAt");
+        }
+        else
+        {
+            marker["Status"] = ending.Status;
+            marker["Attempts"] = ending.Attempts;
+            marker["LastError"] = ending.Error;
+            marker["NextAttemptAt"] = ending.NextAttemptAt;
+        }
+
+        yield return new(TableTransactionActionType.Add, marker);
     }
 
     /// <summary>
@@ -918,12 +1262,92 @@ public sealed class Outbox : IDisposable
         return error?.Replace(message.Address, "[recipient]", StringComparison.OrdinalIgnoreCase);
     }
 
-    /// <summary>One page of the deliveries whose keys start with <paramref name="keyPrefix"/>, pending then done, shard by shard.</summary>
+    /// <summary>
+    /// One page of exactly <paramref name="pageSize"/> deliveries (fewer on the last) whose keys start with
+    /// <paramref name="keyPrefix"/> (a tally, or less), pending then done, shard by shard. A bundle row holds many, so
+    /// the continuation names the query, the row key it stopped at and how many of that row's deliveries were listed;
+    /// <see cref="FormatException"/> when it is not one this method issued.
+    /// </summary>
     public async Task<DeliveryPage> DeliveryPageAsync(string keyPrefix, int pageSize, string? continuationToken, CancellationToken cancellationToken)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(pageSize, 1);
         var tables = await ShardTablesAsync(cancellationToken);
-        var page = await SequencedQueries.QueryPageAsync(DeliveryQueries(tables, keyPrefix), DeliveryColumns, pageSize, continuationToken, cancellationToken);
-        return new DeliveryPage([.. page.Entities.Select(ToDelivery)], page.ContinuationToken);
+        var queries = DeliveryQueries(tables, keyPrefix);
+        var (position, after, skip) = ParseDeliveryCursor(continuationToken, queries.Count);
+        var deliveries = new List<Delivery>(pageSize);
+        for (; position < queries.Count; position++, after = null, skip = 0)
+        {
+            var (table, filter) = queries[position];
+            if (after is not null)
+            {
+                filter = Tables.And(filter, skip > 0 ? TableClient.CreateQueryFilter($"RowKey ge {after}") : TableClient.CreateQueryFilter($"RowKey gt {after}"));
+            }
+
+            await foreach (var row in table.QueryRowsAsync(filter, DeliveryColumns, Math.Min(pageSize - deliveries.Count, Tables.MaxPageSize), cancellationToken))
+            {
+                var listed = DeliveriesOf(row, keyPrefix);
+                for (var i = row.RowKey == after ? skip : 0; i < listed.Count; i++)
+                {
+                    if (deliveries.Count == pageSize)
+                    {
+                        return new DeliveryPage(deliveries, DeliveryCursor(position, row.RowKey, i));
+                    }
+
+                    deliveries.Add(listed[i]);
+                }
+
+                if (deliveries.Count == pageSize)
+                {
+                    return new DeliveryPage(deliveries, DeliveryCursor(position, row.RowKey, 0));
+                }
+            }
+        }
+
+        return new DeliveryPage(deliveries, null);
+    }
+
+    /// <summary>Where a page of deliveries stopped: the query, the row key, and how many of its deliveries were listed (0: all of them).</summary>
+    private static string DeliveryCursor(int position, string rowKey, int listed) =>
+        Base64Url.Encode(Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{position}~{listed}~{rowKey}")));
+
+    private static (int Position, string? After, int Skip) ParseDeliveryCursor(string? token, int queries)
+    {
+        if (token is null)
+        {
+            return (0, null, 0);
+        }
+
+        string text;
+        try
+        {
+            text = StrictUtf8.GetString(Base64Url.Decode(token));
+        }
+        catch (ArgumentException)
+        {
+            throw new FormatException("The continuation token is not valid.");
+        }
+
+        var parts = text.Split('~', 3);
+        return parts.Length == 3
+            && int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var position) && position < queries
+            && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var skip)
+            && parts[2].Length > 0 && EntityLimits.IsValidKey(parts[2])
+            ? (position, parts[2], skip)
+            : throw new FormatException("The continuation token is not valid.");
+    }
+
+    /// <summary>The deliveries a row holds whose keys start with <paramref name="keyPrefix"/>: a marker's or a record's one, or a bundle's.</summary>
+    private static List<Delivery> DeliveriesOf(TableEntity row, string keyPrefix)
+    {
+        if (!IsBundle(row))
+        {
+            return [ToDelivery(row)];
+        }
+
+        var pending = row.RowKey.StartsWith(PendingPrefix, StringComparison.Ordinal);
+        return [.. EntriesOf(row).Where(e => e.Key.StartsWith(keyPrefix, StringComparison.Ordinal)).Select(e => pending
+            ? new Delivery(e.Key, e.Recipient, null, row.GetString("Status") ?? Queued, row.GetInt32("Attempts") ?? 0, null, row.GetDateTimeOffset("NextAttemptAt"), null)
+            : new Delivery(e.Key, e.Recipient, e.Channel?.ToLowerInvariant(), e.Status ?? "sent", e.Attempts, null, null, row.GetDateTimeOffset("CompletedAt")))];
     }
 
     /// <summary>The queries of one key prefix's deliveries: in each shard, the pending markers and then the records.</summary>
@@ -955,9 +1379,16 @@ public sealed class Outbox : IDisposable
         var partition = ShardName(shard);
         var prefix = IndexKeyPrefix(recipient);
         var deleted = 0;
-        await foreach (var index in table.QueryRowsAsync(Tables.RowKeyPrefixFilter(partition, prefix), ["Listed"], cancellationToken: cancellationToken))
+        var counters = new ShardCounters(table, partition);
+        await foreach (var index in table.QueryRowsAsync(Tables.RowKeyPrefixFilter(partition, prefix), ["Listed", BundleProperty], cancellationToken: cancellationToken))
         {
             var key = index.RowKey[prefix.Length..];
+            if (index.GetString(BundleProperty) is { } bundle)
+            {
+                deleted += await ForgetBundledAsync(table, counters, partition, RecordPrefix + bundle, key, cancellationToken) ? 1 : 0;
+                deleted += await ForgetBundledAsync(table, counters, partition, PendingPrefix + bundle, key, cancellationToken) ? 1 : 0;
+            }
+
             deleted += await table.RemoveAsync(partition, RecordPrefix + key, cancellationToken: cancellationToken) ? 1 : 0;
             if (index.GetBoolean("Listed") == true)
             {
@@ -967,7 +1398,6 @@ public sealed class Outbox : IDisposable
             await table.RemoveAsync(partition, index.RowKey, cancellationToken: cancellationToken);
         }
 
-        var counters = new ShardCounters(table, partition);
         var pending = Tables.And(Tables.RowKeyPrefixFilter(partition, PendingPrefix), TableClient.CreateQueryFilter($"Recipient eq {recipient}"));
         await foreach (var marker in table.QueryRowsAsync(pending, ["Tally", "Status"], cancellationToken: cancellationToken))
         {
@@ -975,6 +1405,56 @@ public sealed class Outbox : IDisposable
         }
 
         return deleted;
+    }
+
+    /// <summary>
+    /// Takes the message whose row key (after its state) is <paramref name="messageRowKey"/> out of bundle row
+    /// <paramref name="bundleRowKey"/>, guarded by the row's ETag; the row goes with its last message. Out of a queued
+    /// bundle, the message counts as forgotten in its tally (and no longer as being sent), in the same transaction,
+    /// and the bundle keeps its claim, so its sender records the others. True when the message was there.
+    /// </summary>
+    private static async Task<bool> ForgetBundledAsync(TableClient table, ShardCounters counters, string partition, string bundleRowKey, string messageRowKey, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; attempt <= MaxConflicts; attempt++)
+        {
+            if (await table.FindAsync(partition, bundleRowKey, cancellationToken: cancellationToken) is not { } row)
+            {
+                return false;
+            }
+
+            var entries = EntriesOf(row);
+            var kept = entries.Where(e => RowKeyOf(e.Key) != messageRowKey).ToList();
+            if (kept.Count == entries.Count)
+            {
+                return false;
+            }
+
+            var change = new TableEntity(partition, bundleRowKey);
+            if (kept.Count > 0)
+            {
+                change[EntriesProperty] = JsonSerializer.Serialize(kept, BundleJson);
+                change[CountProperty] = kept.Count;
+            }
+
+            TableTransactionAction action = new(kept.Count == 0 ? TableTransactionActionType.Delete : TableTransactionActionType.UpdateMerge, change, row.ETag);
+            var queued = bundleRowKey.StartsWith(PendingPrefix, StringComparison.Ordinal);
+            var delta = new Dictionary<string, long>(StringComparer.Ordinal)
+            {
+                [ForgottenCount] = queued ? 1 : 0,
+                [SendingCount] = queued && row.GetString("Status") == Sending ? -1 : 0,
+            };
+            try
+            {
+                await SubmitCountedAsync(table, counters, row.GetString("Tally"), [action], delta);
+                return true;
+            }
+            catch (Exception e) when (e is ChangedMeanwhileException or NotFoundException or AlreadyExistsException)
+            {
+                // Claimed, recorded or edited by another erasure meanwhile: read it again.
+            }
+        }
+
+        throw new StorageUnavailableException($"The outbox row {bundleRowKey} kept changing while a recipient was being forgotten; try again.");
     }
 
     /// <summary>Deletes one pending marker, counting it as forgotten (and no longer being sent or waiting for a retry) in its tally, in one transaction.</summary>
@@ -1036,6 +1516,24 @@ public sealed class Outbox : IDisposable
         }
     }
 
+    /// <summary>
+    /// One message of a bundle (<see cref="EnqueueBatchAsync"/>): its key and recipient and, while queued, the reference it
+    /// is made from; once recorded, how it ended, after how many attempts, sent by which channel.
+    /// </summary>
+    private sealed record BundleEntry(
+        [property: JsonPropertyName("k")] string Key,
+        [property: JsonPropertyName("p")] string Recipient,
+        [property: JsonPropertyName("f")] string? Reference = null,
+        [property: JsonPropertyName("s")] string? Status = null,
+        [property: JsonPropertyName("a")] int Attempts = 0,
+        [property: JsonPropertyName("c")] string? Channel = null);
+
+    /// <summary>A claimed bundle row (as it was before the claim), the ETag and id of the claim, and the attempt it counts.</summary>
+    private sealed record BundleClaim(TableEntity Row, ETag ETag, string Id, int Attempts, DateTimeOffset At)
+    {
+        public List<BundleEntry> Entries { get; init; } = EntriesOf(Row);
+    }
+
     /// <summary>A claimed marker, the ETag of the claim, and the attempt the claim counts.</summary>
     private sealed record Claimed(TableEntity Marker, ETag Claim, int Attempts);
 
@@ -1081,11 +1579,21 @@ public sealed class Outbox : IDisposable
             }
         }
 
-        public void Count(Ending? ending)
+        public void Skip(int messages) => Interlocked.Add(ref _skipped, messages);
+
+        public void Count(IEnumerable<Ending> endings)
+        {
+            foreach (var ending in endings)
+            {
+                Count(ending);
+            }
+        }
+
+        private void Count(Ending ending)
         {
             switch (ending)
             {
-                case null or { GivenBack: true } or { Status: Cancelled }: Interlocked.Increment(ref _skipped); break;
+                case { GivenBack: true } or { Status: Cancelled }: Interlocked.Increment(ref _skipped); break;
                 case { Status: Retry }: Interlocked.Increment(ref _retried); break;
                 case { Status: "sent" }: Interlocked.Increment(ref _sent); break;
                 case { Status: Outbox.SetAside }: Interlocked.Increment(ref _setAside); break;

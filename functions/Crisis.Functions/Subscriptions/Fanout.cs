@@ -30,7 +30,7 @@ public sealed record NotificationStatus(
 /// Queues one message per subscriber for each published update, and one "this crisis is over" message per
 /// subscriber when a crisis ends (its job is named <see cref="CrisisStore.EndedFanoutId"/>). Subscribers and
 /// outbox share 16 shards; each shard of a job has a checkpoint row in its outbox partition (<c>f|{crisis}|{update}</c>) naming the last
-/// subscriber queued. Every batch of up to 98 messages is written in one transaction with the checkpoint's
+/// subscriber queued. Every batch of up to 96 messages is written in one transaction with the checkpoint's
 /// advance, guarded by the checkpoint's ETag: a batch is queued with its progress or not at all, and a worker
 /// whose claim was taken over writes nothing more. So a crash, a restart or a second worker neither skips nor
 /// repeats a subscriber. Claims expire after <see cref="ClaimTimeout"/>; a worker that stops cleanly releases its claims.
@@ -44,8 +44,8 @@ public sealed class FanoutService(CrisisStore crises, SubscriberStore subscriber
 
     public static readonly TimeSpan ClaimTimeout = TimeSpan.FromMinutes(1);
 
-    /// <summary>Messages per transaction: with the checkpoint and the outbox's count of the tally, 100 actions.</summary>
-    private const int BatchSize = 98;
+    /// <summary>Messages per transaction, the most the outbox queues at once with the checkpoint (see <see cref="Outbox.EnqueueBatchAsync"/>).</summary>
+    private const int BatchSize = Outbox.MaxBatch;
 
     public Task FeedAsync(CancellationToken cancellationToken) => RunAsync(int.MaxValue, cancellationToken);
 

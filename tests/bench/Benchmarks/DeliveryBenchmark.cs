@@ -65,7 +65,7 @@ internal static class DeliveryBenchmark
         var crisis = (await (await admin.PostAsJsonAsync("/api/admin/crises", new { title = new { en = "Bench" }, summary = new { en = "s" }, severity = "major", defaultLanguage = "en", languages = English })).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
         (await admin.PostAsync($"/api/admin/crises/{crisis}/activate", null)).EnsureSuccessStatusCode();
         var storage = app.Services.GetRequiredService<CrisisStorage>();
-        var ids = await Seed.SubscribersAsync(await storage.TableAsync(SubscriberStore.TableName), crisis, total, "Webhook", id => receiver.Url(id));
+        var ids = await SubscriberSeed.SubscribersAsync(await storage.TableAsync(SubscriberStore.TableName), crisis, total, "Webhook", id => receiver.Url(id));
         receiver.Reset();
 
         var stage = $"delivery {total}";

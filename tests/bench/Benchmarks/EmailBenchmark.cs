@@ -45,7 +45,7 @@ internal static class EmailBenchmark
         var crisis = (await (await admin.PostAsJsonAsync("/api/admin/crises", new { title = new { en = "Bench" }, summary = new { en = "s" }, severity = "major", defaultLanguage = "en", languages = English })).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
         (await admin.PostAsync($"/api/admin/crises/{crisis}/activate", null)).EnsureSuccessStatusCode();
         var storage = app.Services.GetRequiredService<CrisisStorage>();
-        await Seed.SubscribersAsync(await storage.TableAsync(SubscriberStore.TableName), crisis, Total, "Email", id => $"{id}@example.org");
+        await SubscriberSeed.SubscribersAsync(await storage.TableAsync(SubscriberStore.TableName), crisis, Total, "Email", id => $"{id}@example.org");
         var fanout = app.Services.GetRequiredService<FanoutService>();
         var outbox = app.Services.GetRequiredService<Outbox>();
 

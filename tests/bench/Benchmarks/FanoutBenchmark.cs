@@ -53,14 +53,15 @@ internal static class FanoutBenchmark
         var transactions = counter.Count - before;
 
         var queued = 0;
-        for (var shard = 0; shard < Outbox.Shards; shard++)
+        var outbox = app.Services.GetRequiredService<Outbox>();
+        string? continuation = null;
+        do
         {
-            var outbox = await storage.TableAsync(Outbox.TableName(shard));
-            await foreach (var _ in outbox.QueryRowsAsync(Tables.RowKeyPrefixFilter(Outbox.ShardName(shard), "p|u|"), ["RowKey"]))
-            {
-                queued++;
-            }
+            var page = await outbox.DeliveryPageAsync(UpdateNotifications.KeyPrefix(crisis, updateId), 1000, continuation, CancellationToken.None);
+            queued += page.Deliveries.Count(d => d.Status == "queued");
+            continuation = page.ContinuationToken;
         }
+        while (continuation is not null);
 
         var totals = Stopwatch.StartNew();
         var status = await fanout.StatusAsync(crisis, updateId, CancellationToken.None);

@@ -1,8 +1,13 @@
 using Azure.Data.Tables;
 using Crisis.Functions.Subscriptions;
 
-/// <summary>Confirmed subscribers written as the app stores them, spread over its 16 shards, in 100-entity transactions, 16 at a time.</summary>
-internal static class Seed
+namespace Crisis.Functions.Tests.Infrastructure;
+
+/// <summary>
+/// Confirmed subscribers written straight into storage as the app stores them (many more than subscribing through
+/// the API would make in a test's time), spread over its 16 shards, in 100-entity transactions, 16 at a time.
+/// </summary>
+public static class SubscriberSeed
 {
     public static async Task<List<string>> SubscribersAsync(TableClient table, string crisis, int count, string channel, Func<string, string> address)
     {
