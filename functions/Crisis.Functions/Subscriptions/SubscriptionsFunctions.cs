@@ -383,14 +383,15 @@ public sealed partial class SubscriptionsFunctions(
     private async Task<Erased> EraseAsync(Subscriber subscriber, CancellationToken cancellationToken)
     {
         var ids = (await store.EraseContactAsync(subscriber.ContactHash, cancellationToken)).Append(subscriber.Id).Distinct(StringComparer.Ordinal).ToList();
-        await store.EraseLimitsAsync(hasher.MailboxHashOf(subscriber.Channel, subscriber.Address), cancellationToken);
         await store.DeleteAsync(subscriber, SubscriberEvent.Erased, cancellationToken);
-        await questions.ForgetContactAsync(subscriber.ContactHash, cancellationToken);
-        var records = 0;
-        foreach (var id in ids)
-        {
-            records += await outbox.ForgetRecipientAsync(id, cancellationToken);
-        }
+
+        // The subscriptions go first, so a message being made meanwhile finds its subscriber gone; the rest are
+        // independent stores, forgotten at once (each step is idempotent: a failed erasure is simply asked again).
+        var limits = store.EraseLimitsAsync(hasher.MailboxHashOf(subscriber.Channel, subscriber.Address), cancellationToken);
+        var questionsForgotten = questions.ForgetContactAsync(subscriber.ContactHash, cancellationToken);
+        var forgetting = ids.Select(id => outbox.ForgetRecipientAsync(id, cancellationToken)).ToList();
+        await Task.WhenAll([limits, questionsForgotten, .. forgetting]);
+        var records = (await Task.WhenAll(forgetting)).Sum();
 
         logger.LogInformation("Contact {ContactHash}… erased: {Subscriptions} subscriptions, {Records} delivery records", subscriber.ContactHash[..8], ids.Count, records);
         return new Erased("erased", ids.Count, records);
