@@ -151,6 +151,7 @@ public sealed class Outbox : IDisposable
     private const string CounterPrefix = "n|";
 
     private const string QueuedSuffix = "queued";
+    private const string SealedSuffix = "sealed";
 
     /// <summary>How a bundle's row key ends (see <see cref="EnqueueBatchAsync"/>), and what its row and its messages' index rows hold.</summary>
     private const string BundleSuffix = "|b";
@@ -172,6 +173,10 @@ public sealed class Outbox : IDisposable
     private const string ForgottenCount = "Forgotten";
     private const string QueuedCount = "Queued";
     private const string FirstQueuedAt = "FirstQueuedAt";
+
+    /// <summary>The counters in the order <see cref="CountsAsync"/> sums them: the outcomes, then sending, retrying, forgotten, queued.</summary>
+    private static readonly string[] CounterNames = [.. Outcomes.Select(CounterProperty), SendingCount, RetryingCount, ForgottenCount, QueuedCount];
+    private static readonly string[] CounterColumns = [FirstQueuedAt, .. CounterNames];
 
     /// <summary>Markers claimed per transaction (one more action carries the counters).</summary>
     private const int ClaimBatch = 99;
@@ -1177,33 +1182,24 @@ public sealed class Outbox : IDisposable
     /// how many are still to be sent, keyed by tally (a tally nothing was queued for is absent): from the counters
     /// alone (which erasure does not lower; an erased recipient's unsent messages are no longer pending). Each
     /// counter is read by its key, two per shard and tally, so the cost follows the number of tallies, never the
-    /// number of messages or the size of the table.
+    /// number of messages or the size of the table. A tally of <paramref name="closed"/> (the caller knew, before
+    /// this call, that nothing more will be queued for it) whose every message has ended cannot change any more: its
+    /// sums are then sealed in one row (<c>n|{tally}sealed</c>, in shard 0), read instead of the shards' from then on,
+    /// so the totals of a finished update, and a review of a finished crisis, cost one read per update.
     /// </summary>
-    public async Task<IReadOnlyDictionary<string, DeliveryCounts>> CountsAsync(IReadOnlyCollection<string> tallies, CancellationToken cancellationToken)
+    public async Task<IReadOnlyDictionary<string, DeliveryCounts>> CountsAsync(IReadOnlyCollection<string> tallies, IReadOnlySet<string> closed, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(tallies);
+        ArgumentNullException.ThrowIfNull(closed);
         var tables = await ShardTablesAsync(cancellationToken);
-        string[] names = [.. Outcomes.Select(CounterProperty), SendingCount, RetryingCount, ForgottenCount, QueuedCount];
-        string[] columns = [FirstQueuedAt, .. names];
-        var reads = tallies.Distinct(StringComparer.Ordinal).SelectMany(tally => Enumerable.Range(0, Shards).SelectMany(shard => new[]
-        {
-            (Tally: tally, Row: tables[shard].FindAsync(ShardName(shard), CounterPrefix + RowKeyOf(tally), columns, cancellationToken)),
-            (Tally: tally, Row: tables[shard].FindAsync(ShardName(shard), CounterPrefix + RowKeyOf(tally) + QueuedSuffix, columns, cancellationToken)),
-        })).ToList();
-        await Task.WhenAll(reads.Select(r => r.Row));
         var sums = new Dictionary<string, long[]>(StringComparer.Ordinal);
         var firsts = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
-        foreach (var (tally, read) in reads)
+        void Add(string tally, TableEntity row)
         {
-            if (await read is not { } row)
+            var sum = sums.TryGetValue(tally, out var found) ? found : sums[tally] = new long[CounterNames.Length];
+            for (var i = 0; i < CounterNames.Length; i++)
             {
-                continue;
-            }
-
-            var sum = sums.TryGetValue(tally, out var found) ? found : sums[tally] = new long[names.Length];
-            for (var i = 0; i < names.Length; i++)
-            {
-                sum[i] += row.GetCount(names[i]) ?? 0;
+                sum[i] += row.GetCount(CounterNames[i]) ?? 0;
             }
 
             if (row.GetDateTimeOffset(FirstQueuedAt) is { } at && (!firsts.TryGetValue(tally, out var earlier) || at < earlier))
@@ -1212,13 +1208,77 @@ public sealed class Outbox : IDisposable
             }
         }
 
+        var seals = tallies.Distinct(StringComparer.Ordinal).Select(tally => (Tally: tally, Row: tables[0].FindAsync(ShardName(0), SealKey(tally), CounterColumns, cancellationToken))).ToList();
+        await Task.WhenAll(seals.Select(r => r.Row));
+        var open = new List<string>();
+        foreach (var (tally, read) in seals)
+        {
+            if (await read is { } row)
+            {
+                Add(tally, row);
+            }
+            else
+            {
+                open.Add(tally);
+            }
+        }
+
+        var reads = open.SelectMany(tally => Enumerable.Range(0, Shards).SelectMany(shard => new[]
+        {
+            (Tally: tally, Row: tables[shard].FindAsync(ShardName(shard), CounterPrefix + RowKeyOf(tally), CounterColumns, cancellationToken)),
+            (Tally: tally, Row: tables[shard].FindAsync(ShardName(shard), CounterPrefix + RowKeyOf(tally) + QueuedSuffix, CounterColumns, cancellationToken)),
+        })).ToList();
+        await Task.WhenAll(reads.Select(r => r.Row));
+        foreach (var (tally, read) in reads)
+        {
+            if (await read is { } row)
+            {
+                Add(tally, row);
+            }
+        }
+
+        foreach (var tally in open.Where(t => closed.Contains(t) && sums.TryGetValue(t, out var sum) && Settled(sum)))
+        {
+            await SealAsync(tables[0], tally, sums[tally], firsts.TryGetValue(tally, out var first) ? first : null);
+        }
+
         return sums.ToDictionary(s => s.Key, s =>
         {
             var c = s.Value;
-            var ended = c[0] + c[1] + c[2] + c[3] + c[4];
-            var pending = Math.Max(0, c[8] - ended - c[7]);
+            var pending = Math.Max(0, c[8] - Ended(c) - c[7]);
             return new DeliveryCounts((int)c[0], (int)c[1], (int)c[2], (int)c[3], (int)pending, (int)c[4], (int)Math.Max(0, c[5]), (int)Math.Max(0, c[6]), (int)c[8], firsts.TryGetValue(s.Key, out var first) ? first : null);
         }, StringComparer.Ordinal);
+    }
+
+    private static long Ended(long[] c) => c[0] + c[1] + c[2] + c[3] + c[4];
+
+    /// <summary>Whether every message queued for a tally has ended (or was forgotten), none being sent or waiting for a retry.</summary>
+    private static bool Settled(long[] c) => c[8] > 0 && c[8] == Ended(c) + c[7] && c[5] == 0 && c[6] == 0;
+
+    private static string SealKey(string tally) => CounterPrefix + RowKeyOf(tally) + SealedSuffix;
+
+    /// <summary>Writes the sums of a settled, closed tally in one row; readers who raced to seal it write the same values. Failing to is only a lost shortcut.</summary>
+    private async Task SealAsync(TableClient table, string tally, long[] sums, DateTimeOffset? first)
+    {
+        var seal = new TableEntity(ShardName(0), SealKey(tally)) { ["Tally"] = tally, ["SealedAt"] = _time.GetUtcNow() };
+        for (var i = 0; i < CounterNames.Length; i++)
+        {
+            seal[CounterNames[i]] = sums[i];
+        }
+
+        if (first is { } at)
+        {
+            seal[FirstQueuedAt] = at;
+        }
+
+        try
+        {
+            await table.UpsertAsync(seal, TableUpdateMode.Replace, CancellationToken.None);
+        }
+        catch (StorageException e)
+        {
+            _logger.LogWarning(e, "Outbox: the settled totals of {Tally} could not be sealed; they are summed from the shards until they are", tally);
+        }
     }
 
     private static string CounterProperty(string outcome) => string.Concat(outcome.Split('-').Select(word => char.ToUpperInvariant(word[0]).ToString() + word[1..]));

@@ -133,7 +133,12 @@ public sealed class ReviewService(
     private async Task<NotificationSummary> NotificationsAsync(string crisisId, Task<IReadOnlyList<CrisisUpdate>> updatesRead, CancellationToken cancellationToken)
     {
         var published = (await updatesRead).Where(u => u.PublishedAt is not null).OrderBy(u => u.PublishedAt).ToList();
-        var byTally = await outbox.CountsAsync([.. published.Select(u => UpdateNotifications.KeyPrefix(crisisId, u.Id))], cancellationToken);
+
+        // Publishing adds the job in the same transaction, so an update read as published before its job is read as
+        // gone gets nothing more queued: its settled totals can be sealed.
+        var queuing = (await crises.PendingFanoutsAsync(cancellationToken)).Where(j => j.CrisisId == crisisId).Select(j => j.UpdateId).ToHashSet(StringComparer.Ordinal);
+        var closed = published.Where(u => !queuing.Contains(u.Id)).Select(u => UpdateNotifications.KeyPrefix(crisisId, u.Id)).ToHashSet(StringComparer.Ordinal);
+        var byTally = await outbox.CountsAsync([.. published.Select(u => UpdateNotifications.KeyPrefix(crisisId, u.Id))], closed, cancellationToken);
         var totals = published.Select(u =>
         {
             var c = byTally.GetValueOrDefault(UpdateNotifications.KeyPrefix(crisisId, u.Id)) ?? new DeliveryCounts(0, 0, 0, 0, 0);

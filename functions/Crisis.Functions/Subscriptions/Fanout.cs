@@ -250,11 +250,22 @@ public sealed class FanoutService(CrisisStore crises, SubscriberStore subscriber
     /// they ended, which erasure does not lower, and how many are being sent or wait for a retry): a fixed number of
     /// reads whatever the number of recipients, with a finish estimate while messages remain.
     /// </summary>
-    public async Task<NotificationStatus> StatusAsync(string crisisId, string updateId, CancellationToken cancellationToken)
+    public async Task<NotificationStatus> StatusAsync(string crisisId, CrisisUpdate update, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(update);
+        var updateId = update.Id;
         var tally = UpdateNotifications.KeyPrefix(crisisId, updateId);
-        var counts = (await outbox.CountsAsync([tally], cancellationToken)).GetValueOrDefault(tally) ?? new DeliveryCounts(0, 0, 0, 0, 0);
+
+        // Publishing adds the job in the same transaction, so an update read as published before the job is read as
+        // gone gets nothing more queued: its settled totals can be sealed.
         var queuing = await crises.IsFanoutPendingAsync(crisisId, updateId, cancellationToken);
+        var closed = new HashSet<string>(StringComparer.Ordinal);
+        if (update.PublishedAt is not null && !queuing)
+        {
+            closed.Add(tally);
+        }
+
+        var counts = (await outbox.CountsAsync([tally], closed, cancellationToken)).GetValueOrDefault(tally) ?? new DeliveryCounts(0, 0, 0, 0, 0);
         var done = counts.Sent + counts.Failed + counts.Quarantined + counts.Cancelled + counts.SetAside;
         DateTimeOffset? estimate = null;
         if (counts.FirstQueuedAt is { } start && counts.Pending > 0 && done > 0)

@@ -68,8 +68,8 @@ public sealed class SubscriberAdminFunctions(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "admin/crises/{id}/updates/{updateId}/notifications")] HttpRequest request, string id, string updateId)
     {
         var cancellationToken = request.HttpContext.RequestAborted;
-        _ = await updates.GetUpdateAsync(id, updateId, cancellationToken) ?? throw new CrisisNotFoundException($"Update {updateId} of crisis {id}");
-        return TypedResults.Ok(await fanout.StatusAsync(id, updateId, cancellationToken));
+        var (update, _) = await updates.GetUpdateAsync(id, updateId, cancellationToken) ?? throw new CrisisNotFoundException($"Update {updateId} of crisis {id}");
+        return TypedResults.Ok(await fanout.StatusAsync(id, update, cancellationToken));
     }
 
     [Function("ListUpdateRecipients")]

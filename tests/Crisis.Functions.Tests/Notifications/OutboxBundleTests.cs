@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using Azure.Data.Tables;
 using Crisis.Functions.Hosting;
 using Crisis.Functions.Notifications;
 using Crisis.Functions.Storage;
@@ -162,6 +163,62 @@ public sealed class OutboxBundleTests : IAsyncLifetime
         var listed = (await RecipientPagesAsync(updateId, 1000)).SelectMany(p => p).ToList();
         Assert.Equal(_ids.Where(id => id != erased).Order(), listed.Select(r => r.GetProperty("recipient").GetString()!).Order());
         Assert.All(_ids.Where(id => id != erased), id => Assert.Single(Updates(), u => u.Path == "/hooks/" + id));
+    }
+
+    [Fact]
+    public async Task The_totals_of_an_update_whose_messages_all_ended_are_sealed_in_one_row_and_read_from_it_in_the_status_and_the_review()
+    {
+        var updateId = await _f.PublishUpdateAsync("Depots reopen on Monday.", "انبارها دوشنبه باز می‌شوند.");
+        await _f.RunTimerAsync();
+        var before = await StatusAsync(updateId);
+        Assert.Equal(Subscribers, before.GetProperty("sent").GetInt32());
+
+        // The shards' counters of the update are gone: only the sealed row can answer now.
+        var tally = Outbox.RowKeyOf(UpdateNotifications.KeyPrefix(_f.CrisisId, updateId));
+        var storage = _f.App.Services.GetRequiredService<CrisisStorage>();
+        for (var shard = 0; shard < Outbox.Shards; shard++)
+        {
+            var table = await storage.TableAsync(Outbox.TableName(shard));
+            Assert.True(await table.RemoveAsync(Outbox.ShardName(shard), "n|" + tally));
+            Assert.True(await table.RemoveAsync(Outbox.ShardName(shard), "n|" + tally + "queued"));
+        }
+
+        var after = await StatusAsync(updateId);
+        var review = await (await _f.Admin.GetAsync($"/api/admin/crises/{_f.CrisisId}/review")).ReadJsonAsync();
+
+        foreach (var name in new[] { "recipients", "sent", "failed", "quarantined", "cancelled", "setAside", "queued", "sending", "retrying" })
+        {
+            Assert.Equal(before.GetProperty(name).GetInt32(), after.GetProperty(name).GetInt32());
+        }
+
+        Assert.Equal(before.GetProperty("startedAt").GetDateTimeOffset(), after.GetProperty("startedAt").GetDateTimeOffset());
+        Assert.Equal(Subscribers, review.GetProperty("notifications").GetProperty("sent").GetInt32());
+    }
+
+    [Fact]
+    public async Task An_update_still_being_queued_is_not_sealed_even_when_everything_queued_so_far_was_sent()
+    {
+        var updateId = await _f.PublishUpdateAsync("Depots reopen on Monday.", "انبارها دوشنبه باز می‌شوند.");
+        var table = await _f.App.Services.GetRequiredService<Outbox>().ShardTableAsync(0, CancellationToken.None);
+        await table.InsertAsync(new TableEntity(Outbox.ShardName(0), $"f|{_f.CrisisId}|{updateId}")
+        {
+            ["ClaimedBy"] = "dead-worker", ["ClaimedAt"] = _f.Clock.Now, ["Done"] = false, ["Queued"] = 0, ["Last"] = "", ["StartedAt"] = _f.Clock.Now,
+        });
+        await _f.RunTimerAsync();
+        var partway = await StatusAsync(updateId);
+        Assert.True(partway.GetProperty("queuing").GetBoolean());
+        Assert.Equal(partway.GetProperty("recipients").GetInt32(), partway.GetProperty("sent").GetInt32());
+        Assert.InRange(partway.GetProperty("sent").GetInt32(), 1, Subscribers - 1);
+        await _f.Admin.GetAsync($"/api/admin/crises/{_f.CrisisId}/review");
+
+        _f.Clock.Advance(FanoutService.ClaimTimeout + TimeSpan.FromSeconds(1));
+        await _f.RunTimerAsync();
+
+        var status = await StatusAsync(updateId);
+        Assert.False(status.GetProperty("queuing").GetBoolean());
+        Assert.Equal(Subscribers, status.GetProperty("recipients").GetInt32());
+        Assert.Equal(Subscribers, status.GetProperty("sent").GetInt32());
+        Assert.Equal(Subscribers, Updates().Count);
     }
 
     /// <summary>The tokens are base64url of "0~p", "99~0~p|x", "0~-1~p|x", "0~0~", "0~0~p|x/" and "0~x~p|x".</summary>
