@@ -82,7 +82,7 @@ public static class StorageErrors
 
     private static StorageException FromStatus(RequestFailedException e, string operation, int? failedIndex)
     {
-        var message = $"{operation} failed: {(e.Status == 0 ? "no response" : e.Status)} {e.ErrorCode}".TrimEnd();
+        var message = $"{operation} failed: {(e.Status == 0 ? "storage gave no response" : e.Status)} {e.ErrorCode}".TrimEnd();
         return e.Status switch
         {
             404 => new NotFoundException(message, e.ErrorCode, e) { FailedActionIndex = failedIndex },
