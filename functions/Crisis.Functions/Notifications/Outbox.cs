@@ -879,22 +879,8 @@ public sealed class Outbox : IDisposable
     {
         for (var attempt = 1; batch.Count > 0; attempt++)
         {
-            var delta = new Dictionary<string, long>(StringComparer.Ordinal);
-            var actions = new List<TableTransactionAction>();
-            foreach (var ending in batch)
-            {
-                actions.AddRange(ActionsOf(ending));
-                Add(delta, SendingCount, -1);
-                if (ending.Status == Retry)
-                {
-                    Add(delta, RetryingCount, 1);
-                }
-                else if (ending.IsFinal)
-                {
-                    Add(delta, CounterProperty(ending.Status), 1);
-                }
-            }
-
+            var actions = batch.SelectMany(ActionsOf).ToList();
+            var delta = DeltaOf(batch);
             try
             {
                 await SubmitCountedAsync(table, counters, tally, actions, delta);
@@ -913,6 +899,26 @@ public sealed class Outbox : IDisposable
                 await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(5, 20 * attempt)), _time, CancellationToken.None);
             }
         }
+    }
+
+    /// <summary>How recording <paramref name="endings"/> moves their tally's counters: none is being sent any more; each to retry waits, each final one counts its outcome.</summary>
+    private static Dictionary<string, long> DeltaOf(IEnumerable<Ending> endings)
+    {
+        var delta = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var ending in endings)
+        {
+            Add(delta, SendingCount, -1);
+            if (ending.Status == Retry)
+            {
+                Add(delta, RetryingCount, 1);
+            }
+            else if (ending.IsFinal)
+            {
+                Add(delta, CounterProperty(ending.Status), 1);
+            }
+        }
+
+        return delta;
     }
 
     private static void Add(Dictionary<string, long> delta, string name, long by) => delta[name] = delta.GetValueOrDefault(name) + by;
@@ -1068,20 +1074,7 @@ public sealed class Outbox : IDisposable
             }
 
             actions.Insert(0, new(rest.Count == 0 ? TableTransactionActionType.Delete : TableTransactionActionType.UpdateMerge, marker, etag));
-            var delta = new Dictionary<string, long>(StringComparer.Ordinal);
-            foreach (var ending in taken.Select(t => t.Ending).OfType<Ending>())
-            {
-                Add(delta, SendingCount, -1);
-                if (ending.Status == Retry)
-                {
-                    Add(delta, RetryingCount, 1);
-                }
-                else if (ending.IsFinal)
-                {
-                    Add(delta, CounterProperty(ending.Status), 1);
-                }
-            }
-
+            var delta = DeltaOf(taken.Select(t => t.Ending).OfType<Ending>());
             try
             {
                 var etags = await SubmitCountedAsync(table, counters, tally, actions, delta);
