@@ -107,7 +107,7 @@ public sealed class OutboxOptions
 /// <summary>
 /// The durable outbox, in 16 shards (a table and partition each). A message queued alone has a pending marker
 /// <c>p|{key}</c> while undelivered and a permanent record <c>r|{key}</c> once it is done. Messages queued in batches
-/// (a fan-out to every subscriber) are held by bundle rows of up to 96: a pending bundle <c>p|{first key}|b</c>,
+/// (a fan-out to every subscriber) are held by bundle rows of up to 96: a pending bundle <c>q|{first key}|b</c>,
 /// claimed, sent and recorded as one row, and once sent a record bundle <c>r|{first key}|b</c> of those sent; a bundled
 /// message that needs a retry, ends otherwise or is handed back leaves the bundle for a marker or record of its own.
 /// So a surge costs a few storage writes per hundred messages, not several per message. A message with a recipient
@@ -145,7 +145,16 @@ public sealed class Outbox : IDisposable
     private const string Retry = "retry";
     private const string Cancelled = "cancelled";
     private const string PendingPrefix = "p|";
+
+    /// <summary>
+    /// Where pending bundles are kept: beside the pending markers (so one range query reads both), yet outside
+    /// <c>p|</c>, which an instance still running the version before bundles reads and could not make sense of.
+    /// </summary>
+    private const string BundlePrefix = "q|";
     private const string RecordPrefix = "r|";
+
+    /// <summary>Just past the pending bundles: the due rows are the keys from <see cref="PendingPrefix"/> up to here (nothing else sorts between).</summary>
+    private const string DueUpperBound = "q}";
     private const string IndexPrefix = "x|";
     private const string ListingPrefix = "s|";
     private const string CounterPrefix = "n|";
@@ -164,7 +173,7 @@ public sealed class Outbox : IDisposable
     private const int MaxBundleChars = 24_000;
 
     private static readonly JsonSerializerOptions BundleJson = new() { DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingDefault };
-    private static readonly string[] RowStates = [PendingPrefix, RecordPrefix];
+    private static readonly string[] RowStates = [PendingPrefix, BundlePrefix, RecordPrefix];
 
     /// <summary>The final outcomes counted per tally, in the order <see cref="DeliveryCounts"/> holds them.</summary>
     private static readonly string[] Outcomes = ["sent", "failed", "quarantined", Cancelled, SetAside];
@@ -324,7 +333,7 @@ public sealed class Outbox : IDisposable
 
     private TableEntity PendingBundle(string partition, List<DeferredMessage> bundle)
     {
-        var row = new TableEntity(partition, PendingPrefix + BundleKeyOf(bundle))
+        var row = new TableEntity(partition, BundlePrefix + BundleKeyOf(bundle))
         {
             ["Kind"] = bundle[0].Kind,
             [CountProperty] = bundle.Count,
@@ -467,7 +476,7 @@ public sealed class Outbox : IDisposable
         var partition = ShardName(shard);
         var now = _time.GetUtcNow();
         var counters = new ShardCounters(table, partition);
-        var due = Tables.And(Tables.RowKeyPrefixFilter(partition, PendingPrefix), TableClient.CreateQueryFilter($"NextAttemptAt le {now}"));
+        var due = TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey ge {PendingPrefix} and RowKey lt {DueUpperBound} and NextAttemptAt le {now}");
         var window = new List<TableEntity>();
         var messages = 0;
         await foreach (var marker in table.QueryRowsAsync(due, maxPerPage: Tables.MaxPageSize, cancellationToken: cancellationToken))
@@ -1397,7 +1406,7 @@ public sealed class Outbox : IDisposable
             return [ToDelivery(row)];
         }
 
-        var pending = row.RowKey.StartsWith(PendingPrefix, StringComparison.Ordinal);
+        var pending = row.RowKey.StartsWith(BundlePrefix, StringComparison.Ordinal);
         return [.. EntriesOf(row).Where(e => e.Key.StartsWith(keyPrefix, StringComparison.Ordinal)).Select(e => pending
             ? new Delivery(e.Key, e.Recipient, null, row.GetString("Status") ?? Queued, row.GetInt32("Attempts") ?? 0, null, row.GetDateTimeOffset("NextAttemptAt"), null)
             : new Delivery(e.Key, e.Recipient, e.Channel?.ToLowerInvariant(), e.Status ?? "sent", e.Attempts, null, null, row.GetDateTimeOffset("CompletedAt")))];
@@ -1439,7 +1448,7 @@ public sealed class Outbox : IDisposable
             if (index.GetString(BundleProperty) is { } bundle)
             {
                 deleted += await ForgetBundledAsync(table, counters, partition, RecordPrefix + bundle, key, cancellationToken) ? 1 : 0;
-                deleted += await ForgetBundledAsync(table, counters, partition, PendingPrefix + bundle, key, cancellationToken) ? 1 : 0;
+                deleted += await ForgetBundledAsync(table, counters, partition, BundlePrefix + bundle, key, cancellationToken) ? 1 : 0;
             }
 
             deleted += await table.RemoveAsync(partition, RecordPrefix + key, cancellationToken: cancellationToken) ? 1 : 0;
@@ -1490,7 +1499,7 @@ public sealed class Outbox : IDisposable
             }
 
             TableTransactionAction action = new(kept.Count == 0 ? TableTransactionActionType.Delete : TableTransactionActionType.UpdateMerge, change, row.ETag);
-            var queued = bundleRowKey.StartsWith(PendingPrefix, StringComparison.Ordinal);
+            var queued = bundleRowKey.StartsWith(BundlePrefix, StringComparison.Ordinal);
             var delta = new Dictionary<string, long>(StringComparer.Ordinal)
             {
                 [ForgottenCount] = queued ? 1 : 0,

@@ -104,6 +104,14 @@ public sealed class OutboxBundleTests : IAsyncLifetime
         await _f.App.Services.GetRequiredService<FanoutService>().RunAsync(int.MaxValue, CancellationToken.None);
         var erased = _ids[3];
 
+        // Queued, yet none in the range of pending markers that an instance of the version before bundles reads.
+        var storage = _f.App.Services.GetRequiredService<CrisisStorage>();
+        Assert.Equal(Subscribers, (await StatusAsync(updateId)).GetProperty("queued").GetInt32());
+        for (var shard = 0; shard < Outbox.Shards; shard++)
+        {
+            Assert.Empty(await (await storage.TableAsync(Outbox.TableName(shard))).QueryAsync<TableEntity>(Tables.RowKeyPrefixFilter(Outbox.ShardName(shard), "p|")).ToListAsync());
+        }
+
         var answer = await EraseAsync(erased);
 
         Assert.Equal(1, answer.GetProperty("deliveryRecords").GetInt32());
