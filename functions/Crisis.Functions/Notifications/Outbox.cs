@@ -513,7 +513,8 @@ public sealed class Outbox : IDisposable
     /// </summary>
     private async Task<bool> SendWindowAsync(TableClient table, ShardCounters counters, List<TableEntity> window, RunTally run, CancellationToken cancellationToken)
     {
-        var render = await RenderersAsync([.. window.SelectMany(m => IsBundle(m) ? Unbundled(m, EntriesOf(m), 0) : [m])]);
+        var entries = window.Where(IsBundle).ToDictionary(m => m.RowKey, EntriesOf, StringComparer.Ordinal);
+        var render = await RenderersAsync([.. window.SelectMany(m => entries.TryGetValue(m.RowKey, out var bundled) ? Unbundled(m, bundled, 0) : [m])]);
         var start = 0;
         while (start < window.Count)
         {
@@ -532,7 +533,7 @@ public sealed class Outbox : IDisposable
                 }
 
                 // A bundle is sent whole: the budget is a bound of about this many.
-                await SendBundleAsync(table, counters, window[start], render, run, cancellationToken);
+                await SendBundleAsync(table, counters, window[start], entries[window[start].RowKey], render, run, cancellationToken);
                 if (granted < size)
                 {
                     return false;
@@ -985,9 +986,9 @@ public sealed class Outbox : IDisposable
     /// Claims a bundle, sends its messages and records how they ended. A bundle changed meanwhile is read again; one
     /// another sender claimed meanwhile is left to it.
     /// </summary>
-    private async Task SendBundleAsync(TableClient table, ShardCounters counters, TableEntity bundle, Func<TableEntity, Task<Rendering>> render, RunTally run, CancellationToken cancellationToken)
+    private async Task SendBundleAsync(TableClient table, ShardCounters counters, TableEntity bundle, List<BundleEntry> entries, Func<TableEntity, Task<Rendering>> render, RunTally run, CancellationToken cancellationToken)
     {
-        if (await ClaimBundleAsync(table, counters, bundle) is not { } claim)
+        if (await ClaimBundleAsync(table, counters, bundle, entries) is not { } claim)
         {
             run.Skip(MessagesIn(bundle));
             return;
@@ -1007,7 +1008,7 @@ public sealed class Outbox : IDisposable
     /// Claims a bundle in one write guarded by its ETag, with its tally's count of messages being sent, under a claim id
     /// that erasure keeps when it takes a message out of the bundle; null when another sender holds it or it is gone.
     /// </summary>
-    private async Task<BundleClaim?> ClaimBundleAsync(TableClient table, ShardCounters counters, TableEntity bundle)
+    private async Task<BundleClaim?> ClaimBundleAsync(TableClient table, ShardCounters counters, TableEntity bundle, List<BundleEntry> entries)
     {
         for (var attempt = 1; attempt <= MaxConflicts; attempt++)
         {
@@ -1019,7 +1020,7 @@ public sealed class Outbox : IDisposable
             try
             {
                 var etags = await SubmitCountedAsync(table, counters, bundle.GetString("Tally"), [new(TableTransactionActionType.UpdateMerge, claim, bundle.ETag)], delta);
-                return new BundleClaim(bundle, etags[0], id, attempts, now);
+                return new BundleClaim(bundle, entries, etags[0], id, attempts, now);
             }
             catch (Exception e) when (e is ChangedMeanwhileException or NotFoundException or AlreadyExistsException)
             {
@@ -1030,6 +1031,7 @@ public sealed class Outbox : IDisposable
                 }
 
                 bundle = again;
+                entries = EntriesOf(again);
             }
         }
 
@@ -1196,7 +1198,7 @@ public sealed class Outbox : IDisposable
         var tables = await ShardTablesAsync(cancellationToken);
         var sums = new Dictionary<string, long[]>(StringComparer.Ordinal);
         var firsts = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
-        void Add(string tally, TableEntity row)
+        void Count(string tally, TableEntity row)
         {
             var sum = sums.TryGetValue(tally, out var found) ? found : sums[tally] = new long[CounterNames.Length];
             for (var i = 0; i < CounterNames.Length; i++)
@@ -1217,7 +1219,7 @@ public sealed class Outbox : IDisposable
         {
             if (await read is { } row)
             {
-                Add(tally, row);
+                Count(tally, row);
             }
             else
             {
@@ -1235,7 +1237,7 @@ public sealed class Outbox : IDisposable
         {
             if (await read is { } row)
             {
-                Add(tally, row);
+                Count(tally, row);
             }
         }
 
@@ -1590,11 +1592,8 @@ public sealed class Outbox : IDisposable
         [property: JsonPropertyName("a")] int Attempts = 0,
         [property: JsonPropertyName("c")] string? Channel = null);
 
-    /// <summary>A claimed bundle row (as it was before the claim), the ETag and id of the claim, and the attempt it counts.</summary>
-    private sealed record BundleClaim(TableEntity Row, ETag ETag, string Id, int Attempts, DateTimeOffset At)
-    {
-        public List<BundleEntry> Entries { get; init; } = EntriesOf(Row);
-    }
+    /// <summary>A claimed bundle row (as it was before the claim) and its messages, the ETag, id and time of the claim, and the attempt it counts.</summary>
+    private sealed record BundleClaim(TableEntity Row, List<BundleEntry> Entries, ETag ETag, string Id, int Attempts, DateTimeOffset At);
 
     /// <summary>A claimed marker, the ETag of the claim, and the attempt the claim counts.</summary>
     private sealed record Claimed(TableEntity Marker, ETag Claim, int Attempts);
