@@ -16,15 +16,29 @@ public static class DemoContent
         ArgumentNullException.ThrowIfNull(services);
         var crises = services.GetRequiredService<CrisisService>();
         var store = services.GetRequiredService<CrisisStore>();
-        if (await store.GetAsync(CrisisId, cancellationToken) is not null)
+
+        // Each step is taken unless it was, so a run stopped half-way (Ctrl-C during the first start) is finished by
+        // the next; a demo someone has since moved on (ended, archived) is left as it is.
+        if (await store.GetAsync(CrisisId, cancellationToken) is null)
         {
-            return;
+            await crises.CreateAsync(Crisis, Actor, cancellationToken);
         }
 
-        await crises.CreateAsync(Crisis, Actor, cancellationToken);
-        await crises.SaveContentAsync(CrisisId, Content, null, Actor, cancellationToken);
-        await crises.PublishContentAsync(CrisisId, Actor, cancellationToken);
-        await crises.MoveAsync(CrisisId, CrisisStatus.Active, null, Actor, cancellationToken);
+        if ((await store.GetAsync(CrisisId, cancellationToken))?.Crisis.Status == CrisisStatus.Draft)
+        {
+            await crises.SaveContentAsync(CrisisId, Content, null, Actor, cancellationToken);
+            await crises.PublishContentAsync(CrisisId, Actor, cancellationToken);
+            await crises.MoveAsync(CrisisId, CrisisStatus.Active, null, Actor, cancellationToken);
+        }
+
+        if ((await store.GetAsync(CrisisId, cancellationToken))?.Crisis.Status == CrisisStatus.Active && (await store.ListUpdatesAsync(CrisisId, cancellationToken)).Count == 0)
+        {
+            await AddUpdateAsync(crises, cancellationToken);
+        }
+    }
+
+    private static async Task AddUpdateAsync(CrisisService crises, CancellationToken cancellationToken)
+    {
         await crises.AddUpdateAsync(CrisisId, new()
         {
             ["en"] = "Flooding has closed two of our regional depots. Deliveries in the north are delayed by up to 3 days.",
