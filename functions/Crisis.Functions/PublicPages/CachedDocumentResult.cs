@@ -50,6 +50,12 @@ public sealed class CachedDocumentResult(CachedDocument document, string? langua
     /// <summary>If-None-Match uses the weak comparison (RFC 9110 13.1.2): W/ prefixes are ignored.</summary>
     internal static bool Matches(Microsoft.Extensions.Primitives.StringValues ifNoneMatch, string etag)
     {
+        // What a cache revalidating its copy sends: the one tag it was given, compared without parsing.
+        if (ifNoneMatch.Count == 1 && string.Equals(ifNoneMatch[0], etag, StringComparison.Ordinal))
+        {
+            return true;
+        }
+
         if (ifNoneMatch.Count == 0 || !EntityTagHeaderValue.TryParseList(ifNoneMatch, out var tags))
         {
             return false;
