@@ -581,6 +581,20 @@ public sealed class Outbox : IDisposable
 
     private static int MessagesIn(TableEntity marker) => IsBundle(marker) ? marker.GetInt32(CountProperty) ?? 1 : 1;
 
+    /// <summary>Leaves a bundle row holding only <paramref name="kept"/> (its claim and state untouched), guarded by <paramref name="etag"/>; deletes it when nothing is kept.</summary>
+    private static TableTransactionAction Keeping(string partition, string rowKey, List<BundleEntry> kept, ETag etag)
+    {
+        var row = new TableEntity(partition, rowKey);
+        if (kept.Count == 0)
+        {
+            return new(TableTransactionActionType.Delete, row, etag);
+        }
+
+        row[EntriesProperty] = JsonSerializer.Serialize(kept, BundleJson);
+        row[CountProperty] = kept.Count;
+        return new(TableTransactionActionType.UpdateMerge, row, etag);
+    }
+
     private static List<BundleEntry> EntriesOf(TableEntity row) =>
         JsonSerializer.Deserialize<List<BundleEntry>>(row.GetString(EntriesProperty) ?? "[]", BundleJson) ?? [];
 
@@ -1077,14 +1091,7 @@ public sealed class Outbox : IDisposable
 
             var recorded = taken.Select(t => t.Entry.Key).ToHashSet(StringComparer.Ordinal);
             var rest = left.Where(l => !recorded.Contains(l.Entry.Key)).ToList();
-            var marker = new TableEntity(bundle.PartitionKey, bundle.RowKey);
-            if (rest.Count > 0)
-            {
-                marker[EntriesProperty] = JsonSerializer.Serialize(rest.Select(r => r.Entry), BundleJson);
-                marker[CountProperty] = rest.Count;
-            }
-
-            actions.Insert(0, new(rest.Count == 0 ? TableTransactionActionType.Delete : TableTransactionActionType.UpdateMerge, marker, etag));
+            actions.Insert(0, Keeping(bundle.PartitionKey, bundle.RowKey, [.. rest.Select(r => r.Entry)], etag));
             var delta = DeltaOf(taken.Select(t => t.Ending).OfType<Ending>());
             try
             {
@@ -1493,14 +1500,7 @@ public sealed class Outbox : IDisposable
                 return false;
             }
 
-            var change = new TableEntity(partition, bundleRowKey);
-            if (kept.Count > 0)
-            {
-                change[EntriesProperty] = JsonSerializer.Serialize(kept, BundleJson);
-                change[CountProperty] = kept.Count;
-            }
-
-            TableTransactionAction action = new(kept.Count == 0 ? TableTransactionActionType.Delete : TableTransactionActionType.UpdateMerge, change, row.ETag);
+            var action = Keeping(partition, bundleRowKey, kept, row.ETag);
             var queued = bundleRowKey.StartsWith(BundlePrefix, StringComparison.Ordinal);
             var delta = new Dictionary<string, long>(StringComparer.Ordinal)
             {
