@@ -138,9 +138,10 @@ public sealed class LegacyOutbox(CrisisStorage storage, TimeProvider time, ILogg
 
             var recipient = Outbox.RecipientOf(row);
             Write(recipient is null ? shard : Outbox.ShardOf(recipient), copy, TableUpdateMode.Replace);
-            if (recipient is not null && Outbox.IsRecord(row.RowKey))
+            if (recipient is not null && Outbox.IsRecordOrMarker(row.RowKey))
             {
-                // A record from before index rows existed gets one (a copied index row, later in the shard, replaces this).
+                // A message from before index rows existed gets one, so erasure finds its record and its marker by key
+                // (a copied index row, later in the shard, replaces this).
                 Write(Outbox.ShardOf(recipient), Outbox.IndexRowOf(recipient, row.RowKey[2..]), TableUpdateMode.Merge);
             }
         }

@@ -447,8 +447,8 @@ public sealed class Outbox : IDisposable
     /// <summary>The key of the record of a set-aside message's listing row, or null for another row.</summary>
     internal static string? RecordKeyOfListing(string rowKey) => rowKey.StartsWith(ListingPrefix, StringComparison.Ordinal) ? RecordPrefix + rowKey[ListingPrefix.Length..] : null;
 
-    /// <summary>Whether a row is a delivery record.</summary>
-    internal static bool IsRecord(string rowKey) => rowKey.StartsWith(RecordPrefix, StringComparison.Ordinal);
+    /// <summary>Whether a row is a delivery record or a pending marker.</summary>
+    internal static bool IsRecordOrMarker(string rowKey) => rowKey.StartsWith(RecordPrefix, StringComparison.Ordinal) || rowKey.StartsWith(PendingPrefix, StringComparison.Ordinal);
 
     /// <summary>
     /// Sends what is due, oldest first per shard, several shards at once, up to about <paramref name="max"/> messages;
@@ -1437,10 +1437,10 @@ public sealed class Outbox : IDisposable
 
     /// <summary>
     /// Deletes every message and delivery record of <paramref name="recipient"/> (erasure); returns how many went.
-    /// A recipient's messages are all in the recipient's shard (<see cref="ShardOf"/>): its records are found there by
-    /// key through its index rows, its pending messages among that shard's pending markers, so the cost follows what
-    /// the recipient has and what one shard still has to send, not the size of the outbox. An unsent message of a
-    /// tally leaves its counts as no longer pending.
+    /// A recipient's messages are all in the recipient's shard (<see cref="ShardOf"/>), each with an index row written
+    /// with its first row (the move from the legacy table gives one to each message from before index rows), so every
+    /// row of them is found by key through the index: the cost follows what the recipient has, not the size of the
+    /// outbox nor how much it still has to send. An unsent message of a tally leaves its counts as no longer pending.
     /// </summary>
     public async Task<int> ForgetRecipientAsync(string recipient, CancellationToken cancellationToken)
     {
@@ -1454,10 +1454,20 @@ public sealed class Outbox : IDisposable
         await foreach (var index in table.QueryRowsAsync(Tables.RowKeyPrefixFilter(partition, prefix), ["Listed", BundleProperty], cancellationToken: cancellationToken))
         {
             var key = index.RowKey[prefix.Length..];
-            if (index.GetString(BundleProperty) is { } bundle)
+
+            // A message only moves forward, each move one transaction: out of its queued bundle into the record bundle,
+            // a marker or a record of its own; out of a marker into a record. So it is looked for in that order, and
+            // wherever it is at each look, a later look finds it.
+            var bundled = index.GetString(BundleProperty) is { } bundle
+                && (await ForgetBundledAsync(table, counters, partition, BundlePrefix + bundle, key, cancellationToken)
+                    || await ForgetBundledAsync(table, counters, partition, RecordPrefix + bundle, key, cancellationToken));
+            if (bundled)
             {
-                deleted += await ForgetBundledAsync(table, counters, partition, RecordPrefix + bundle, key, cancellationToken) ? 1 : 0;
-                deleted += await ForgetBundledAsync(table, counters, partition, BundlePrefix + bundle, key, cancellationToken) ? 1 : 0;
+                deleted++;
+            }
+            else if (await table.FindAsync(partition, PendingPrefix + key, ["Tally", "Status"], cancellationToken) is { } marker)
+            {
+                deleted += await ForgetPendingAsync(table, counters, marker) ? 1 : 0;
             }
 
             deleted += await table.RemoveAsync(partition, RecordPrefix + key, cancellationToken: cancellationToken) ? 1 : 0;
@@ -1467,12 +1477,6 @@ public sealed class Outbox : IDisposable
             }
 
             await table.RemoveAsync(partition, index.RowKey, cancellationToken: cancellationToken);
-        }
-
-        var pending = Tables.And(Tables.RowKeyPrefixFilter(partition, PendingPrefix), TableClient.CreateQueryFilter($"Recipient eq {recipient}"));
-        await foreach (var marker in table.QueryRowsAsync(pending, ["Tally", "Status"], cancellationToken: cancellationToken))
-        {
-            deleted += await ForgetPendingAsync(table, counters, marker) ? 1 : 0;
         }
 
         return deleted;

@@ -41,6 +41,10 @@ public sealed class LegacyOutboxTests : IAsyncLifetime
             new TableEntity("", "r|" + waiting) { ["Key"] = waiting, ["Recipient"] = subscriber, ["Status"] = "queued", ["QueuedAt"] = now },
             new TableEntity("", "p|" + waiting) { ["Key"] = waiting, ["Kind"] = ConfirmationMessages.KindName, ["Ref"] = subscriber, ["Recipient"] = subscriber, ["Status"] = "queued", ["Attempts"] = 0, ["NextAttemptAt"] = now },
             new TableEntity("", $"x|{subscriber}|{waiting}") { ["Listed"] = false });
+        // Queued by a fan-out of the legacy version: a pending marker alone, neither record nor index row.
+        var fannedOut = KeyOutsideTheShardOf(subscriber, "confirm|{0}|e");
+        await WriteAsync(legacy, fannedOut,
+            new TableEntity("", "p|" + fannedOut) { ["Key"] = fannedOut, ["Kind"] = ConfirmationMessages.KindName, ["Ref"] = subscriber, ["Recipient"] = subscriber, ["Status"] = "queued", ["Attempts"] = 0, ["NextAttemptAt"] = now });
         var aside = KeyOutsideTheShardOf(subscriber, "confirm|{0}|d");
         await WriteAsync(legacy, aside,
             new TableEntity("", "r|" + aside) { ["Key"] = aside, ["Recipient"] = subscriber, ["Status"] = "set-aside", ["Attempts"] = 1, ["CompletedAt"] = now },
@@ -51,12 +55,17 @@ public sealed class LegacyOutboxTests : IAsyncLifetime
         var listed = await (await upgraded.Admin.GetAsync("/api/admin/outbox/set-aside")).ReadJsonAsync();
         Assert.Equal(aside, Assert.Single(listed.GetProperty("messages").EnumerateArray()).GetProperty("key").GetString());
 
-        // Moved: every row of the subscriber's messages is in the subscriber's shard, with an index row for each record.
+        // Moved: every row of the subscriber's messages is in the subscriber's shard, with an index row for each message.
         var storage = upgraded.App.Services.GetRequiredService<CrisisStorage>();
         Assert.Null(await storage.ExistingTableAsync(Outbox.LegacyTableName));
         var home = await storage.TableAsync(Outbox.TableName(Outbox.ShardOf(subscriber)));
         var partition = Outbox.ShardName(Outbox.ShardOf(subscriber));
-        foreach (var row in new[] { "r|" + sent, "r|" + unindexed, "r|" + waiting, "p|" + waiting, "r|" + aside, "s|" + aside, $"x|{subscriber}|{sent}", $"x|{subscriber}|{unindexed}", $"x|{subscriber}|{waiting}" })
+        string[] moved =
+        [
+            "r|" + sent, "r|" + unindexed, "r|" + waiting, "p|" + waiting, "p|" + fannedOut, "r|" + aside, "s|" + aside,
+            $"x|{subscriber}|{sent}", $"x|{subscriber}|{unindexed}", $"x|{subscriber}|{waiting}", $"x|{subscriber}|{fannedOut}",
+        ];
+        foreach (var row in moved)
         {
             Assert.NotNull(await home.FindAsync(partition, row));
         }
@@ -69,8 +78,8 @@ public sealed class LegacyOutboxTests : IAsyncLifetime
         var manage = SubscriptionFixture.PathOf(upgraded.App.Services.GetRequiredService<SubscriptionLinks>().Manage(subscriber));
         var erased = await (await upgraded.Client.DeleteAsync(manage)).ReadJsonAsync();
 
-        // The confirmation it was sent through this app, and the four legacy messages: two records, a record with its pending message, a record with its listing.
-        Assert.Equal(7, erased.GetProperty("deliveryRecords").GetInt32());
+        // The confirmation it was sent through this app, and the five legacy messages: two records, a record with its pending message, a pending message alone, a record with its listing.
+        Assert.Equal(8, erased.GetProperty("deliveryRecords").GetInt32());
         Assert.Empty((await (await upgraded.Admin.GetAsync("/api/admin/outbox/set-aside")).ReadJsonAsync()).GetProperty("messages").EnumerateArray());
         Assert.DoesNotContain(subscriber, await StorageDump.TextAsync(upgraded.App), StringComparison.Ordinal);
         await upgraded.RunTimerAsync();
