@@ -6,7 +6,8 @@ using Azure.Core.Pipeline;
 /// <summary>
 /// Counts the app's storage requests (a policy in every storage client's pipeline, one count per call: each call is
 /// a billable transaction), by stage when the caller names one (an async-local name that flows into the calls it
-/// makes), and measures storage time: how long at least one request was in flight during a measured call.
+/// makes), and measures, during a measured call, storage time (how long at least one request was in flight) and the
+/// entities and blobs its reads returned.
 /// </summary>
 internal sealed class StorageMeter : HttpPipelinePolicy
 {
@@ -14,6 +15,7 @@ internal sealed class StorageMeter : HttpPipelinePolicy
     private readonly ConcurrentDictionary<string, long> _byStage = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<(long Start, long End)> _intervals = new();
     private long _count;
+    private long _read;
     private int _recording;
 
     public long Count => Interlocked.Read(ref _count);
@@ -27,12 +29,13 @@ internal sealed class StorageMeter : HttpPipelinePolicy
         return await work();
     });
 
-    /// <summary>Storage time (ms, requests in flight) and storage requests of one call, made while nothing else uses storage.</summary>
-    public async Task<(double StorageMs, long Requests)> MeasureAsync(Func<Task> call)
+    /// <summary>Storage time (ms, requests in flight), storage requests and what they read, of one call made while nothing else uses storage.</summary>
+    public async Task<Measured> MeasureAsync(Func<Task> call)
     {
         ArgumentNullException.ThrowIfNull(call);
         _intervals.Clear();
         var before = Count;
+        Interlocked.Exchange(ref _read, 0);
         Volatile.Write(ref _recording, 1);
         await call();
         Volatile.Write(ref _recording, 0);
@@ -49,7 +52,7 @@ internal sealed class StorageMeter : HttpPipelinePolicy
             until = end;
         }
 
-        return (busy * 1000.0 / Stopwatch.Frequency, requests);
+        return new(busy * 1000.0 / Stopwatch.Frequency, requests, Interlocked.Read(ref _read));
     }
 
     public override async ValueTask ProcessAsync(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
@@ -61,7 +64,7 @@ internal sealed class StorageMeter : HttpPipelinePolicy
         }
         finally
         {
-            Ended(start);
+            Ended(start, message);
         }
     }
 
@@ -74,7 +77,7 @@ internal sealed class StorageMeter : HttpPipelinePolicy
         }
         finally
         {
-            Ended(start);
+            Ended(start, message);
         }
     }
 
@@ -89,14 +92,35 @@ internal sealed class StorageMeter : HttpPipelinePolicy
         return Stopwatch.GetTimestamp();
     }
 
-    private void Ended(long start)
+    private void Ended(long start, HttpMessage message)
     {
         if (Volatile.Read(ref _recording) == 1)
         {
             _intervals.Enqueue((start, Stopwatch.GetTimestamp()));
+            Interlocked.Add(ref _read, ReadBy(message));
         }
     }
+
+    /// <summary>What a successful read returned: the entities of a table query's page, else one entity or blob.</summary>
+    private static long ReadBy(HttpMessage message)
+    {
+        if (message.Request.Method != RequestMethod.Get || !message.HasResponse || message.Response.Status != 200)
+        {
+            return 0;
+        }
+
+        if (!message.BufferResponse || message.Response.Headers.ContentType?.Contains("odata", StringComparison.Ordinal) != true)
+        {
+            return 1;
+        }
+
+        using var body = System.Text.Json.JsonDocument.Parse(message.Response.Content);
+        return body.RootElement.TryGetProperty("value", out var page) && page.ValueKind == System.Text.Json.JsonValueKind.Array ? page.GetArrayLength() : 1;
+    }
 }
+
+/// <summary>What one measured call cost in storage: time with a request in flight, requests, and the entities and blobs read.</summary>
+internal sealed record Measured(double StorageMs, long Requests, long Read);
 
 /// <summary>The benchmark line contract: one compact JSON line per metric on stdout, read by <c>tests/bench/run</c>.</summary>
 internal static class Bench
