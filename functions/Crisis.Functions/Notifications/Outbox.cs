@@ -603,17 +603,32 @@ public sealed class Outbox : IDisposable
     /// and <paramref name="attempts"/>; the key after the state is the message's, so its id is as if queued alone.
     /// </summary>
     private static List<TableEntity> Unbundled(TableEntity bundle, List<BundleEntry> entries, int attempts) =>
-        [.. entries.Select(e => new TableEntity(bundle.PartitionKey, PendingPrefix + RowKeyOf(e.Key))
+        [.. entries.Select(e =>
         {
-            ["Key"] = e.Key,
-            ["Kind"] = bundle.GetString("Kind"),
-            ["Ref"] = e.Reference,
-            ["Recipient"] = e.Recipient,
-            ["Tally"] = bundle.GetString("Tally"),
-            ["Status"] = bundle.GetString("Status"),
-            ["Attempts"] = attempts,
-            ["NextAttemptAt"] = bundle.GetDateTimeOffset("NextAttemptAt"),
+            var marker = MarkerOf(bundle, e);
+            marker["Status"] = bundle.GetString("Status");
+            marker["Attempts"] = attempts;
+            marker["NextAttemptAt"] = bundle.GetDateTimeOffset("NextAttemptAt");
+            return marker;
         })];
+
+    /// <summary>A bundled message's marker, without its state: what making the message needs, from its entry and its bundle.</summary>
+    private static TableEntity MarkerOf(TableEntity bundle, BundleEntry entry)
+    {
+        var marker = new TableEntity(bundle.PartitionKey, PendingPrefix + RowKeyOf(entry.Key))
+        {
+            ["Key"] = entry.Key,
+            ["Kind"] = bundle.GetString("Kind"),
+            ["Ref"] = entry.Reference,
+            ["Recipient"] = entry.Recipient,
+        };
+        if (bundle.GetString("Tally") is { } tally)
+        {
+            marker["Tally"] = tally;
+        }
+
+        return marker;
+    }
 
     /// <summary>How to make each message of a window: deferred kinds prepared together, others from the data they were queued with.</summary>
     private async Task<Func<TableEntity, Task<Rendering>>> RenderersAsync(List<TableEntity> window)
@@ -1158,18 +1173,7 @@ public sealed class Outbox : IDisposable
             yield break;
         }
 
-        var marker = new TableEntity(claim.Row.PartitionKey, PendingPrefix + RowKeyOf(entry.Key))
-        {
-            ["Key"] = entry.Key,
-            ["Kind"] = claim.Row.GetString("Kind"),
-            ["Ref"] = entry.Reference,
-            ["Recipient"] = entry.Recipient,
-        };
-        if (claim.Row.GetString("Tally") is { } tally)
-        {
-            marker["Tally"] = tally;
-        }
-
+        var marker = MarkerOf(claim.Row, entry);
         if (ending is null)
         {
             marker["Status"] = Sending;
